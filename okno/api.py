@@ -1,0 +1,50 @@
+"""The REST API: each domain owns a ninja Router; this file only mounts them."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import ValidationError as NinjaValidationError
+
+from okno.core.errors import ApiError
+from okno.people.auth import api_auth
+
+api = NinjaAPI(
+    title="Okno API",
+    version="1",
+    auth=api_auth,
+    urls_namespace="api",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+
+
+@api.exception_handler(ApiError)
+def _api_error(request, exc: ApiError):
+    return api.create_response(request, exc.payload(), status=exc.status)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return api.create_response(request, {"detail": "Not found"}, status=404)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request, exc):
+    return api.create_response(request, {"detail": str(exc) or "Forbidden"}, status=403)
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request, exc: NinjaValidationError):
+    errors = [
+        {"field": ".".join(str(p) for p in e.get("loc", []) if p not in ("body", "payload", "query")),
+         "reason": e.get("msg", "")}
+        for e in exc.errors
+    ]
+    return api.create_response(request, {"detail": "Invalid input", "errors": errors}, status=422)
+
+
+from okno.contacts.api import router as contacts_router  # noqa: E402
+from okno.people.api import router as people_router  # noqa: E402
+
+api.add_router("/v1", people_router)
+api.add_router("/v1/contacts", contacts_router)

@@ -1,0 +1,211 @@
+"""/api/v1/contacts: the card over HTTP."""
+
+from datetime import datetime
+from typing import Literal
+
+from django.http import HttpRequest, HttpResponseRedirect
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from okno.contacts import services
+from okno.contacts.matching import Probe, find_candidates
+from okno.contacts.models import Contact
+from okno.contacts.selectors import ContactMerged, contact_get, contact_list, contacts_visible
+from okno.core.errors import ApiError
+from okno.timeline.models import Activity
+from okno.timeline.services import note_add
+
+router = Router(tags=["contacts"])
+
+
+class PhoneIn(Schema):
+    number: str
+    kind: str = "mobile"
+
+
+class ContactIn(Schema):
+    first_name: str = ""
+    last_name: str = ""
+    middle_name: str = ""
+    phones: list[str | PhoneIn] = []
+    emails: list[str] = []
+    company: str | None = None
+    city: str = ""
+    source: str = ""
+    responsible_id: int | None = None
+    tags: list[str] | None = None
+    custom: dict = {}
+
+
+class ContactPatch(Schema):
+    first_name: str | None = None
+    last_name: str | None = None
+    middle_name: str | None = None
+    phones: list[str | PhoneIn] | None = None
+    emails: list[str] | None = None
+    company: str | None = None
+    city: str | None = None
+    source: str | None = None
+    responsible_id: int | None = None
+    tags: list[str] | None = None
+    custom: dict | None = None
+
+
+class PhoneOut(Schema):
+    number: str
+    extension: str
+    kind: str
+    display: str
+
+
+class CandidateOut(Schema):
+    id: int
+    level: Literal["certain", "likely", "possible"]
+    score: float
+    reasons: list[str]
+
+
+class ContactOut(Schema):
+    id: int
+    first_name: str
+    last_name: str
+    middle_name: str
+    full_name: str
+    phones: list[PhoneOut]
+    emails: list[str]
+    company: str | None
+    city: str
+    source: str
+    responsible_id: int | None
+    department_id: int | None
+    tags: list[str]
+    custom: dict
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContactCreated(ContactOut):
+    duplicates: list[CandidateOut]
+
+
+class ActivityOut(Schema):
+    id: int
+    kind: str
+    occurred_at: datetime
+    summary: str
+    author_id: int | None
+    detail_type: str | None
+    detail_id: int | None
+
+
+class NoteIn(Schema):
+    body: str = Field(min_length=1, max_length=20000)
+
+
+def contact_out(contact: Contact) -> dict:
+    return {
+        "id": contact.pk,
+        "first_name": contact.first_name,
+        "last_name": contact.last_name,
+        "middle_name": contact.middle_name,
+        "full_name": contact.full_name,
+        "phones": [
+            {"number": p.e164, "extension": p.extension, "kind": p.kind, "display": p.display}
+            for p in contact.phones.all()
+        ],
+        "emails": [e.email for e in contact.emails.all()],
+        "company": contact.company.name if contact.company_id else None,
+        "city": contact.city,
+        "source": contact.source,
+        "responsible_id": contact.responsible_id,
+        "department_id": contact.department_id,
+        "tags": sorted(t.name for t in contact.tags.all()),
+        "custom": contact.custom,
+        "created_at": contact.created_at,
+        "updated_at": contact.updated_at,
+    }
+
+
+def _raw(payload: Schema, *, exclude_unset: bool) -> dict:
+    data = payload.dict(exclude_unset=exclude_unset)
+    if data.get("phones") is not None:
+        data["phones"] = [p if isinstance(p, str) else dict(p) for p in data["phones"]]
+    return data
+
+
+def get_visible_contact(request: HttpRequest, contact_id: int) -> Contact:
+    """For the API a merged-away card answers 301 to the kept card's URL."""
+    try:
+        return contact_get(user=request.auth, pk=contact_id)
+    except ContactMerged as merged:
+        raise ApiError("This contact was merged", status=301, merged_into=merged.kept_id,
+                       location=f"/api/v1/contacts/{merged.kept_id}") from None
+
+
+@router.post("", response={201: ContactCreated})
+def create_contact(request: HttpRequest, payload: ContactIn, on_duplicate: Literal["create", "reject"] = "create"):
+    data = services.contact_data_clean(_raw(payload, exclude_unset=False), actor=request.auth)
+    contact, candidates = services.contact_create(actor=request.auth, data=data, on_duplicate=on_duplicate)
+    visible = set(contacts_visible(user=request.auth).filter(pk__in=[c.contact_id for c in candidates])
+                  .values_list("pk", flat=True))
+    body = contact_out(contact)
+    # Candidates the caller may not see are still counted in the 409, but not named here.
+    body["duplicates"] = [c.as_dict() for c in candidates if c.contact_id in visible]
+    return Status(201, body)
+
+
+@router.get("", response=list[ContactOut])
+def list_contacts(request: HttpRequest, q: str = "", phone: str = "", email: str = "",
+                  limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+    qs = contact_list(user=request.auth, q=q, phone=phone, email=email).prefetch_related("phones", "emails", "tags")
+    return [contact_out(c) for c in qs[offset: offset + limit]]
+
+
+@router.get("/{int:contact_id}", response=ContactOut)
+def get_contact(request: HttpRequest, contact_id: int):
+    try:
+        return contact_out(contact_get(user=request.auth, pk=contact_id))
+    except ContactMerged as merged:
+        return HttpResponseRedirect(f"/api/v1/contacts/{merged.kept_id}", status=301)
+
+
+@router.patch("/{int:contact_id}", response=ContactOut)
+def patch_contact(request: HttpRequest, contact_id: int, payload: ContactPatch):
+    contact = get_visible_contact(request, contact_id)
+    data = services.contact_data_clean(_raw(payload, exclude_unset=True), actor=request.auth, partial=True)
+    return contact_out(services.contact_update(actor=request.auth, contact=contact, data=data))
+
+
+@router.delete("/{int:contact_id}", response={204: None})
+def delete_contact(request: HttpRequest, contact_id: int):
+    services.contact_delete(actor=request.auth, contact=get_visible_contact(request, contact_id))
+    return Status(204, None)
+
+
+@router.get("/{int:contact_id}/activities", response=list[ActivityOut])
+def list_activities(request: HttpRequest, contact_id: int, limit: int = Query(100, ge=1, le=1000)):
+    contact = get_visible_contact(request, contact_id)
+    rows = Activity.objects.filter(contact=contact).select_related("detail_type")[:limit]
+    return [
+        {"id": a.pk, "kind": a.kind, "occurred_at": a.occurred_at, "summary": a.summary, "author_id": a.author_id,
+         "detail_type": a.detail_type.model if a.detail_type_id else None, "detail_id": a.detail_id}
+        for a in rows
+    ]
+
+
+@router.post("/{int:contact_id}/notes", response={201: ActivityOut})
+def add_note(request: HttpRequest, contact_id: int, payload: NoteIn):
+    contact = get_visible_contact(request, contact_id)
+    if not payload.body.strip():
+        raise ApiError("Invalid input", errors=[{"field": "body", "reason": "a note cannot be empty"}])
+    a = note_add(contact=contact, body=payload.body.strip(), author=request.auth)
+    return Status(201, {"id": a.pk, "kind": a.kind, "occurred_at": a.occurred_at, "summary": a.summary,
+                 "author_id": a.author_id, "detail_type": "note", "detail_id": a.detail_id})
+
+
+@router.get("/{int:contact_id}/duplicates", response=list[CandidateOut])
+def contact_duplicates(request: HttpRequest, contact_id: int):
+    contact = get_visible_contact(request, contact_id)
+    candidates = find_candidates(Probe.of(contact), exclude_ids={contact.pk},
+                                 within=contacts_visible(user=request.auth))
+    return [c.as_dict() for c in candidates]

@@ -1,0 +1,77 @@
+"""Reading contacts, always through the visibility rule."""
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from okno.contacts.models import Contact
+from okno.core.emails import InvalidEmail, normalize_email
+from okno.core.phones import try_normalize_phone
+from okno.core.text import fold
+from okno.people.models import User
+from okno.people.visibility import contact_visibility_q
+
+
+def contacts_visible(*, user: User) -> QuerySet[Contact]:
+    return Contact.objects.filter(contact_visibility_q(user), status=Contact.Status.ACTIVE)
+
+
+def contact_list(
+    *, user: User, q: str = "", phone: str = "", email: str = "", tag: str = "", responsible_id: int | None = None
+) -> QuerySet[Contact]:
+    """The list and search: by phone in any format, by e-mail in any case, by part of a name."""
+    qs = contacts_visible(user=user).select_related("company", "responsible")
+    if phone:
+        parsed = try_normalize_phone(phone)
+        qs = qs.filter(phones__e164=parsed.e164) if parsed else qs.none()
+    if email:
+        try:
+            qs = qs.filter(emails__email=normalize_email(email))
+        except InvalidEmail:
+            qs = qs.none()
+    if q:
+        qs = qs.filter(_search_q(q))
+    if tag:
+        qs = qs.filter(tags__name=tag)
+    if responsible_id:
+        qs = qs.filter(responsible_id=responsible_id)
+    return qs.distinct() if (q or tag) else qs
+
+
+def _search_q(q: str) -> Q:
+    """A search box takes a phone, an e-mail or words of a name, whichever it looks like."""
+    text = q.strip()
+    digits = sum(ch.isdigit() for ch in text)
+    if digits >= 7:
+        parsed = try_normalize_phone(text)
+        if parsed:
+            return Q(phones__e164=parsed.e164)
+    if "@" in text:
+        return Q(emails__email=text.lower())
+    cond = Q()
+    for word in fold(text).split():
+        cond &= Q(search_text__contains=word)
+    return cond
+
+
+def contact_get(*, user: User, pk: int) -> Contact:
+    """One card the user may see, or 404 (also for other departments' cards).
+
+    A merged-away card raises ContactMerged so that callers redirect to the kept one.
+    """
+    contact = (
+        Contact.objects.filter(contact_visibility_q(user))
+        .select_related("company", "responsible", "department")
+        .filter(pk=pk)
+        .first()
+    )
+    if contact is None or contact.status == Contact.Status.DELETED:
+        raise Http404("No such contact")
+    if contact.status == Contact.Status.MERGED and contact.merged_into_id:
+        raise ContactMerged(contact.merged_into_id)
+    return contact
+
+
+class ContactMerged(Exception):
+    def __init__(self, kept_id: int):
+        super().__init__(kept_id)
+        self.kept_id = kept_id

@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from okno.people.models import ApiToken, User
+
+
+class Command(BaseCommand):
+    help = "Prints a new API token for USERNAME (only its hash is stored: copy it now)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+
+    def handle(self, *args, username: str, **options):
+        user = User.objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise CommandError(f"No active user named '{username}'")
+        self.stdout.write(ApiToken.issue(user))

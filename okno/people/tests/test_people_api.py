@@ -1,0 +1,38 @@
+from django.core.management import call_command
+
+from okno.people.models import ApiToken, Department, User
+from okno.people.tests.factories import UserFactory
+
+
+def test_admin_creates_departments_and_users(api):
+    root = api.post("/api/v1/departments", {"name": "Продажи"})
+    assert root.status_code == 201
+    child = api.post("/api/v1/departments", {"name": "Опт", "parent_id": root.json()["id"]})
+    assert child.json()["parent_id"] == root.json()["id"]
+    r = api.post("/api/v1/users", {"username": "olga", "password": "long-enough-1", "first_name": "Ольга",
+                                   "last_name": "Смирнова", "department_id": child.json()["id"], "role": "head"})
+    assert r.status_code == 201, r.content
+    user = User.objects.get(username="olga")
+    assert user.check_password("long-enough-1") and user.role == "head"
+    assert user.department == Department.objects.get(name="Опт")
+
+
+def test_bad_user_input_names_fields(api):
+    r = api.post("/api/v1/users", {"username": "x", "password": "1", "role": "boss", "department_id": 999})
+    assert r.status_code == 400
+    assert {e["field"] for e in r.json()["errors"]} == {"password", "role", "department_id"}
+
+
+def test_manager_may_not_manage_people(db, api_as):
+    r = api_as(UserFactory()).post("/api/v1/departments", {"name": "X"})
+    assert r.status_code == 403
+    assert not Department.objects.filter(name="X").exists()
+
+
+def test_issue_api_token_prints_a_working_token(db, client, capsys):
+    UserFactory(username="robot")
+    call_command("issue_api_token", "robot")
+    token = capsys.readouterr().out.strip()
+    assert ApiToken.objects.filter(key_hash=ApiToken.hash(token)).exists()
+    assert client.get("/api/v1/contacts", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert client.get("/api/v1/contacts", headers={"Authorization": "Bearer wrong"}).status_code == 401

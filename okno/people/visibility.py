@@ -1,0 +1,35 @@
+"""The one place that says which customers a user may see.
+
+UI, API and exports all filter through `contact_visibility_q`; a card outside it is
+answered as missing (404), so that its existence is not disclosed.
+"""
+
+from django.db.models import Q
+
+from okno.people.models import Department, User
+
+
+def contact_visibility_q(user: User, prefix: str = "") -> Q:
+    """A filter on Contact (or on a model reaching it through `prefix`, e.g. "contact__")."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_admin:
+        return Q()
+    own = Q(**{f"{prefix}responsible_id": user.pk})
+    if user.department_id is None:
+        return own
+    if user.role == User.Role.HEAD:
+        subtree = Department.objects.get(pk=user.department_id).subtree_ids()
+        return own | Q(**{f"{prefix}department_id__in": subtree})
+    if user.department.share_contacts:
+        return own | Q(**{f"{prefix}department_id": user.department_id})
+    return own
+
+
+def users_visible_to(user: User) -> Q:
+    """Whom a user may pick as responsible: admins anyone, heads their subtree, others themselves."""
+    if user.is_admin:
+        return Q()
+    if user.role == User.Role.HEAD and user.department_id:
+        return Q(department_id__in=Department.objects.get(pk=user.department_id).subtree_ids())
+    return Q(pk=user.pk)

@@ -1,0 +1,70 @@
+"""The worker's drain loops: durable work lives in our own rows, claimed in batches.
+
+A domain registers a drain: a function that claims and processes one batch and returns how
+many rows it handled. The worker calls each drain again at once while it finds work, and
+sleeps `idle_sleep` seconds when it finds none, so pick-up stays fast without busy-waiting.
+Many workers may run against one PostgreSQL; each drain must claim rows with a lease
+(SKIP LOCKED on PostgreSQL, a conditional UPDATE on SQLite) so that they never share a row.
+"""
+
+import logging
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import close_old_connections
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Drain:
+    name: str
+    fn: Callable[[], int]
+    idle_sleep: float = 0.1
+    next_run: float = 0.0
+
+
+_drains: dict[str, Drain] = {}
+
+
+def register_drain(name: str, fn: Callable[[], int], *, idle_sleep: float = 0.1) -> None:
+    _drains[name] = Drain(name, fn, idle_sleep)
+
+
+def drains() -> list[Drain]:
+    return list(_drains.values())
+
+
+def run_once() -> dict[str, int]:
+    """Runs every drain once (tests and `run_worker --once`)."""
+    return {d.name: d.fn() for d in drains()}
+
+
+def run_forever(*, only: set[str] | None = None) -> None:
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    active = [d for d in drains() if only is None or d.name in only]
+    log.warning("worker started with drains: %s", ", ".join(d.name for d in active))
+    while not stopping:
+        now = time.monotonic()
+        for drain in active:
+            if drain.next_run > now:
+                continue
+            close_old_connections()
+            try:
+                handled = drain.fn()
+            except Exception:  # one broken drain must not stop the others
+                log.exception("drain %s failed", drain.name)
+                handled = 0
+            drain.next_run = now if handled else now + drain.idle_sleep
+        wait = min((d.next_run for d in active), default=now + 1) - time.monotonic()
+        if wait > 0:
+            time.sleep(min(wait, 1.0))

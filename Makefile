@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-sqlite test-postgres bench lint browser-deps run worker migrate seed
+.PHONY: install demo test test-sqlite test-postgres bench lint browser-deps run worker migrate seed messages
 
 install: $(STAMP)
 
@@ -34,3 +34,10 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# Re-extracts UI strings into okno/locale/ru/LC_MESSAGES/django.po and compiles django.mo.
+# Both files are committed, so running Okno never needs gettext; only this target does.
+messages: install
+	command -v msgfmt >/dev/null || { SUDO=$$(test "$$(id -u)" = 0 || echo sudo); $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq gettext; }
+	$(BIN)/python manage.py makemessages -l ru --no-location -i .venv -i var -i bench -i scripts -i node_modules
+	$(BIN)/python manage.py compilemessages -l ru -i .venv -i var

@@ -58,3 +58,62 @@ def api(admin_user):
 @pytest.fixture
 def api_as():
     return ApiClient
+
+
+# Browser tests: Playwright drives Debian's Chromium (scripts/browser-deps.sh); it never
+# downloads a browser of its own, so `playwright install` is never needed.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """A headless Chromium for one test (started per test: a launch costs ~1 s, and no state leaks)."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an asyncio loop in this thread; Django would then refuse
+    # ORM calls from the test body, which are plain synchronous code here.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=os.environ.get("OKNO_CHROMIUM", "/usr/bin/chromium"),
+                                     args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+        # ORM calls made while Playwright's loop was current got their own connection (Django
+        # keys connections by async context); close it here, or PostgreSQL cannot drop the test DB.
+        from django.db import connections
+
+        connections.close_all()
+
+
+@pytest.fixture
+def logged_in_page(browser, live_server):
+    """`logged_in_page(user)` -> a Playwright page on the live server, already logged in as that user.
+
+    The session is made by Django's test client and handed to the browser as its cookie,
+    so tests do not spend time on the login form. Relative URLs work: page.goto("/contacts/").
+    """
+    from django.conf import settings
+
+    contexts = []
+
+    def open_as(user: User):
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+        context.add_cookies([{
+            "name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+            "url": live_server.url,
+        }])
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from okno.contacts import services
 from okno.contacts.matching import Probe, find_candidates
+from okno.contacts.merge import contact_merge, contact_merge_undo
 from okno.contacts.models import Contact
 from okno.contacts.selectors import ContactMerged, contact_get, contact_list, contacts_visible
 from okno.core.errors import ApiError
@@ -134,11 +135,15 @@ def _raw(payload: Schema, *, exclude_unset: bool) -> dict:
 
 
 def get_visible_contact(request: HttpRequest, contact_id: int) -> Contact:
-    """For the API a merged-away card answers 301 to the kept card's URL."""
+    """A card for reading or changing; a merged-away card answers 409 naming the kept one.
+
+    Reads of the card itself redirect (GET /contacts/{id} answers 301); a write aimed at a
+    merged card is refused rather than silently applied elsewhere, so the caller re-reads.
+    """
     try:
         return contact_get(user=request.auth, pk=contact_id)
     except ContactMerged as merged:
-        raise ApiError("This contact was merged", status=301, merged_into=merged.kept_id,
+        raise ApiError(f"This contact was merged into #{merged.kept_id}", status=409, merged_into=merged.kept_id,
                        location=f"/api/v1/contacts/{merged.kept_id}") from None
 
 
@@ -209,3 +214,33 @@ def contact_duplicates(request: HttpRequest, contact_id: int):
     candidates = find_candidates(Probe.of(contact), exclude_ids={contact.pk},
                                  within=contacts_visible(user=request.auth))
     return [c.as_dict() for c in candidates]
+
+
+class MergeIn(Schema):
+    keep_id: int
+    merge_ids: list[int]
+    # field name ("first_name", "company", "custom.<key>"...) -> id of the card whose value wins
+    fields: dict[str, int] | None = None
+
+
+class MergeOut(Schema):
+    merge_id: int
+    contact: ContactOut
+    restored_ids: list[int] = []
+
+
+def _kept_out(contact_id: int) -> dict:
+    return contact_out(Contact.objects.select_related("company").get(pk=contact_id))
+
+
+@router.post("/merge", response=MergeOut)
+def merge_contacts(request: HttpRequest, payload: MergeIn):
+    merge = contact_merge(actor=request.auth, keep_id=payload.keep_id, merge_ids=payload.merge_ids,
+                          fields=payload.fields)
+    return {"merge_id": merge.pk, "contact": _kept_out(merge.kept_id)}
+
+
+@router.post("/merges/{int:merge_id}/undo", response=MergeOut)
+def undo_merge(request: HttpRequest, merge_id: int):
+    merge = contact_merge_undo(actor=request.auth, merge_id=merge_id)
+    return {"merge_id": merge.pk, "contact": _kept_out(merge.kept_id), "restored_ids": merge.merged_ids}

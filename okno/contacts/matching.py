@@ -1,17 +1,42 @@
 """Finding the existing customer before creating one.
 
-This module owns the duplicate rules: exact matches on a normalised phone or e-mail
-(level "certain"), and name-based matches found through blocking keys stored in
-ContactMatchKey. Every candidate carries a score (0-1) and reasons a person understands.
+Exact matches on a normalised phone or e-mail are "certain". Name matches are found through
+blocking keys stored in ContactMatchKey, then scored pair by pair:
+
+- `n:<a>|<b>`: both name skeletons (names.skeleton) sorted, so е/ё, Latin spellings and a swapped
+  first/last name file alike. A search probes every key one typo away from its own name
+  (names.edit_variants, ~600 keys in one indexed IN), so a typo in either name still meets
+  the card while a block stays the size of a set of namesakes, never of a surname.
+- `c:<company>|<letter>`: the company plus the first letter of the last or of the first name
+  (two keys), so colleagues with similar names meet even with typos in both names.
+- `e:<local part>`: ivan.petrov@mail.ru meets ivan.petrov@gmail.com.
+
+Levels: "certain" = a shared phone or e-mail; "likely" = a similar name (each name at least 75%
+alike) with a shared company or e-mail name; "possible" = a similar name with nothing else, or
+with a contradiction (different patronymic or gender). Name evidence alone scores at most 0.70,
+under the 0.75 of "likely", so the background scan, which keeps only likely and certain pairs,
+needs no `n:` blocks: phones, e-mails, `c:` and `e:` blocks find every pair it keeps.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
+from rapidfuzz.distance import OSA
 
+from okno.contacts import names
 from okno.contacts.models import Contact, ContactEmail, ContactMatchKey, ContactPhone
 from okno.core.phones import format_phone
 from okno.core.text import fold
+
+LIKELY = 0.75
+POSSIBLE = 0.45
+# Each name must be this alike: one typo in a four-letter name, two in an eight-letter one.
+TOKEN_GATE = 0.75
+# A search reads at most this many key rows: the namesakes of the commonest name, not a surname.
+MAX_KEY_ROWS = 3000
+MAX_CANDIDATES = 50
+_CHUNK = 5000
 
 
 @dataclass
@@ -25,6 +50,9 @@ class Probe:
     emails: list[str] = field(default_factory=list)  # lower-cased
     company: str = ""
     city: str = ""
+    contact_id: int | None = None
+    # Numbers with an extension match only the same extension: colleagues share a main line.
+    phones_ext: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
     def of(cls, contact: Contact) -> "Probe":
@@ -32,11 +60,51 @@ class Probe:
             first_name=contact.first_name,
             last_name=contact.last_name,
             middle_name=contact.middle_name,
-            phones=[p.e164 for p in contact.phones.all()],
+            phones=[p.e164 for p in contact.phones.all() if not p.extension],
             emails=[e.email for e in contact.emails.all()],
             company=contact.company.name if contact.company_id else "",
             city=contact.city,
+            contact_id=contact.pk,
+            phones_ext=[(p.e164, p.extension) for p in contact.phones.all() if p.extension],
         )
+
+    def features(self) -> "Features":
+        return features_of(first=self.first_name, last=self.last_name, middle=self.middle_name,
+                           company=self.company, city=self.city,
+                           phones=[(p, "") for p in self.phones] + list(self.phones_ext),
+                           emails=self.emails, contact_id=self.contact_id)
+
+
+@dataclass(frozen=True)
+class Features:
+    """A contact reduced to what matching compares."""
+
+    contact_id: int | None
+    last: str  # skeletons (names.skeleton)
+    first: str
+    middle: str
+    latin: bool
+    gender: str
+    company: str
+    city: str
+    phones: frozenset[tuple[str, str]]  # (e164, extension)
+    emails: frozenset[str]
+    locals: frozenset[str]
+    raw_last: str = ""  # folded, as written
+    raw_first: str = ""
+
+
+def features_of(*, first: str, last: str, middle: str, company: str, city: str, phones, emails,
+                contact_id: int | None = None) -> Features:
+    raw_last, raw_first, raw_middle = names.split_name(first, last, middle)
+    sk_last, sk_first, sk_middle = names.skeleton(raw_last), names.skeleton(raw_first), names.skeleton(raw_middle)
+    return Features(
+        contact_id=contact_id, last=sk_last, first=sk_first, middle=sk_middle, raw_last=raw_last, raw_first=raw_first,
+        latin=names.is_latin(f"{last}{first}"), gender=names.gender(sk_last, sk_middle),
+        company=names.company_key(company) if company else "", city=fold(city),
+        phones=frozenset(phones), emails=frozenset(emails),
+        locals=frozenset(x for x in map(names.email_local, emails) if x),
+    )
 
 
 @dataclass
@@ -50,51 +118,203 @@ class Candidate:
         return {"id": self.contact_id, "level": self.level, "score": round(self.score, 3), "reasons": self.reasons}
 
 
+def _has_name(f: Features) -> bool:
+    return len(f.last) >= 2 and len(f.first) >= 2
+
+
+def keys_of(f: Features) -> set[str]:
+    """The keys a contact is filed under."""
+    keys = set()
+    if _has_name(f):
+        keys.add(names.name_key(f.last, f.first))
+    if f.company:
+        keys.update(f"c:{f.company}|{tok[0]}" for tok in (f.last, f.first) if tok)
+    keys.update(f"e:{local}" for local in f.locals)
+    return keys
+
+
 def blocking_keys(probe: Probe) -> set[str]:
     """Keys under which a contact is filed; two contacts sharing one are compared."""
-    last, first = fold(probe.last_name), fold(probe.first_name)
-    keys = set()
-    if last and first:
-        keys.add(f"n:{last}|{first}")
+    return keys_of(probe.features())
+
+
+def search_keys(f: Features) -> set[str]:
+    """The keys a search reads: its own, plus every name key one typo away in either name."""
+    keys = keys_of(f)
+    if _has_name(f):
+        keys.update(names.name_key(v, f.first) for v in names.typo_skeletons(f.raw_last) if len(v) >= 2)
+        keys.update(names.name_key(f.last, v) for v in names.typo_skeletons(f.raw_first) if len(v) >= 2)
     return keys
+
+
+def _similarity(a: str, b: str) -> float:
+    return OSA.normalized_similarity(a, b)
+
+
+def _name_evidence(a: Features, b: Features) -> tuple[float, float, str] | None:
+    """(score, name similarity, sentence) for two named contacts, or None when the names differ."""
+    if not (_has_name(a) and _has_name(b)):
+        return None
+    direct = (_similarity(a.last, b.last), _similarity(a.first, b.first))
+    swapped = (_similarity(a.last, b.first), _similarity(a.first, b.last))
+    is_swapped = sum(swapped) > sum(direct)
+    sims = swapped if is_swapped else direct
+    if min(sims) < TOKEN_GATE:
+        return None
+    name_sim = sum(sims) / 2
+    parts = ["same name" if name_sim == 1 else f"name {int(name_sim * 100)}% similar"]
+    if is_swapped:
+        parts.append("first and last name swapped")
+    if a.latin != b.latin:
+        parts.append("written in Latin letters")
+    score = 0.55 * name_sim
+    if a.middle and b.middle:
+        middle_sim = _similarity(a.middle, b.middle)
+        if middle_sim >= 0.85:
+            score += 0.1
+            parts.append("same patronymic")
+        elif middle_sim < TOKEN_GATE:
+            score -= 0.25
+            parts.append("different patronymic")
+    if a.gender and b.gender and a.gender != b.gender:
+        score -= 0.3
+        parts.append("different gender")
+    context = 0.0
+    if a.company and a.company == b.company:
+        context += 0.3
+        parts.append("same company")
+    shared_local = sorted(a.locals & b.locals)
+    if shared_local:
+        context += 0.3
+        parts.append(f"same e-mail name {shared_local[0]}")
+    score += min(context, 0.35)
+    if a.city and b.city:
+        if a.city == b.city:
+            score += 0.05
+            parts.append("same city")
+        else:
+            score -= 0.05
+            parts.append("different city")
+    return max(0.0, min(score, 1.0)), name_sim, ", ".join(parts)
+
+
+def score_pair(a: Features, b: Features) -> tuple[str, float, list[str]] | None:
+    """Level, score (0-1) and reasons a person understands; None when nothing links the two."""
+    reasons = [f"same phone {format_phone(e164, ext)}" for e164, ext in sorted(a.phones & b.phones)]
+    reasons += [f"same e-mail {email}" for email in sorted(a.emails & b.emails)]
+    name = _name_evidence(a, b)
+    if reasons:
+        if name:
+            reasons.append(name[2])
+        return "certain", 0.9 + 0.1 * (name[1] if name else 0.0), reasons
+    if name is None or name[0] < POSSIBLE:
+        return None
+    return ("likely" if name[0] >= LIKELY else "possible"), name[0], [name[2]]
+
+
+def _chunks(items: list, size: int = _CHUNK):
+    for i in range(0, len(items), size):
+        yield items[i: i + size]
+
+
+def load_features(ids, *, base: QuerySet | None = None) -> dict[int, Features]:
+    """Features of the given contacts found in `base` (all contacts by default), by id."""
+    base = base if base is not None else Contact.objects.all()
+    rows: dict[int, tuple] = {}
+    phones: dict[int, list] = defaultdict(list)
+    emails: dict[int, list] = defaultdict(list)
+    for chunk in _chunks(sorted(set(ids))):
+        for row in base.filter(pk__in=chunk).values_list(
+                "pk", "first_name", "last_name", "middle_name", "company__name", "city"):
+            rows[row[0]] = row
+        found = [pk for pk in chunk if pk in rows]
+        for cid, e164, ext in ContactPhone.objects.filter(contact_id__in=found).values_list(
+                "contact_id", "e164", "extension"):
+            phones[cid].append((e164, ext))
+        for cid, email in ContactEmail.objects.filter(contact_id__in=found).values_list("contact_id", "email"):
+            emails[cid].append(email)
+    return {
+        pk: features_of(first=first, last=last, middle=middle, company=company or "", city=city,
+                        phones=phones[pk], emails=emails[pk], contact_id=pk)
+        for pk, first, last, middle, company, city in rows.values()
+    }
+
+
+def linked_ids(feats: list[Features], *, keys_by_probe: list[set[str]], hub_limit: int | None = None,
+               key_rows_limit: int | None = None) -> list[set[int]]:
+    """For each probe, the ids that share a phone, an e-mail or one of its keys.
+
+    A phone, e-mail or key held by more than `hub_limit` contacts (a reception number, a
+    placeholder address) links nobody: it says nothing about who is who.
+    """
+    phones = sorted({p for f in feats for p in f.phones})
+    emails = sorted({e for f in feats for e in f.emails})
+    keys = sorted(set().union(*keys_by_probe)) if keys_by_probe else []
+    by_phone: dict[tuple[str, str], set[int]] = defaultdict(set)
+    by_email: dict[str, set[int]] = defaultdict(set)
+    by_key: dict[str, set[int]] = defaultdict(set)
+    for chunk in _chunks(sorted({e164 for e164, _ in phones})):
+        rows = ContactPhone.objects.filter(e164__in=chunk).values_list("contact_id", "e164", "extension")
+        for cid, e164, ext in rows:
+            by_phone[(e164, ext)].add(cid)
+    for chunk in _chunks(emails):
+        for cid, email in ContactEmail.objects.filter(email__in=chunk).values_list("contact_id", "email"):
+            by_email[email].add(cid)
+    read = 0
+    for chunk in _chunks(keys):
+        qs = ContactMatchKey.objects.filter(key__in=chunk).values_list("key", "contact_id")
+        if key_rows_limit is not None:
+            qs = qs[: key_rows_limit - read]
+        for key, cid in qs:
+            by_key[key].add(cid)
+            read += 1
+        if key_rows_limit is not None and read >= key_rows_limit:
+            break
+    out = []
+    for f, probe_keys in zip(feats, keys_by_probe, strict=True):
+        groups = [by_phone.get(p, ()) for p in f.phones] + [by_email.get(e, ()) for e in f.emails]
+        groups += [by_key.get(k, ()) for k in probe_keys]
+        ids: set[int] = set()
+        for group in groups:
+            if hub_limit is None or len(group) <= hub_limit:
+                ids.update(group)
+        ids.discard(f.contact_id)
+        out.append(ids)
+    return out
+
+
+def find_candidates_many(probes: list[Probe], *, within: QuerySet | None = None,
+                         exclude_ids: set[int] | frozenset[int] = frozenset()) -> list[list[Candidate]]:
+    """`find_candidates` for many probes at once (imports): one round of queries for the lot."""
+    feats = [p.features() for p in probes]
+    linked = linked_ids(feats, keys_by_probe=[search_keys(f) for f in feats],
+                        key_rows_limit=MAX_KEY_ROWS * max(1, len(probes)))
+    base = (within if within is not None else Contact.objects.all()).filter(status=Contact.Status.ACTIVE)
+    others = load_features(set().union(*linked) - set(exclude_ids), base=base)
+    results = []
+    for f, ids in zip(feats, linked, strict=True):
+        found = []
+        for cid in ids:
+            other = others.get(cid)
+            scored = score_pair(f, other) if other else None
+            if scored:
+                found.append(Candidate(cid, scored[0], scored[1], scored[2]))
+        found.sort(key=lambda c: (-c.score, c.contact_id))
+        results.append(found[:MAX_CANDIDATES])
+    return results
 
 
 def find_candidates(probe: Probe, *, exclude_ids: set[int] | frozenset[int] = frozenset(),
                     within: QuerySet | None = None) -> list[Candidate]:
     """Existing active contacts that may be the same customer, best first."""
-    base = within if within is not None else Contact.objects.all()
-    base = base.filter(status=Contact.Status.ACTIVE)
-    found: dict[int, Candidate] = {}
-
-    def add(cid: int, level: str, score: float, reason: str) -> None:
-        if cid in exclude_ids:
-            return
-        cand = found.get(cid)
-        if cand is None:
-            found[cid] = Candidate(cid, level, score, [reason])
-        else:
-            cand.reasons.append(reason)
-            cand.score = max(cand.score, score)
-
-    if probe.phones:
-        rows = ContactPhone.objects.filter(e164__in=probe.phones, contact__in=base).values_list("contact_id", "e164")
-        for cid, e164 in rows:
-            add(cid, "certain", 1.0, f"same phone {format_phone(e164)}")
-    if probe.emails:
-        rows = ContactEmail.objects.filter(email__in=probe.emails, contact__in=base).values_list("contact_id", "email")
-        for cid, email in rows:
-            add(cid, "certain", 1.0, f"same e-mail {email}")
-    keys = blocking_keys(probe)
-    if keys:
-        ids = ContactMatchKey.objects.filter(key__in=keys, contact__in=base).values_list("contact_id", flat=True)
-        for cid in ids:
-            if cid not in found:
-                add(cid, "possible", 0.5, "same name")
-    return sorted(found.values(), key=lambda c: -c.score)
+    return find_candidates_many([probe], within=within, exclude_ids=exclude_ids)[0]
 
 
 def index_contact(contact: Contact) -> None:
     """Re-files the contact under its current blocking keys."""
     keys = blocking_keys(Probe.of(contact))
-    ContactMatchKey.objects.filter(contact=contact).delete()
-    ContactMatchKey.objects.bulk_create([ContactMatchKey(contact=contact, key=k) for k in sorted(keys)])
+    stored = set(ContactMatchKey.objects.filter(contact=contact).values_list("key", flat=True))
+    if stored == keys:
+        return
+    ContactMatchKey.objects.filter(contact=contact, key__in=stored - keys).delete()
+    ContactMatchKey.objects.bulk_create([ContactMatchKey(contact=contact, key=k) for k in sorted(keys - stored)])

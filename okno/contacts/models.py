@@ -196,8 +196,8 @@ class ContactMerge(models.Model):
 
     kept = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="merges_kept")
     merged_ids = models.JSONField(default=list)
-    # What moved: [{"model": "app.Model", "pk": 1, "field": "contact", "from": 7}], plus the
-    # kept card's field values before the merge, so that undo puts everything back.
+    # What moved, per registered rule and original card, the rows deleted as repeats (in
+    # serialised form), and the kept card's values before the merge: docs/merge.md.
     snapshot = models.JSONField(default=dict)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

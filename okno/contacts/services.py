@@ -58,6 +58,9 @@ class ContactData:
 
 
 def _clean_custom(values: dict, errors: dict[str, str]) -> dict:
+    if not values:
+        # Most cards (and nearly every import row) carry no custom values: no query.
+        return {}
     defs = {f.key: f for f in CustomField.objects.all()}
     cleaned = {}
     for key, value in (values or {}).items():

@@ -1,20 +1,263 @@
+"""The contact pages: list and search, card, new/edit forms, duplicate warning, notes, delete.
+
+Views parse the request, call one service or selector and render; values are checked by
+`contact_data_clean`, the same function behind the API.
+"""
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from okno.contacts.selectors import ContactMerged, contact_get, contact_list
+from okno.contacts import services
+from okno.contacts.forms import (
+    ContactFormValues,
+    contact_form_errors,
+    contact_form_initial,
+    contact_form_parse,
+    reason_text,
+)
+from okno.contacts.matching import Candidate, Probe, find_candidates
+from okno.contacts.models import Contact, ContactPhone, CustomField, FieldChange, Tag
+from okno.contacts.selectors import ContactMerged, contact_get, contact_list, contacts_visible
+from okno.core.emails import InvalidEmail, normalize_email
+from okno.core.errors import FieldError
+from okno.core.phones import try_normalize_phone
+from okno.people.models import User
+from okno.people.visibility import users_visible_to
+from okno.timeline.models import Activity, Note
+from okno.timeline.services import note_add
+
+PAGE_SIZE = 50
+
+
+def _assignable_users(user: User, current: User | None = None) -> list[User]:
+    users = list(User.objects.filter(users_visible_to(user), is_active=True).order_by("last_name", "username"))
+    if current is not None and current not in users:
+        users.insert(0, current)
+    return users
 
 
 @login_required
-def contact_list_page(request):
-    q = request.GET.get("q", "")
-    contacts = contact_list(user=request.user, q=q)[:50]
-    return render(request, "contacts/list.html", {"contacts": contacts, "q": q})
+def contact_list_page(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()
+    tag = request.GET.get("tag", "")
+    responsible = request.GET.get("responsible", "")
+    responsible_id = int(responsible) if responsible.isdigit() else None
+    qs = contact_list(user=request.user, q=q, tag=tag, responsible_id=responsible_id)
+    page = Paginator(qs.prefetch_related("phones", "emails", "tags"), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page, "q": q, "tag": tag, "responsible": responsible_id,
+        "tags": Tag.objects.order_by("name"), "users": _assignable_users(request.user),
+        "query_without_page": _query_without_page(request),
+    }
+    if request.htmx and request.htmx.target == "contact-results":
+        return render(request, "contacts/_list_results.html", context)
+    return render(request, "contacts/list.html", context)
 
 
-@login_required
-def contact_card(request, pk: int):
+def _query_without_page(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def _field_labels() -> dict[str, str]:
+    labels = {f.name: str(f.verbose_name) for f in Contact._meta.get_fields() if hasattr(f, "verbose_name")}
+    labels.update({
+        "phones": _("phones"), "emails": _("e-mails"), "tags": _("tags"), "created": _("card created"),
+        "status": _("status"), "responsible": _("responsible"), "company": _("company"),
+    })
+    labels.update({f"custom.{f.key}": f.label for f in CustomField.objects.all()})
+    return labels
+
+
+def _timeline(contact: Contact) -> list[Activity]:
+    activities = list(contact.activities.select_related("author")[:100])
+    note_ids = [a.detail_id for a in activities if a.kind == Activity.Kind.NOTE and a.detail_id]
+    notes = Note.objects.in_bulk(note_ids)
+    for a in activities:
+        note = notes.get(a.detail_id) if a.kind == Activity.Kind.NOTE else None
+        a.body = note.body if note else a.summary
+    return activities
+
+
+def _visible_or_redirect(request: HttpRequest, pk: int):
     try:
-        contact = contact_get(user=request.user, pk=pk)
+        return contact_get(user=request.user, pk=pk), None
     except ContactMerged as merged:
-        return redirect("contacts:card", pk=merged.kept_id)
-    return render(request, "contacts/card.html", {"contact": contact, "activities": contact.activities.all()[:100]})
+        return None, redirect("contacts:card", pk=merged.kept_id)
+
+
+@login_required
+def contact_card(request: HttpRequest, pk: int) -> HttpResponse:
+    contact, moved = _visible_or_redirect(request, pk)
+    if moved:
+        return moved
+    tab = request.GET.get("tab", "timeline")
+    specs = list(CustomField.objects.all())
+    context = {
+        "contact": contact, "tab": tab,
+        "phones": contact.phones.all(), "emails": contact.emails.all(), "handles": contact.handles.all(),
+        "tags": contact.tags.order_by("name"),
+        "custom": [(s, contact.custom.get(s.key)) for s in specs if contact.custom.get(s.key) not in (None, "")],
+        "duplicates": _describe(request.user, find_candidates(
+            Probe.of(contact), exclude_ids={contact.pk}, within=contacts_visible(user=request.user))),
+    }
+    if tab == "history":
+        labels = _field_labels()
+        history = list(FieldChange.objects.filter(contact=contact).select_related("user")[:300])
+        for change in history:
+            change.label = labels.get(change.field, change.field)
+        context["history"] = history
+    else:
+        context["activities"] = _timeline(contact)
+    if request.htmx and request.htmx.target == "card-tab":
+        return render(request, "contacts/_card_tab.html", context)
+    return render(request, "contacts/card.html", context)
+
+
+def _reason_display(reason: str) -> str:
+    for prefix, template in (("same phone ", _("same phone %(value)s")), ("same e-mail ", _("same e-mail %(value)s"))):
+        if reason.startswith(prefix):
+            return template % {"value": reason[len(prefix):]}
+    if reason == "same name":
+        return _("same name")
+    return reason_text(reason)
+
+
+def _describe(user: User, candidates: list[Candidate]) -> list[dict]:
+    """Candidates the user may see, with the card to link and reasons in the user's language."""
+    cards = contacts_visible(user=user).select_related("company").in_bulk([c.contact_id for c in candidates])
+    return [
+        {"contact": cards[c.contact_id], "level": c.level, "score": c.score,
+         "reasons": [_reason_display(r) for r in c.reasons]}
+        for c in candidates if c.contact_id in cards
+    ]
+
+
+@login_required
+@require_POST
+def check_duplicates(request: HttpRequest) -> HttpResponse:
+    """The fragment the new-contact form asks for while a person types.
+
+    It reads the half-filled form leniently (a phone still being typed is just skipped)
+    and looks only among cards the user may see.
+    """
+    post = request.POST
+    phones = [p.e164 for p in (try_normalize_phone(n) for n in post.getlist("phones") if n.strip()) if p]
+    emails = []
+    for raw in post.getlist("emails"):
+        try:
+            emails.append(normalize_email(raw))
+        except InvalidEmail:
+            continue
+    probe = Probe(
+        first_name=post.get("first_name", "").strip(), last_name=post.get("last_name", "").strip(),
+        middle_name=post.get("middle_name", "").strip(), phones=phones, emails=emails,
+        company=post.get("company", "").strip(), city=post.get("city", "").strip(),
+    )
+    exclude = post.get("contact_id", "")
+    exclude_ids = {int(exclude)} if exclude.isdigit() else set()
+    candidates = find_candidates(probe, exclude_ids=exclude_ids, within=contacts_visible(user=request.user))
+    described = _describe(request.user, candidates)
+    return render(request, "contacts/_duplicate_warning.html", {
+        "duplicates": described, "editing_id": next(iter(exclude_ids), None),
+        "merge_ids": ",".join(str(d["contact"].pk) for d in described),
+    })
+
+
+def _form_context(request: HttpRequest, values: ContactFormValues, contact: Contact | None = None) -> dict:
+    if not values.phones:
+        values.phones = [{"number": "", "kind": ContactPhone.Kind.MOBILE}]
+    if not values.emails:
+        values.emails = [{"email": ""}]
+    specs = list(CustomField.objects.all())
+    for spec in specs:
+        spec.value = values.custom.get(spec.key, "")
+        spec.error = values.errors.get(f"custom.{spec.key}")
+    return {
+        "values": values, "contact": contact, "custom_fields": specs,
+        "phone_kinds": ContactPhone.Kind.choices,
+        "users": _assignable_users(request.user, contact.responsible if contact else None),
+        "has_errors": bool(values.errors) or any(r.get("error") for r in values.phones + values.emails),
+    }
+
+
+@login_required
+def contact_new(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        values = ContactFormValues(scalars={"first_name": request.GET.get("first_name", "")})
+        if request.GET.get("phone"):
+            values.phones = [{"number": request.GET["phone"], "kind": ContactPhone.Kind.MOBILE}]
+        return render(request, "contacts/form.html", _form_context(request, values))
+    raw, values = contact_form_parse(request.POST)
+    try:
+        data = services.contact_data_clean(raw, actor=request.user)
+    except FieldError as exc:
+        contact_form_errors(values, exc.by_field)
+        return render(request, "contacts/form.html", _form_context(request, values), status=400)
+    contact, candidates = services.contact_create(actor=request.user, data=data)
+    if _describe(request.user, candidates):
+        messages.warning(request, _("Saved. This customer may have another card: see the possible duplicates below."))
+    else:
+        messages.success(request, _("Contact saved."))
+    return redirect("contacts:card", pk=contact.pk)
+
+
+@login_required
+def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    contact, moved = _visible_or_redirect(request, pk)
+    if moved:
+        return moved
+    if request.method != "POST":
+        return render(request, "contacts/form.html", _form_context(request, contact_form_initial(contact), contact))
+    raw, values = contact_form_parse(request.POST)
+    # A manager may keep a colleague as responsible without being allowed to assign them.
+    if raw["responsible_id"] == contact.responsible_id:
+        raw.pop("responsible_id")
+    try:
+        data = services.contact_data_clean(raw, actor=request.user, partial=True)
+    except FieldError as exc:
+        contact_form_errors(values, exc.by_field)
+        return render(request, "contacts/form.html", _form_context(request, values, contact), status=400)
+    services.contact_update(actor=request.user, contact=contact, data=data)
+    messages.success(request, _("Changes saved."))
+    return redirect("contacts:card", pk=contact.pk)
+
+
+@login_required
+def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    contact, moved = _visible_or_redirect(request, pk)
+    if moved:
+        return moved
+    if request.method != "POST":
+        return render(request, "contacts/delete.html", {"contact": contact})
+    services.contact_delete(actor=request.user, contact=contact)
+    messages.success(request, _("Contact %(name)s deleted.") % {"name": contact})
+    return redirect("contacts:list")
+
+
+@login_required
+@require_POST
+def add_note(request: HttpRequest, pk: int) -> HttpResponse:
+    contact, moved = _visible_or_redirect(request, pk)
+    if moved:
+        return moved
+    body = request.POST.get("body", "").strip()
+    error = None
+    if not body:
+        error = reason_text("a note cannot be empty")
+    else:
+        note_add(contact=contact, body=body, author=request.user)
+    if request.htmx:
+        return render(request, "contacts/_timeline.html", {
+            "contact": contact, "activities": _timeline(contact), "note_error": error,
+            "note_body": request.POST.get("body", "") if error else "",
+        })  # 200 even with an error: htmx does not swap 4xx answers by default
+    if error:
+        messages.error(request, error)
+    return redirect("contacts:card", pk=contact.pk)

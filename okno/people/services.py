@@ -1,5 +1,6 @@
 """Administering people: departments and users."""
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -59,3 +60,60 @@ def user_create(
     user.set_password(password)
     user.save()
     return user
+
+
+@transaction.atomic
+def department_update(*, actor: User, department: Department, name: str, parent_id: int | None = None) -> Department:
+    """Renames or moves a department; a move under its own subtree would make a loop, so it is refused."""
+    _require_admin(actor)
+    errors = {}
+    if not name.strip():
+        errors["name"] = "a department needs a name"
+    parent = None
+    if parent_id is not None:
+        parent = Department.objects.filter(pk=parent_id).first()
+        if parent is None:
+            errors["parent_id"] = "no such department"
+        elif parent.pk in department.subtree_ids():
+            errors["parent_id"] = "a department cannot be its own parent"
+    if errors:
+        raise FieldError(errors)
+    department.name, department.parent = name.strip(), parent
+    department.save()
+    return department
+
+
+@transaction.atomic
+def user_update(
+    *, actor: User, user: User, role: str, department_id: int | None, is_active: bool,
+    first_name: str | None = None, last_name: str | None = None, email: str | None = None,
+) -> User:
+    """Changes a person's role, department or access. An administrator cannot lock themself out."""
+    _require_admin(actor)
+    errors = {}
+    if role not in User.Role.values:
+        errors["role"] = f"must be one of: {', '.join(User.Role.values)}"
+    department = None
+    if department_id is not None:
+        department = Department.objects.filter(pk=department_id).first()
+        if department is None:
+            errors["department_id"] = "no such department"
+    if user.pk == actor.pk and (not is_active or role != User.Role.ADMIN) and not actor.is_superuser:
+        errors["role" if is_active else "is_active"] = "you cannot take away your own administrator access"
+    if errors:
+        raise FieldError(errors)
+    user.role, user.department, user.is_active = role, department, is_active
+    user.is_staff = role == User.Role.ADMIN
+    for name, value in (("first_name", first_name), ("last_name", last_name), ("email", email)):
+        if value is not None:
+            setattr(user, name, value.strip())
+    user.save()
+    return user
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    """Remembers the UI language a person chose; the middleware applies it on every request."""
+    if language not in dict(settings.LANGUAGES):
+        raise FieldError({"language": "unknown language"})
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language

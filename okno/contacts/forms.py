@@ -1,0 +1,138 @@
+"""Parsing the card's HTML form into the raw dict that `contact_data_clean` validates.
+
+Forms here only parse: the values are checked by the same service as the API's, so a
+person sees the same reasons in the UI as a program gets in a 400.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from okno.contacts.models import Contact, ContactPhone, CustomField
+from okno.contacts.services import SCALAR_FIELDS
+
+# Fixed reasons the services give; listed so that makemessages offers them for translation.
+KNOWN_REASONS = [
+    gettext_noop("a contact needs a name, a phone or an e-mail"),
+    gettext_noop("must be a number"),
+    gettext_noop("must be a date as YYYY-MM-DD"),
+    gettext_noop("must be text"),
+    gettext_noop("unknown custom field"),
+    gettext_noop("no such user you may assign"),
+    gettext_noop("empty phone number"),
+    gettext_noop("a note cannot be empty"),
+    gettext_noop("a department needs a name"),
+    gettext_noop("no such department"),
+    gettext_noop("this username is taken"),
+    gettext_noop("required"),
+    gettext_noop("a department cannot be its own parent"),
+    gettext_noop("this key is taken"),
+    gettext_noop("a choice field needs at least one choice"),
+    gettext_noop("use lower-case letters, digits, - and _"),
+    gettext_noop("you cannot take away your own administrator access"),
+    gettext_noop("unknown language"),
+]
+
+
+# Reasons that quote the value: matched by shape, translated with the value put back.
+PATTERNED_REASONS = [
+    (re.compile(r"^'(?P<value>.*)' is not a valid phone number$"),
+     gettext_noop("“%(value)s” is not a valid phone number")),
+    (re.compile(r"^'(?P<value>.*)' is not a phone number \(.*\)$"), gettext_noop("“%(value)s” is not a phone number")),
+    (re.compile(r"^'(?P<value>.*)' is not a valid e-mail address$"),
+     gettext_noop("“%(value)s” is not a valid e-mail address")),
+    (re.compile(r"^must be one of: (?P<value>.*)$"), gettext_noop("must be one of: %(value)s")),
+]
+
+
+def reason_text(reason: str) -> str:
+    """A service's reason in the user's language when we have a translation for it."""
+    for pattern, template in PATTERNED_REASONS:
+        match = pattern.match(reason)
+        if match:
+            return _(template) % {"value": match.group("value")}
+    return _(reason)
+
+
+@dataclass
+class ContactFormValues:
+    """What the form shows: the values as typed, and the errors by field."""
+
+    scalars: dict[str, str] = field(default_factory=dict)
+    phones: list[dict] = field(default_factory=list)  # {"number", "kind", "error"}
+    emails: list[dict] = field(default_factory=list)  # {"email", "error"}
+    tags: str = ""
+    responsible_id: str = ""
+    custom: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def contact_form_parse(post: QueryDict) -> tuple[dict, ContactFormValues]:
+    """The raw dict for `contact_data_clean`, and the values to redisplay on error.
+
+    Empty phone and e-mail inputs are dropped before validation, so an error's index
+    ("phones[1]") is the index among the rows the form shows again.
+    """
+    values = ContactFormValues()
+    raw: dict = {}
+    for name in SCALAR_FIELDS:
+        raw[name] = values.scalars[name] = post.get(name, "").strip()
+    raw["company"] = values.scalars["company"] = post.get("company", "").strip()
+    numbers, kinds = post.getlist("phones"), post.getlist("phone_kinds")
+    phones = []
+    for i, number in enumerate(numbers):
+        if number.strip():
+            kind = kinds[i] if i < len(kinds) and kinds[i] else ContactPhone.Kind.MOBILE
+            phones.append({"number": number.strip(), "kind": kind})
+    raw["phones"] = phones
+    values.phones = [dict(p) for p in phones]
+    emails = [e.strip() for e in post.getlist("emails") if e.strip()]
+    raw["emails"] = emails
+    values.emails = [{"email": e} for e in emails]
+    values.tags = post.get("tags", "")
+    raw["tags"] = [t.strip() for t in values.tags.split(",") if t.strip()]
+    values.responsible_id = post.get("responsible_id", "")
+    raw["responsible_id"] = int(values.responsible_id) if values.responsible_id.isdigit() else None
+    custom = {}
+    for spec in CustomField.objects.all():
+        if f"custom.{spec.key}" not in post:
+            continue  # a field added after the form was opened: leave its value alone
+        value = post.get(f"custom.{spec.key}", "").strip()
+        values.custom[spec.key] = value
+        custom[spec.key] = value or None
+    raw["custom"] = custom
+    return raw, values
+
+
+def contact_form_errors(values: ContactFormValues, by_field: dict[str, str]) -> ContactFormValues:
+    """Puts each service error beside the input it is about."""
+    for name, reason in by_field.items():
+        text = reason_text(reason)
+        if name.startswith("phones[") or name.startswith("emails["):
+            key, _sep, rest = name.partition("[")
+            index = int(rest.split("]")[0])
+            rows = values.phones if key == "phones" else values.emails
+            if index < len(rows):
+                rows[index]["error"] = text
+                continue
+        values.errors[name] = text
+    return values
+
+
+def contact_form_initial(contact: Contact) -> ContactFormValues:
+    """The form filled from an existing card, for editing."""
+    values = ContactFormValues()
+    for name in SCALAR_FIELDS:
+        values.scalars[name] = getattr(contact, name)
+    values.scalars["company"] = contact.company.name if contact.company_id else ""
+    values.phones = [
+        {"number": p.display, "kind": p.kind} for p in contact.phones.all()
+    ]
+    values.emails = [{"email": e.email} for e in contact.emails.all()]
+    values.tags = ", ".join(contact.tags.order_by("name").values_list("name", flat=True))
+    values.responsible_id = str(contact.responsible_id or "")
+    values.custom = {k: "" if v is None else str(v) for k, v in contact.custom.items()}
+    return values

@@ -1,0 +1,11 @@
+"""Background work of the contacts domain; each task only delegates to a service."""
+
+from django_tasks import task
+
+
+@task()
+def import_job_run_task(job_id: int) -> None:
+    """Runs an uploaded import; safe to deliver twice (the job is claimed by a conditional UPDATE)."""
+    from okno.contacts.imports import import_job_run
+
+    import_job_run(job_id=job_id)

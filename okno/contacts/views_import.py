@@ -1,0 +1,82 @@
+"""Import and export pages: upload → mapping with a preview → run → report (polled by htmx)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from okno.contacts import exports, imports
+from okno.contacts.import_mapping import all_targets
+from okno.contacts.models import ImportJob
+from okno.core.errors import ApiError
+
+
+@login_required
+def import_page(request: HttpRequest) -> HttpResponse:
+    """GET: the upload form and the user's past imports; POST: upload, then the mapping page."""
+    error = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = _("Choose a CSV or XLSX file.")
+        else:
+            try:
+                job = imports.import_job_create(actor=request.user, upload=upload,
+                                                on_duplicate=request.POST.get("on_duplicate") or "skip")
+            except ApiError as exc:
+                error = "; ".join(e["reason"] for e in exc.errors) or exc.detail
+            else:
+                return redirect("contacts:import_job", pk=job.pk)
+    jobs = imports.import_jobs_visible(user=request.user)[:20]
+    return render(request, "contacts/import_upload.html", {
+        "jobs": jobs, "error": error, "choices": ImportJob.OnDuplicate.choices,
+    }, status=400 if error else 200)
+
+
+def _mapping_from_post(request: HttpRequest, header: list[str]) -> dict[str, str]:
+    return {str(i): request.POST.get(f"col_{i}", "") for i in range(len(header))}
+
+
+@login_required
+def import_job_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """While uploaded: the mapping form with the preview; then the progress and the report."""
+    job = imports.import_job_get(user=request.user, pk=pk)
+    header = job.mapping.get("file", {}).get("header", [])
+    form_errors = []
+    editable = imports.import_job_editable(job)
+    if request.method == "POST" and editable:
+        try:
+            imports.import_job_configure(job=job, mapping=_mapping_from_post(request, header),
+                                         on_duplicate=request.POST.get("on_duplicate"))
+            if "run" in request.POST:
+                imports.import_job_start(actor=request.user, job=job)
+                messages.success(request, _("The import has started."))
+            return redirect("contacts:import_job", pk=job.pk)
+        except ApiError as exc:
+            form_errors = exc.errors or [{"field": "", "reason": exc.detail}]
+    if request.htmx and request.htmx.target == "import-status":
+        return render(request, "contacts/import_status.html", {"job": job})
+    context = {"job": job, "form_errors": form_errors, "choices": ImportJob.OnDuplicate.choices,
+               "editable": editable}
+    if editable:
+        fields = job.mapping.get("fields", {})
+        context.update(
+            columns=[{"index": str(i), "name": name, "target": fields.get(str(i), "")}
+                     for i, name in enumerate(header)],
+            targets=all_targets(), preview=imports.import_preview(job=job, actor=request.user),
+        )
+    return render(request, "contacts/import_job.html", context, status=400 if form_errors else 200)
+
+
+@login_required
+@require_GET
+def export_page(request: HttpRequest) -> HttpResponse:
+    """The list's current filters (q, tag, responsible, phone, e-mail) as a CSV or XLSX file."""
+    responsible = request.GET.get("responsible_id") or request.GET.get("responsible") or ""
+    return exports.export_response(
+        fmt="xlsx" if request.GET.get("format") == "xlsx" else "csv", user=request.user,
+        q=request.GET.get("q", "").strip(), phone=request.GET.get("phone", ""), email=request.GET.get("email", ""),
+        tag=request.GET.get("tag", ""), responsible_id=int(responsible) if responsible.isdigit() else None,
+    )

@@ -1,0 +1,39 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from okno.core import demo
+
+
+class Command(BaseCommand):
+    help = "Seeds an empty database with a demo company and its customers; does nothing the second time."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--contacts", type=int, default=20_000, help="how many cards (default 20,000)")
+        parser.add_argument("--duplicates", type=float, default=0.03, help="share of duplicate cards (0.03)")
+        parser.add_argument("--seed", type=int, default=None, help="random seed, for the same data every time")
+        parser.add_argument("--password", default=demo.DEMO_PASSWORD, help="password of every demo user")
+
+    def handle(self, *args, contacts: int, duplicates: float, seed: int | None, password: str, **options):
+        verbose = options["verbosity"] > 1
+        report = demo.demo_seed(
+            contacts=contacts, seed=seed, duplicate_share=duplicates, password=password,
+            progress=(lambda msg: self.stderr.write(f"  {msg}")) if verbose else None,
+        )
+        url = settings.SITE_URL
+        if not report.seeded:
+            self.stdout.write("The database already has users: demo data was not seeded again.")
+            if demo.demo_admin_password_works(password):
+                self.stdout.write(f"Log in at {url} as {demo.DEMO_ADMIN} / {password}")
+            else:
+                self.stdout.write(f"Log in at {url} with your own account (manage.py createsuperuser makes one).")
+            return
+        self.stdout.write(
+            f"Demo data seeded in {report.seconds:.1f} s: {report.users} people in {report.departments} "
+            f"departments, {report.contacts} contacts ({len(report.duplicates)} of them duplicates), "
+            f"{report.notes} notes."
+        )
+        self.stdout.write(f"Log in at {url} as {demo.DEMO_ADMIN} / {password}")
+        self.stdout.write(f"Every employee has the password {password}; for example:")
+        for user in report.samples[1:]:
+            dept = user.department.name if user.department_id else ""
+            self.stdout.write(f"  {user.username:<18} {user.get_role_display():<20} {dept}")

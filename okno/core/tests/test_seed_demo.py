@@ -1,0 +1,249 @@
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Max, Min
+from rapidfuzz.distance import OSA
+
+from okno.contacts.models import Contact, ContactEmail, ContactMatchKey, ContactPhone, CustomField
+from okno.contacts.services import contact_refresh_derived
+from okno.core import demo
+from okno.core.demo_data import translit
+from okno.core.phones import normalize_phone
+from okno.core.text import fold
+from okno.people.models import Department, User
+from okno.timeline.models import Activity
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def seeded(db):
+    return demo.demo_seed(contacts=400, seed=11)
+
+
+def test_seed_builds_the_company_tree_with_heads_managers_and_operators(seeded):
+    # then
+    sales = Department.objects.get(name="Продажи")
+    assert set(Department.objects.filter(parent=sales).values_list("name", flat=True)) == {"Опт", "Розница"}
+    for dept in Department.objects.all():
+        assert dept.members.filter(role=User.Role.HEAD).count() == 1
+    assert User.objects.filter(department__name="Колл-центр", role=User.Role.OPERATOR).count() >= 10
+    assert 55 <= User.objects.count() == seeded.users <= 65
+    assert demo.demo_admin_password_works()
+    assert User.objects.get(username="admin").is_admin
+    assert User.objects.get(username=seeded.samples[1].username).check_password(demo.DEMO_PASSWORD)
+
+
+def test_seeded_phones_are_normalised_from_many_real_formats(seeded):
+    # when
+    phones = list(ContactPhone.objects.all())
+
+    # then every stored number is what the raw text normalises to
+    for phone in phones:
+        parsed = normalize_phone(phone.raw)
+        assert (phone.e164, phone.extension) == (parsed.e164, parsed.extension), phone.raw
+    shapes = {re.sub(r"\d", "9", p.raw) for p in phones if not p.extension}
+    assert len(shapes) >= 8
+    assert any(p.extension and "доб" in p.raw for p in phones)
+    assert {p.e164[:4] for p in phones} & {"+375", "+380", "+998", "+770", "+774", "+777"}
+
+
+def test_seeded_cards_are_derived_as_contact_create_derives_them(seeded):
+    # given cards with a company, e-mails and notes
+    sample = list(Contact.objects.filter(company__isnull=False).order_by("?")[:20])
+    sample += list(Contact.objects.filter(emails__isnull=False, company__isnull=True).distinct()[:10])
+    before = {c.pk: (c.search_text, sorted(c.match_keys.values_list("key", flat=True))) for c in sample}
+
+    # when the service recomputes them
+    for contact in sample:
+        contact_refresh_derived(contact)
+
+    # then nothing changes
+    after = {
+        c.pk: (c.search_text, sorted(c.match_keys.values_list("key", flat=True)))
+        for c in Contact.objects.filter(pk__in=before)
+    }
+    assert after == before
+    assert all(text for text, _keys in before.values())
+    assert not Contact.objects.filter(search_text="").exists()
+    assert Contact.objects.filter(dedup_dirty=True).count() == 400
+    assert Activity.objects.filter(kind=Activity.Kind.NOTE).count() == seeded.notes > 0
+    assert CustomField.objects.filter(key__in=["budget", "birthday", "segment"]).count() == 3
+    assert Contact.objects.filter(custom__has_key="budget").exists()
+
+
+def test_the_base_grew_over_months_not_in_one_second(seeded):
+    # then
+    dates = Contact.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
+    assert (dates["last"] - dates["first"]).days > 300
+    contact = Contact.objects.order_by("created_at").first()
+    assert contact.updated_at == contact.created_at
+    assert contact.history.get(field="created").at == contact.created_at
+    note = Activity.objects.filter(kind=Activity.Kind.NOTE).select_related("contact").first()
+    assert note.occurred_at > note.contact.created_at
+    assert note.detail.body == note.summary
+
+
+def test_cards_belong_to_managers_of_several_departments(seeded):
+    # then
+    per_department = Contact.objects.exclude(department=None).values("department").distinct().count()
+    assert per_department >= 5
+    assert Contact.objects.filter(responsible__role=User.Role.HEAD).count() == 0
+    head = User.objects.get(role=User.Role.HEAD, department__name="Опт")
+    assert Contact.objects.filter(department=head.department).exists()
+
+
+def _phones(contact_id: int) -> set[str]:
+    return set(ContactPhone.objects.filter(contact_id=contact_id, extension="").values_list("e164", flat=True))
+
+
+def _emails(contact_id: int) -> set[str]:
+    return set(ContactEmail.objects.filter(contact_id=contact_id).values_list("email", flat=True))
+
+
+def test_about_three_percent_are_duplicates_a_person_would_recognise(seeded):
+    # then
+    assert len(seeded.duplicates) == 12  # 3% of 400
+    kinds = {kind for _a, _b, kind in seeded.duplicates}
+    assert len(kinds) >= 4
+    for original_id, dup_id, kind in seeded.duplicates:
+        original, dup = Contact.objects.get(pk=original_id), Contact.objects.get(pk=dup_id)
+        shares = _phones(original_id) & _phones(dup_id) or _emails(original_id) & _emails(dup_id)
+        if kind == "name_only":
+            assert fold(dup.first_name) == fold(original.first_name)
+            assert OSA.distance(fold(dup.last_name), fold(original.last_name)) <= 1
+        elif kind == "latin":
+            assert dup.last_name == translit(original.last_name)
+        else:
+            assert shares, (kind, original.full_name, dup.full_name)
+        if kind == "phone_format":
+            raw = {p.e164: p.raw for p in original.phones.all()}
+            assert any(raw.get(p.e164) not in (None, p.raw) for p in dup.phones.all())
+        if kind == "surname_typo":
+            assert OSA.distance(dup.last_name, original.last_name) == 1
+        if kind == "swap":
+            assert (dup.first_name, dup.last_name) == (original.last_name, original.first_name)
+
+
+def test_a_second_seed_adds_nothing(seeded):
+    # given
+    counts = (User.objects.count(), Contact.objects.count(), ContactMatchKey.objects.count())
+
+    # when
+    again = demo.demo_seed(contacts=400, seed=11)
+
+    # then
+    assert not again.seeded
+    assert (User.objects.count(), Contact.objects.count(), ContactMatchKey.objects.count()) == counts
+
+
+def test_seed_demo_command_prints_the_login_both_times(db):
+    # when
+    first, second = StringIO(), StringIO()
+    call_command("seed_demo", contacts=30, seed=3, stdout=first)
+    call_command("seed_demo", contacts=30, stdout=second)
+
+    # then
+    assert "30 contacts" in first.getvalue()
+    assert "as admin / okno-demo" in first.getvalue()
+    assert "not seeded again" in second.getvalue()
+    assert "as admin / okno-demo" in second.getvalue()
+    assert Contact.objects.count() == 30
+
+
+def test_a_non_demo_database_is_left_alone_and_no_demo_login_is_promised(db):
+    # given someone's own administrator
+    User.objects.create_user(username="boss", password="correct horse battery")
+
+    # when
+    out = StringIO()
+    call_command("seed_demo", contacts=30, stdout=out)
+
+    # then
+    assert Contact.objects.count() == 0
+    assert "createsuperuser" in out.getvalue()
+
+
+# -- the real `make demo` script ----------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_ready(proc: subprocess.Popen, deadline: float) -> str:
+    out = []
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        out.append(line)
+        if "Log in at" in line:
+            return "".join(out)
+    raise AssertionError("demo.sh never said ready:\n" + "".join(out))
+
+
+def test_demo_script_serves_the_login_and_stops_its_children(tmp_path):
+    # given a fresh var directory and SQLite database, and a free port
+    port = _free_port()
+    env = {
+        **os.environ, "OKNO_VAR_DIR": str(tmp_path), "OKNO_PORT": str(port), "OKNO_DEMO_CONTACTS": "50",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+    }
+    proc = subprocess.Popen(
+        [str(ROOT / "scripts" / "demo.sh")], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    try:
+        # when it is ready
+        banner = _wait_for_ready(proc, time.monotonic() + 90)
+        login = re.search(r"Log in at (\S+) as (\S+) / (\S+)", banner)
+        base, username, password = login.groups()
+        assert base == f"http://127.0.0.1:{port}"
+
+        # then the login page answers, the printed credentials work, and static files are served
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = opener.open(f"{base}/login/", timeout=10)
+        assert page.status == 200
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.read().decode()).group(1)
+        form = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token})
+        landing = opener.open(urllib.request.Request(
+            f"{base}/login/", data=form.encode(), headers={"Referer": f"{base}/login/"}), timeout=10)
+        assert landing.status == 200 and landing.url.rstrip("/").endswith("/contacts")
+        assert "sessionid" in {c.name for c in jar}
+        assert opener.open(f"{base}/static/okno/okno.css", timeout=10).status == 200
+        assert {p.name for p in (tmp_path / "log").iterdir()} >= {"web.log", "worker.log", "tasks.log"}
+
+        # when Ctrl-C
+        os.kill(proc.pid, signal.SIGINT)
+        proc.wait(timeout=20)
+
+        # then everything it started is gone
+        with pytest.raises(urllib.error.URLError):
+            urllib.request.urlopen(f"{base}/login/", timeout=2)
+        left = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        assert left == []
+    finally:
+        # Everything the script started lives in its session: leave none of it behind.
+        leftovers = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        for pid in leftovers:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if proc.poll() is None:
+            proc.wait()

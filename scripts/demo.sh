@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# make demo: migrate, seed the demo company once, then run web + both workers until Ctrl-C.
+# Every command reads DATABASE_URL (default: SQLite under var/). Knobs, all optional:
+#   OKNO_HOST / OKNO_PORT        where the web server listens (127.0.0.1:8000)
+#   OKNO_WEB_WORKERS             granian worker processes (1: one machine, SQLite)
+#   OKNO_WEB_BACKPRESSURE        requests one web process runs at once (32)
+#   OKNO_DEMO_CONTACTS           how many demo cards to seed (20000)
+#   OKNO_VAR_DIR                 database, static files and logs (var/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+HOST=${OKNO_HOST:-127.0.0.1}
+PORT=${OKNO_PORT:-8000}
+VAR_DIR=$(realpath -m "${OKNO_VAR_DIR:-var}")
+LOG_DIR=$VAR_DIR/log
+export OKNO_VAR_DIR=$VAR_DIR
+export SITE_URL=${SITE_URL:-http://$HOST:$PORT}
+mkdir -p "$LOG_DIR"
+
+if ! [ -x $BIN/python ]; then
+  echo "No $BIN: run 'make install' (or 'make demo') first." >&2
+  exit 1
+fi
+if $BIN/python -c "import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(s.connect_ex(('$HOST',$PORT))!=0)"; then
+  echo "Something already listens on $HOST:$PORT; stop it or set OKNO_PORT." >&2
+  exit 1
+fi
+
+echo "== migrate (${DATABASE_URL:-SQLite in $VAR_DIR})"
+$BIN/python manage.py migrate --noinput -v0
+echo "== demo data (seeded once; later runs keep what is there)"
+SEED_OUT=$($BIN/python manage.py seed_demo --contacts "${OKNO_DEMO_CONTACTS:-20000}")
+echo "$SEED_OUT" | head -n 1
+# DEBUG stays off, as in production: granian serves the collected files under /static/.
+$BIN/python manage.py collectstatic --noinput -v0
+
+# The children get SIGTERM when this script dies, even by SIGKILL, so none outlives it
+# (Linux; elsewhere the trap below is all there is).
+ORPHAN_GUARD=()
+if command -v setpriv >/dev/null && setpriv --pdeathsig TERM true 2>/dev/null; then
+  ORPHAN_GUARD=(setpriv --pdeathsig TERM --)
+fi
+PIDS=()
+stop_all() {
+  trap - INT TERM EXIT
+  if [ ${#PIDS[@]} -gt 0 ]; then
+    echo
+    echo "== stopping web and workers"
+    kill -TERM "${PIDS[@]}" 2>/dev/null || true
+    for _ in $(seq 50); do
+      kill -0 "${PIDS[@]}" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -KILL "${PIDS[@]}" 2>/dev/null || true
+    wait 2>/dev/null || true
+  fi
+}
+trap 'stop_all; exit 130' INT
+trap 'stop_all; exit 143' TERM
+trap stop_all EXIT
+
+# Backpressure bounds the requests one worker runs at once (granian's default allows 512
+# threads per process; on SQLite and two cores more than a few dozen only queue on locks).
+"${ORPHAN_GUARD[@]}" $BIN/granian --interface wsgi --host "$HOST" --port "$PORT" --workers "${OKNO_WEB_WORKERS:-1}" \
+  --backpressure "${OKNO_WEB_BACKPRESSURE:-32}" --no-ws \
+  --static-path-route /static --static-path-mount "$VAR_DIR/static" \
+  okno.wsgi:application >>"$LOG_DIR/web.log" 2>&1 &
+PIDS+=($!)
+# The drain loops (inbound events, duplicate scan) and django-tasks' follow-ups (imports).
+"${ORPHAN_GUARD[@]}" $BIN/python manage.py run_worker >>"$LOG_DIR/worker.log" 2>&1 &
+PIDS+=($!)
+"${ORPHAN_GUARD[@]}" $BIN/python manage.py db_worker --queue-name '*' >>"$LOG_DIR/tasks.log" 2>&1 &
+PIDS+=($!)
+
+URL="http://$HOST:$PORT"
+ready=no
+for _ in $(seq 150); do
+  if $BIN/python -c "import urllib.request; urllib.request.urlopen('$URL/login/', timeout=2)" 2>/dev/null; then
+    ready=yes
+    break
+  fi
+  for pid in "${PIDS[@]}"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "A process died while starting; the end of its logs:" >&2
+      tail -n 20 "$LOG_DIR"/*.log >&2
+      exit 1
+    fi
+  done
+  sleep 0.2
+done
+if [ $ready = no ]; then
+  echo "$URL/login/ did not answer within 30 s; the end of the web log:" >&2
+  tail -n 20 "$LOG_DIR/web.log" >&2
+  exit 1
+fi
+
+cat <<EOF
+
+Okno is ready at $URL (logs: $LOG_DIR/{web,worker,tasks}.log; Ctrl-C stops everything)
+$(echo "$SEED_OUT" | tail -n +2)
+EOF
+
+# Run until Ctrl-C, or until one of the three exits (then stop the others and say so).
+set +e
+wait -n "${PIDS[@]}"
+status=$?
+echo "A process exited (status $status); see $LOG_DIR. Stopping the rest." >&2
+exit 1

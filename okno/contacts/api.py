@@ -24,12 +24,18 @@ class PhoneIn(Schema):
     kind: str = "mobile"
 
 
+class HandleIn(Schema):
+    kind: str
+    handle: str
+
+
 class ContactIn(Schema):
     first_name: str = ""
     last_name: str = ""
     middle_name: str = ""
     phones: list[str | PhoneIn] = []
     emails: list[str] = []
+    handles: list[HandleIn] = []
     company: str | None = None
     city: str = ""
     source: str = ""
@@ -44,6 +50,7 @@ class ContactPatch(Schema):
     middle_name: str | None = None
     phones: list[str | PhoneIn] | None = None
     emails: list[str] | None = None
+    handles: list[HandleIn] | None = None
     company: str | None = None
     city: str | None = None
     source: str | None = None
@@ -74,6 +81,7 @@ class ContactOut(Schema):
     full_name: str
     phones: list[PhoneOut]
     emails: list[str]
+    handles: list[HandleIn]
     company: str | None
     city: str
     source: str
@@ -115,6 +123,7 @@ def contact_out(contact: Contact) -> dict:
             for p in contact.phones.all()
         ],
         "emails": [e.email for e in contact.emails.all()],
+        "handles": [{"kind": h.kind, "handle": h.handle} for h in contact.handles.all()],
         "company": contact.company.name if contact.company_id else None,
         "city": contact.city,
         "source": contact.source,
@@ -162,7 +171,7 @@ def create_contact(request: HttpRequest, payload: ContactIn, on_duplicate: Liter
 @router.get("", response=list[ContactOut])
 def list_contacts(request: HttpRequest, q: str = "", phone: str = "", email: str = "",
                   limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
-    qs = contact_list(user=request.auth, q=q, phone=phone, email=email).prefetch_related("phones", "emails", "tags")
+    qs = contact_list(user=request.auth, q=q, phone=phone, email=email).prefetch_related("phones", "emails", "handles", "tags")
     return [contact_out(c) for c in qs[offset: offset + limit]]
 
 

@@ -14,6 +14,7 @@ from okno.contacts.models import (
     ContactPhone,
     CustomField,
     FieldChange,
+    MessengerHandle,
     Tag,
 )
 from okno.core.emails import InvalidEmail, normalize_email
@@ -24,6 +25,8 @@ from okno.people.models import User
 from okno.people.visibility import users_visible_to
 
 SCALAR_FIELDS = ("first_name", "last_name", "middle_name", "city", "source")
+# Messengers and chat widgets a customer can be known by; channel adapters add theirs here.
+MESSENGER_KINDS = ("telegram", "whatsapp", "viber", "vk", "instagram", "jivo", "max", "skype", "other")
 
 
 @dataclass
@@ -45,6 +48,7 @@ class ContactData:
     responsible: User | None = None
     phones: list[tuple[str, str, str, str]] = field(default_factory=list)  # e164, ext, kind, raw
     emails: list[str] = field(default_factory=list)
+    handles: list[tuple[str, str]] = field(default_factory=list)  # kind, handle
     tags: list[str] | None = None
     custom: dict = field(default_factory=dict)
     given: set[str] = field(default_factory=set)  # which fields the caller sent (for PATCH)
@@ -115,7 +119,8 @@ def contact_data_clean(raw: dict, *, actor: User | None, partial: bool = False) 
             errors[name] = "must be text"
             continue
         setattr(data, name, value.strip())
-    if not partial and not (data.first_name or data.last_name or raw.get("phones") or raw.get("emails")):
+    if not partial and not (data.first_name or data.last_name or raw.get("phones") or raw.get("emails")
+                            or raw.get("handles")):
         errors["first_name"] = "a contact needs a name, a phone or an e-mail"
 
     for i, item in enumerate(raw.get("phones") or []):
@@ -142,6 +147,16 @@ def contact_data_clean(raw: dict, *, actor: User | None, partial: bool = False) 
             continue
         if email not in data.emails:
             data.emails.append(email)
+
+    for i, item in enumerate(raw.get("handles") or []):
+        kind = str((item or {}).get("kind", "")).strip().lower() if isinstance(item, dict) else ""
+        handle = str((item or {}).get("handle", "")).strip() if isinstance(item, dict) else ""
+        if kind not in MESSENGER_KINDS:
+            errors[f"handles[{i}].kind"] = f"must be one of: {', '.join(MESSENGER_KINDS)}"
+        elif not handle or len(handle) > 255:
+            errors[f"handles[{i}].handle"] = "must be 1 to 255 characters"
+        elif (kind, handle) not in data.handles:
+            data.handles.append((kind, handle))
 
     if raw.get("company") is not None:
         data.company = str(raw["company"]).strip()
@@ -193,6 +208,11 @@ def _set_emails(contact: Contact, emails: list[str]) -> None:
     ContactEmail.objects.bulk_create([ContactEmail(contact=contact, email=e) for e in emails])
 
 
+def _set_handles(contact: Contact, handles: list[tuple[str, str]]) -> None:
+    contact.handles.all().delete()
+    MessengerHandle.objects.bulk_create([MessengerHandle(contact=contact, kind=k, handle=h) for k, h in handles])
+
+
 def _set_tags(contact: Contact, names: list[str]) -> None:
     tags = [Tag.objects.get_or_create(name=n)[0] for n in names]
     contact.tags.set(tags)
@@ -223,6 +243,7 @@ def contact_create(
         )
         _set_phones(contact, data.phones)
         _set_emails(contact, data.emails)
+        _set_handles(contact, data.handles)
         if data.tags:
             _set_tags(contact, data.tags)
         FieldChange.objects.create(contact=contact, user=actor, field="created", old="", new=contact.full_name)
@@ -236,6 +257,10 @@ def _phones_text(contact: Contact) -> str:
 
 def _emails_text(contact: Contact) -> str:
     return ", ".join(e.email for e in contact.emails.all())
+
+
+def _handles_text(contact: Contact) -> str:
+    return ", ".join(f"{h.kind}:{h.handle}" for h in contact.handles.all())
 
 
 @transaction.atomic
@@ -279,6 +304,10 @@ def contact_update(*, actor: User | None, contact: Contact, data: ContactData) -
         old = _emails_text(contact)
         _set_emails(contact, data.emails)
         track("emails", old, _emails_text(contact))
+    if "handles" in data.given:
+        old = _handles_text(contact)
+        _set_handles(contact, data.handles)
+        track("handles", old, _handles_text(contact))
     if "tags" in data.given and data.tags is not None:
         old = ", ".join(contact.tags.order_by("name").values_list("name", flat=True))
         _set_tags(contact, data.tags)

@@ -120,3 +120,16 @@ def test_notes_land_on_the_timeline(api):
     assert api.post(f"/api/v1/contacts/{c.pk}/notes", {"body": "   "}).status_code == 400
     kinds = [(a["kind"], a["summary"]) for a in api.get(f"/api/v1/contacts/{c.pk}/activities").json()]
     assert kinds == [("note", "Перезвонить в пятницу")]
+
+
+def test_messenger_handles_are_kept_and_validated(api):
+    r = api.post("/api/v1/contacts", {"first_name": "Ольга", "handles": [{"kind": "Telegram", "handle": "123456789"}]})
+    assert r.status_code == 201, r.content
+    assert r.json()["handles"] == [{"kind": "telegram", "handle": "123456789"}]
+    bad = api.patch(f"/api/v1/contacts/{r.json()['id']}", {"handles": [{"kind": "icq", "handle": "1"},
+                                                                       {"kind": "vk", "handle": ""}]})
+    assert bad.status_code == 400
+    assert {e["field"] for e in bad.json()["errors"]} == {"handles[0].kind", "handles[1].handle"}
+    ok = api.patch(f"/api/v1/contacts/{r.json()['id']}", {"handles": [{"kind": "vk", "handle": "id42"}]})
+    assert ok.json()["handles"] == [{"kind": "vk", "handle": "id42"}]
+    assert FieldChange.objects.get(field="handles").old == "telegram:123456789"

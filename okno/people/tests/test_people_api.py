@@ -36,3 +36,12 @@ def test_issue_api_token_prints_a_working_token(db, client, capsys):
     assert ApiToken.objects.filter(key_hash=ApiToken.hash(token)).exists()
     assert client.get("/api/v1/contacts", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert client.get("/api/v1/contacts", headers={"Authorization": "Bearer wrong"}).status_code == 401
+
+
+def test_createsuperuser_noinput_makes_an_administrator(db, monkeypatch, api_as):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "very-secret-1")
+    monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "boss@example.com")
+    call_command("createsuperuser", "--noinput", "--username", "boss")
+    boss = User.objects.get(username="boss")
+    assert boss.is_admin and boss.check_password("very-secret-1")
+    assert api_as(boss).post("/api/v1/departments", {"name": "Склад"}).status_code == 201

@@ -171,7 +171,8 @@ def create_contact(request: HttpRequest, payload: ContactIn, on_duplicate: Liter
 @router.get("", response=list[ContactOut])
 def list_contacts(request: HttpRequest, q: str = "", phone: str = "", email: str = "",
                   limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
-    qs = contact_list(user=request.auth, q=q, phone=phone, email=email).prefetch_related("phones", "emails", "handles", "tags")
+    qs = contact_list(user=request.auth, q=q, phone=phone, email=email)
+    qs = qs.prefetch_related("phones", "emails", "handles", "tags")
     return [contact_out(c) for c in qs[offset: offset + limit]]
 
 

@@ -44,6 +44,7 @@ def _invalid(request, exc: NinjaValidationError):
 
 
 from okno.contacts.api import router as contacts_router  # noqa: E402
+from okno.contacts.api_companies import router as companies_router  # noqa: E402
 from okno.contacts.api_duplicates import router as duplicates_router  # noqa: E402
 from okno.contacts.api_imports import router as contacts_imports_router  # noqa: E402
 from okno.people.api import router as people_router  # noqa: E402
@@ -53,3 +54,4 @@ api.add_router("/v1", duplicates_router)
 api.add_router("/v1/contacts", contacts_router)
 # Imports and export share the prefix; their paths never look like a contact id.
 api.add_router("/v1/contacts", contacts_imports_router)
+api.add_router("/v1/companies", companies_router)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from okno.contacts.models import Contact, ContactPhone, CustomField
-from okno.contacts.services import SCALAR_FIELDS
+from okno.contacts.services import MESSENGER_KINDS, SCALAR_FIELDS
 
 # Fixed reasons the services give; listed so that makemessages offers them for translation.
 KNOWN_REASONS = [
@@ -34,7 +34,28 @@ KNOWN_REASONS = [
     gettext_noop("use lower-case letters, digits, - and _"),
     gettext_noop("you cannot take away your own administrator access"),
     gettext_noop("unknown language"),
+    gettext_noop("must be 1 to 255 characters"),
 ]
+
+# Brand names read the same in every language; only "other" is a word to translate.
+MESSENGER_LABELS = {
+    "telegram": "Telegram", "whatsapp": "WhatsApp", "viber": "Viber", "vk": "VK", "instagram": "Instagram",
+    "jivo": "Jivo", "max": "MAX", "skype": "Skype", "other": gettext_noop("other"),
+}
+
+# The edit form posts this beside the messenger rows: without it (an older page, another
+# form posting here) the card's handles are left as they are, like any field not posted.
+HANDLES_MARKER = "handles_shown"
+
+
+def messenger_label(kind: str) -> str:
+    """The messenger's name as people write it; a kind an adapter added shows as is."""
+    return _(MESSENGER_LABELS[kind]) if kind in MESSENGER_LABELS else kind
+
+
+def messenger_kind_choices() -> list[tuple[str, str]]:
+    """(kind, label) for the select, in the user's language."""
+    return [(kind, messenger_label(kind)) for kind in MESSENGER_KINDS]
 
 
 # Reasons that quote the value: matched by shape, translated with the value put back.
@@ -64,6 +85,7 @@ class ContactFormValues:
     scalars: dict[str, str] = field(default_factory=dict)
     phones: list[dict] = field(default_factory=list)  # {"number", "kind", "error"}
     emails: list[dict] = field(default_factory=list)  # {"email", "error"}
+    handles: list[dict] = field(default_factory=list)  # {"kind", "handle", "error"}
     tags: str = ""
     responsible_id: str = ""
     custom: dict[str, str] = field(default_factory=dict)
@@ -73,8 +95,8 @@ class ContactFormValues:
 def contact_form_parse(post: QueryDict) -> tuple[dict, ContactFormValues]:
     """The raw dict for `contact_data_clean`, and the values to redisplay on error.
 
-    Empty phone and e-mail inputs are dropped before validation, so an error's index
-    ("phones[1]") is the index among the rows the form shows again.
+    Empty phone, e-mail and messenger inputs are dropped before validation, so an error's
+    index ("phones[1]", "handles[0].kind") is the index among the rows the form shows again.
     """
     values = ContactFormValues()
     raw: dict = {}
@@ -92,6 +114,12 @@ def contact_form_parse(post: QueryDict) -> tuple[dict, ContactFormValues]:
     emails = [e.strip() for e in post.getlist("emails") if e.strip()]
     raw["emails"] = emails
     values.emails = [{"email": e} for e in emails]
+    if HANDLES_MARKER in post:
+        handles, kinds = post.getlist("handles"), post.getlist("handle_kinds")
+        rows = [{"kind": kinds[i] if i < len(kinds) else "", "handle": h.strip()}
+                for i, h in enumerate(handles) if h.strip()]
+        raw["handles"] = rows
+        values.handles = [dict(h) for h in rows]
     values.tags = post.get("tags", "")
     raw["tags"] = [t.strip() for t in values.tags.split(",") if t.strip()]
     values.responsible_id = post.get("responsible_id", "")
@@ -111,10 +139,10 @@ def contact_form_errors(values: ContactFormValues, by_field: dict[str, str]) -> 
     """Puts each service error beside the input it is about."""
     for name, reason in by_field.items():
         text = reason_text(reason)
-        if name.startswith("phones[") or name.startswith("emails["):
+        if name.startswith(("phones[", "emails[", "handles[")):
             key, _sep, rest = name.partition("[")
             index = int(rest.split("]")[0])
-            rows = values.phones if key == "phones" else values.emails
+            rows = {"phones": values.phones, "emails": values.emails, "handles": values.handles}[key]
             if index < len(rows):
                 rows[index]["error"] = text
                 continue
@@ -132,6 +160,7 @@ def contact_form_initial(contact: Contact) -> ContactFormValues:
         {"number": p.display, "kind": p.kind} for p in contact.phones.all()
     ]
     values.emails = [{"email": e.email} for e in contact.emails.all()]
+    values.handles = [{"kind": h.kind, "handle": h.handle} for h in contact.handles.all()]
     values.tags = ", ".join(contact.tags.order_by("name").values_list("name", flat=True))
     values.responsible_id = str(contact.responsible_id or "")
     values.custom = {k: "" if v is None else str(v) for k, v in contact.custom.items()}

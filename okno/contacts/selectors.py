@@ -1,9 +1,9 @@
 """Reading contacts, always through the visibility rule."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from okno.contacts.models import Contact
+from okno.contacts.models import Company, Contact
 from okno.core.emails import InvalidEmail, normalize_email
 from okno.core.phones import try_normalize_phone
 from okno.core.text import fold
@@ -75,3 +75,42 @@ class ContactMerged(Exception):
     def __init__(self, kept_id: int):
         super().__init__(kept_id)
         self.kept_id = kept_id
+
+
+def _companies_visible(user: User) -> QuerySet[Company]:
+    """A company is seen through its cards: one active card the user sees is enough.
+
+    Administrators see every company, also one whose cards were all deleted or merged away.
+    """
+    if user.is_active and user.is_admin:
+        return Company.objects.all()
+    cards = contacts_visible(user=user).filter(company_id__isnull=False).values("company_id")
+    return Company.objects.filter(pk__in=cards)
+
+
+def company_list(*, user: User, q: str = "") -> QuerySet[Company]:
+    """Companies by words of the name (any case, ё as е), each with `contacts_count` of cards the user sees."""
+    seen = Q(contacts__status=Contact.Status.ACTIVE) & contact_visibility_q(user, prefix="contacts__")
+    qs = _companies_visible(user).annotate(contacts_count=Count("contacts", filter=seen))
+    for word in fold(q).split():
+        qs = qs.filter(search_name__contains=word)
+    # By the folded name: SQLite orders `name` by code point (every capital before every small
+    # letter) and PostgreSQL by collation, so only the folded column reads the same on both.
+    return qs.order_by("search_name", "pk")
+
+
+def company_get(*, user: User, pk: int) -> Company:
+    """One company the user may see, or 404: another department's company is not disclosed."""
+    company = _companies_visible(user).filter(pk=pk).first()
+    if company is None:
+        raise Http404("No such company")
+    return company
+
+
+def company_contacts(*, user: User, company: Company) -> QuerySet[Contact]:
+    """The company's active cards that the user sees, with what the company page shows of them."""
+    return (
+        contacts_visible(user=user).filter(company=company)
+        .select_related("responsible").prefetch_related("phones")
+        .order_by("last_name", "first_name", "pk")
+    )

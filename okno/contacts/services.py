@@ -223,11 +223,12 @@ def contact_create(
 ) -> tuple[Contact, list[matching.Candidate]]:
     """Creates a card after looking for the existing customer.
 
-    With on_duplicate="reject" a match refuses the create (409 with the candidates);
-    with "create" the card is made and the candidates come back beside it.
+    With on_duplicate="reject" a certain or likely match refuses the create (409 with the
+    candidates); a mere namesake ("possible") does not, or every second Иванов would be
+    refused. With "create" the card is made and all candidates come back beside it.
     """
     candidates = matching.find_candidates(data.probe())
-    if on_duplicate == "reject" and candidates:
+    if on_duplicate == "reject" and any(c.level in ("certain", "likely") for c in candidates):
         raise ApiError(
             "This customer may already exist", status=409, candidates=[c.as_dict() for c in candidates]
         )
@@ -323,5 +324,6 @@ def contact_update(*, actor: User | None, contact: Contact, data: ContactData) -
 @transaction.atomic
 def contact_delete(*, actor: User | None, contact: Contact) -> None:
     """Deleting hides the card; its rows stay, so nothing a customer sent is lost."""
-    Contact.objects.filter(pk=contact.pk).update(status=Contact.Status.DELETED)
+    # Dirty, so that the scan drops the card's duplicate pairs on its next pass.
+    Contact.objects.filter(pk=contact.pk).update(status=Contact.Status.DELETED, dedup_dirty=True)
     FieldChange.objects.create(contact=contact, user=actor, field="status", old=contact.status, new="deleted")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from okno.contacts import views, views_custom_fields, views_duplicates, views_import, views_merge
+from okno.contacts import views, views_companies, views_custom_fields, views_duplicates, views_import, views_merge
 
 app_name = "contacts"
 urlpatterns = [
@@ -21,4 +21,6 @@ urlpatterns = [
     path("import/", views_import.import_page, name="import"),
     path("import/<int:pk>/", views_import.import_job_page, name="import_job"),
     path("export/", views_import.export_page, name="export"),
+    path("companies/", views_companies.company_list_page, name="companies"),
+    path("companies/<int:pk>/", views_companies.company_page, name="company"),
 ]

@@ -14,10 +14,13 @@ from django.views.decorators.http import require_POST
 
 from okno.contacts import services
 from okno.contacts.forms import (
+    HANDLES_MARKER,
     ContactFormValues,
     contact_form_errors,
     contact_form_initial,
     contact_form_parse,
+    messenger_kind_choices,
+    messenger_label,
     reason_text,
 )
 from okno.contacts.matching import Candidate, Probe, find_candidates
@@ -68,8 +71,8 @@ def _query_without_page(request: HttpRequest) -> str:
 def _field_labels() -> dict[str, str]:
     labels = {f.name: str(f.verbose_name) for f in Contact._meta.get_fields() if hasattr(f, "verbose_name")}
     labels.update({
-        "phones": _("phones"), "emails": _("e-mails"), "tags": _("tags"), "created": _("card created"),
-        "status": _("status"), "responsible": _("responsible"), "company": _("company"),
+        "phones": _("phones"), "emails": _("e-mails"), "handles": _("messengers"), "tags": _("tags"),
+        "created": _("card created"), "status": _("status"), "responsible": _("responsible"), "company": _("company"),
     })
     labels.update({f"custom.{f.key}": f.label for f in CustomField.objects.all()})
     return labels
@@ -99,9 +102,12 @@ def contact_card(request: HttpRequest, pk: int) -> HttpResponse:
         return moved
     tab = request.GET.get("tab", "timeline")
     specs = list(CustomField.objects.all())
+    handles = list(contact.handles.all())
+    for h in handles:
+        h.label = messenger_label(h.kind)
     context = {
         "contact": contact, "tab": tab,
-        "phones": contact.phones.all(), "emails": contact.emails.all(), "handles": contact.handles.all(),
+        "phones": contact.phones.all(), "emails": contact.emails.all(), "handles": handles,
         "tags": contact.tags.order_by("name"),
         "custom": [(s, contact.custom.get(s.key)) for s in specs if contact.custom.get(s.key) not in (None, "")],
         "duplicates": _describe(request.user, find_candidates(
@@ -175,6 +181,8 @@ def _form_context(request: HttpRequest, values: ContactFormValues, contact: Cont
         values.phones = [{"number": "", "kind": ContactPhone.Kind.MOBILE}]
     if not values.emails:
         values.emails = [{"email": ""}]
+    if not values.handles:
+        values.handles = [{"kind": services.MESSENGER_KINDS[0], "handle": ""}]
     specs = list(CustomField.objects.all())
     for spec in specs:
         spec.value = values.custom.get(spec.key, "")
@@ -182,8 +190,11 @@ def _form_context(request: HttpRequest, values: ContactFormValues, contact: Cont
     return {
         "values": values, "contact": contact, "custom_fields": specs,
         "phone_kinds": ContactPhone.Kind.choices,
+        "handle_kinds": messenger_kind_choices(), "handle_kind_values": services.MESSENGER_KINDS,
+        "handles_marker": HANDLES_MARKER,
         "users": _assignable_users(request.user, contact.responsible if contact else None),
-        "has_errors": bool(values.errors) or any(r.get("error") for r in values.phones + values.emails),
+        "has_errors": bool(values.errors) or any(
+            r.get("error") for r in values.phones + values.emails + values.handles),
     }
 
 

@@ -227,3 +227,77 @@ def test_duplicate_warning_speaks_the_users_language(client, manager):
     client.force_login(manager)
     html = client.post("/contacts/new/check-duplicates/", _form(phones=["89161234567"]), headers=HTMX).content.decode()
     assert "Возможно, этот клиент уже есть" in html and "тот же телефон +7 916 123-45-67" in html
+
+
+def test_create_saves_messenger_rows_and_skips_the_empty_one(as_manager):
+    # when the form comes with a Telegram handle, a WhatsApp number and an empty third row
+    r = as_manager.post("/contacts/new/", _form(
+        first_name="Анна", handles_shown="1", handles=[" @anna ", "+79161234567", ""],
+        handle_kinds=["telegram", "whatsapp", "viber"]))
+    # then the card has exactly the two filled handles, trimmed, in order
+    c = Contact.objects.get()
+    assert r.status_code == 302 and r.url == f"/contacts/{c.pk}/"
+    assert list(c.handles.values_list("kind", "handle")) == [("telegram", "@anna"), ("whatsapp", "+79161234567")]
+    # and the card shows them
+    card = as_manager.get(r.url).content.decode()
+    assert '<span class="kind">Telegram</span> @anna' in card
+    assert '<span class="kind">WhatsApp</span> +79161234567' in card
+
+
+def test_bad_messenger_rows_show_their_errors_beside_each_row(as_manager):
+    # when the second row has a kind the form never offers and the third a handle too long
+    r = as_manager.post("/contacts/new/", _form(
+        first_name="Анна", handles_shown="1", handles=["@good", "@bad_kind", "x" * 300],
+        handle_kinds=["telegram", "icq", "vk"]))
+    # then nothing is saved, and each reason stands right after its own row, the good row has none
+    assert r.status_code == 400
+    assert Contact.objects.count() == 0
+    html = r.content.decode()
+    assert "field-error" not in html.split('value="@good"')[1].split('value="@bad_kind"')[0]
+    assert "must be one of: telegram" in html.split('value="@bad_kind"')[1].split('value="' + "x" * 300)[0]
+    assert "must be 1 to 255 characters" in html.split('value="' + "x" * 300)[1].split("</p>")[0]
+    # and the unknown kind typed in is kept selected, so the person sees what was wrong
+    assert '<option value="icq" selected>icq</option>' in html
+
+
+def test_messenger_error_speaks_russian(client, manager):
+    manager.language = "ru"
+    manager.save()
+    client.force_login(manager)
+    r = client.post("/contacts/new/", _form(first_name="Анна", handles_shown="1", handles=["x" * 300],
+                                            handle_kinds=["telegram"]))
+    assert r.status_code == 400
+    assert "от 1 до 255 символов" in r.content.decode()
+
+
+def test_edit_form_shows_handles_and_removing_every_row_removes_them(as_manager, manager):
+    # given a card with two handles
+    c = make_contact(actor=manager, handles=[{"kind": "telegram", "handle": "@ivan"},
+                                             {"kind": "vk", "handle": "id42"}])
+    # when the edit form is opened, it shows them with their kinds selected
+    html = as_manager.get(f"/contacts/{c.pk}/edit/").content.decode()
+    first_row = html.split('id="handle-rows"')[1].split('value="@ivan"')[0]
+    assert '<option value="telegram" selected>Telegram</option>' in first_row
+    assert '<option value="vk" selected>VK</option>' in html.split('value="@ivan"')[1].split('value="id42"')[0]
+    # when the form is saved with the section shown but every row removed
+    r = as_manager.post(f"/contacts/{c.pk}/edit/", _form(c, handles_shown="1"))
+    # then the handles are gone, and the history says what they were
+    assert r.status_code == 302
+    assert not c.handles.exists()
+    change = FieldChange.objects.get(contact=c, field="handles")
+    assert (change.old, change.new, change.user_id) == ("telegram:@ivan, vk:id42", "", manager.pk)
+
+
+def test_edit_changes_a_handle_and_a_post_without_the_section_leaves_handles_alone(as_manager, manager):
+    c = make_contact(actor=manager, handles=[{"kind": "telegram", "handle": "@ivan"}])
+    # when a form without the messenger section (an older page) changes the city
+    as_manager.post(f"/contacts/{c.pk}/edit/", _form(c, city="Тверь"))
+    # then the handle stays and no handle history is written
+    assert list(c.handles.values_list("kind", "handle")) == [("telegram", "@ivan")]
+    assert not FieldChange.objects.filter(contact=c, field="handles").exists()
+    # when the form with the section changes the kind and the handle
+    r = as_manager.post(f"/contacts/{c.pk}/edit/", _form(c, handles_shown="1", handles=["@ivan_p"],
+                                                         handle_kinds=["max"]))
+    assert r.status_code == 302
+    assert list(c.handles.values_list("kind", "handle")) == [("max", "@ivan_p")]
+    assert FieldChange.objects.get(contact=c, field="handles").new == "max:@ivan_p"

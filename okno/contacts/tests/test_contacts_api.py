@@ -133,3 +133,14 @@ def test_messenger_handles_are_kept_and_validated(api):
     ok = api.patch(f"/api/v1/contacts/{r.json()['id']}", {"handles": [{"kind": "vk", "handle": "id42"}]})
     assert ok.json()["handles"] == [{"kind": "vk", "handle": "id42"}]
     assert FieldChange.objects.get(field="handles").old == "telegram:123456789"
+
+
+def test_reject_ignores_mere_namesakes(api):
+    # given a namesake with nothing else in common
+    make_contact(first_name="Иван", last_name="Иванов", phones=["+7 903 111-22-33"])
+    # when a different Иван Иванов is created with on_duplicate=reject
+    r = api.post("/api/v1/contacts?on_duplicate=reject", {"first_name": "Иван", "last_name": "Иванов",
+                                                          "phones": ["+7 926 444-55-66"]})
+    # then he is created, and the namesake is still named as a possible duplicate
+    assert r.status_code == 201, r.content
+    assert [d["level"] for d in r.json()["duplicates"]] == ["possible"]

@@ -14,8 +14,8 @@ def _require_admin(actor: User) -> None:
         raise PermissionDenied("Only an administrator manages people")
 
 
-def department_create(*, actor: User, name: str, parent_id: int | None = None) -> Department:
-    _require_admin(actor)
+def _department_fields(*, name: str, parent_id: int | None, moving: Department | None = None) -> Department | None:
+    """Checks a department's name and parent; returns the parent. A move under its own subtree is a loop."""
     errors = {}
     if not name.strip():
         errors["name"] = "a department needs a name"
@@ -24,8 +24,16 @@ def department_create(*, actor: User, name: str, parent_id: int | None = None) -
         parent = Department.objects.filter(pk=parent_id).first()
         if parent is None:
             errors["parent_id"] = "no such department"
+        elif moving is not None and parent.pk in moving.subtree_ids():
+            errors["parent_id"] = "a department cannot be its own parent"
     if errors:
         raise FieldError(errors)
+    return parent
+
+
+def department_create(*, actor: User, name: str, parent_id: int | None = None) -> Department:
+    _require_admin(actor)
+    parent = _department_fields(name=name, parent_id=parent_id)
     return Department.objects.create(name=name.strip(), parent=parent)
 
 
@@ -66,18 +74,7 @@ def user_create(
 def department_update(*, actor: User, department: Department, name: str, parent_id: int | None = None) -> Department:
     """Renames or moves a department; a move under its own subtree would make a loop, so it is refused."""
     _require_admin(actor)
-    errors = {}
-    if not name.strip():
-        errors["name"] = "a department needs a name"
-    parent = None
-    if parent_id is not None:
-        parent = Department.objects.filter(pk=parent_id).first()
-        if parent is None:
-            errors["parent_id"] = "no such department"
-        elif parent.pk in department.subtree_ids():
-            errors["parent_id"] = "a department cannot be its own parent"
-    if errors:
-        raise FieldError(errors)
+    parent = _department_fields(name=name, parent_id=parent_id, moving=department)
     department.name, department.parent = name.strip(), parent
     department.save()
     return department

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "okno.people",
     "okno.contacts",
     "okno.timeline",
+    "okno.inbox",
+    "okno.deals",
 ]
 
 MIDDLEWARE = [
@@ -123,6 +125,10 @@ MEDIA_URL = "/media/"
 OKNO_DEFAULT_REGION = env("OKNO_DEFAULT_REGION", "RU")
 # Import limits: a file over this size is refused before parsing.
 OKNO_IMPORT_MAX_BYTES = int(env("OKNO_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+# Webhook bodies over this are refused with 413 (a Jivo transcript is tens of KB).
+OKNO_HOOK_MAX_BYTES = int(env("OKNO_HOOK_MAX_BYTES", str(1024 * 1024)))
+# Refused webhook requests (wrong token or secret) allowed per client address and minute.
+OKNO_HOOK_REFUSALS_PER_MINUTE = int(env("OKNO_HOOK_REFUSALS_PER_MINUTE", "30"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from okno.api import api
+from okno.inbox.views_hooks import inbound_hook
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="contacts:list", permanent=False)),
@@ -12,6 +13,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
+    path("hooks/<str:kind>/<str:token>/", inbound_hook, name="inbound_hook"),
+    path("hooks/<str:kind>/<str:token>/<path:rest>", inbound_hook, name="inbound_hook_path"),
     path("contacts/", include("okno.contacts.urls")),
     path("people/", include("okno.people.urls")),
 ]

@@ -45,6 +45,9 @@ class User(AbstractUser):
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MANAGER)
     language = models.CharField(_("language"), max_length=8, blank=True, default="")
+    # Presence for lead routing: a manager who is away is skipped by round-robin.
+    at_work = models.BooleanField(_("at work"), default=True)
+    last_lead_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     @property
     def is_admin(self) -> bool:

@@ -1,0 +1,113 @@
+"""Who is writing? Finding the card of whoever reaches us through a channel.
+
+Order of evidence: a messenger/chat identity (Telegram user id, Jivo user token) is the
+strongest, then a normalised phone, then an e-mail. An unknown sender becomes a new card.
+What the sender tells us later (a phone typed in the chat) is added to the card; when that
+reveals an existing customer, the newer card is merged into the older one, so one customer
+stays one card.
+"""
+
+from dataclasses import dataclass, field
+
+from okno.contacts import services
+from okno.contacts.merge import contact_merge
+from okno.contacts.models import Contact, ContactEmail, ContactPhone, MessengerHandle
+from okno.core.emails import InvalidEmail, normalize_email
+from okno.core.phones import try_normalize_phone
+from okno.people.models import User
+
+
+@dataclass
+class Identity:
+    name: str = ""
+    phones: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    handles: list[tuple[str, str]] = field(default_factory=list)
+    city: str = ""
+
+
+def split_name(name: str) -> dict[str, str]:
+    """"Иван" -> first; "Иван Петров" -> first last; "Петров Иван Сергеевич" -> last first middle."""
+    words = name.split()
+    if not words:
+        return {}
+    if len(words) == 1:
+        return {"first_name": words[0]}
+    if len(words) == 2:
+        return {"first_name": words[0], "last_name": words[1]}
+    return {"last_name": words[0], "first_name": words[1], "middle_name": " ".join(words[2:])}
+
+
+def _clean(identity: Identity) -> tuple[list[str], list[str]]:
+    phones = []
+    for raw in identity.phones:
+        phone = try_normalize_phone(raw)
+        if phone and phone.e164 not in phones:
+            phones.append(phone.e164)
+    emails = []
+    for raw in identity.emails:
+        try:
+            email = normalize_email(raw)
+        except InvalidEmail:
+            continue
+        if email not in emails:
+            emails.append(email)
+    return phones, emails
+
+
+def _matches(identity: Identity, phones: list[str], emails: list[str]) -> list[int]:
+    """Active cards sharing any identity, strongest evidence first, oldest first within each."""
+    active = Contact.Status.ACTIVE
+    found: list[int] = []
+    for kind, handle in identity.handles:
+        found += MessengerHandle.objects.filter(kind=kind, handle=handle, contact__status=active).order_by(
+            "contact_id").values_list("contact_id", flat=True)
+    if phones:
+        found += ContactPhone.objects.filter(e164__in=phones, contact__status=active).order_by(
+            "contact_id").values_list("contact_id", flat=True)
+    if emails:
+        found += ContactEmail.objects.filter(email__in=emails, contact__status=active).order_by(
+            "contact_id").values_list("contact_id", flat=True)
+    return list(dict.fromkeys(found))
+
+
+def contact_identify(*, identity: Identity, source: str = "", responsible: User | None = None) -> tuple[Contact, bool]:
+    """The card of this sender, created or enriched; returns (contact, created)."""
+    phones, emails = _clean(identity)
+    ids = _matches(identity, phones, emails)
+    if not ids:
+        raw = {**split_name(identity.name), "phones": phones, "emails": emails, "source": source,
+               "city": identity.city, "handles": [{"kind": k, "handle": h} for k, h in identity.handles]}
+        if not (raw.get("first_name") or phones or emails or identity.handles):
+            raw["first_name"] = source or "?"
+        data = services.contact_data_clean(raw, actor=None)
+        data.responsible = responsible
+        contact, _candidates = services.contact_create(actor=None, data=data)
+        return contact, True
+    keep_id, others = min(ids), sorted(set(ids) - {min(ids)})
+    if others:
+        # The sender's identities point at several cards: they are one customer.
+        contact_merge(actor=None, keep_id=keep_id, merge_ids=others, fields=None)
+    contact = Contact.objects.get(pk=keep_id)
+    _enrich(contact, identity, phones, emails)
+    return contact, False
+
+
+def _enrich(contact: Contact, identity: Identity, phones: list[str], emails: list[str]) -> None:
+    """Adds what the sender told us and the card lacks; never overwrites what a person typed."""
+    have_phones = set(contact.phones.values_list("e164", flat=True))
+    have_emails = set(contact.emails.values_list("email", flat=True))
+    have_handles = set(contact.handles.values_list("kind", "handle"))
+    raw: dict = {}
+    if set(phones) - have_phones:
+        raw["phones"] = [{"number": p.display, "kind": p.kind} for p in contact.phones.all()] + [
+            p for p in phones if p not in have_phones]
+    if set(emails) - have_emails:
+        raw["emails"] = sorted(have_emails) + [e for e in emails if e not in have_emails]
+    if set(identity.handles) - have_handles:
+        raw["handles"] = [{"kind": k, "handle": h} for k, h in sorted(have_handles | set(identity.handles))]
+    if not contact.first_name and not contact.last_name and identity.name:
+        raw.update(split_name(identity.name))
+    if raw:
+        data = services.contact_data_clean(raw, actor=None, partial=True)
+        services.contact_update(actor=None, contact=contact, data=data)

@@ -1,0 +1,32 @@
+"""Claiming durable work rows in batches, with a lease, by many workers at once.
+
+A row is claimable when its status is the ready one, its `run_after` has come and its lease
+(`locked_until`) is empty or ran out: a worker killed mid-batch leaves its rows to be claimed
+again once the lease expires. PostgreSQL claims with `FOR UPDATE SKIP LOCKED` so concurrent
+workers take disjoint batches without waiting; SQLite has one writer at a time (IMMEDIATE
+transactions), so a plain select-then-conditional-update inside one transaction is exact.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+
+def claim_batch(
+    model: type[models.Model], *, ready: Q, limit: int, lease_seconds: float, order_by: str = "pk"
+) -> list[int]:
+    """Leases up to `limit` ready rows to this worker and returns their ids (attempts counted)."""
+    now = timezone.now()
+    claimable = ready & Q(run_after__lte=now) & (Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+    until = now + timedelta(seconds=lease_seconds)
+    with transaction.atomic():
+        qs = model.objects.filter(claimable).order_by(order_by)
+        if settings.IS_POSTGRES:
+            qs = qs.select_for_update(skip_locked=True)
+        ids = list(qs.values_list("pk", flat=True)[:limit])
+        if ids:
+            model.objects.filter(pk__in=ids).update(locked_until=until, attempts=F("attempts") + 1)
+    return ids

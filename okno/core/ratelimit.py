@@ -1,0 +1,18 @@
+"""A small fixed-window rate limit kept in Django's cache (per process with the default cache)."""
+
+import time
+
+from django.core.cache import cache
+
+
+def rate_limited(key: str, *, limit: int, window_seconds: int) -> bool:
+    """Counts one hit on `key`; True once more than `limit` hits fall in the current window."""
+    window = int(time.time() // window_seconds)
+    cache_key = f"rl:{key}:{window}"
+    if cache.add(cache_key, 1, timeout=window_seconds + 1):
+        return 1 > limit
+    try:
+        return cache.incr(cache_key) > limit
+    except ValueError:
+        cache.set(cache_key, 1, timeout=window_seconds + 1)
+        return False

@@ -1,0 +1,41 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Lead(models.Model):
+    """A customer's request that a person must take up: made by every new conversation."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("new")
+        IN_WORK = "in_work", _("in work")
+        CONVERTED = "converted", _("converted to a deal")
+        LOST = "lost", _("lost")
+
+    OPEN = (Status.NEW, Status.IN_WORK)
+
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="leads")
+    channel = models.ForeignKey("inbox.Channel", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    conversation = models.ForeignKey(
+        "inbox.Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    utm = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW, db_index=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads",
+        verbose_name=_("assignee"),
+    )
+    department = models.ForeignKey(
+        "people.Department", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # How the assignee was chosen: "responsible", "round_robin", "fallback" or "unassigned".
+    routed_by = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["contact", "status"])]

@@ -1,0 +1,60 @@
+"""Leads: opening one per new conversation, and routing it to a person."""
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from okno.contacts.models import Contact
+from okno.deals.models import Lead
+from okno.people.models import User
+
+
+def lead_open_for_contact(*, contact: Contact) -> Lead | None:
+    """The customer's newest open lead: a new message attaches to it instead of opening another."""
+    return Lead.objects.filter(contact=contact, status__in=Lead.OPEN).order_by("-created_at", "-id").first()
+
+
+def _round_robin(department_id: int) -> User | None:
+    """The department's member at work who was given a lead longest ago (never = first)."""
+    qs = User.objects.filter(
+        department_id=department_id, is_active=True, at_work=True,
+        role__in=[User.Role.MANAGER, User.Role.OPERATOR, User.Role.HEAD],
+    ).order_by(F("last_lead_at").asc(nulls_first=True), "pk")
+    if settings.IS_POSTGRES:
+        # Two workers routing at once must not both pick the same person.
+        qs = qs.select_for_update(skip_locked=True)
+    user = qs.first()
+    if user is not None:
+        User.objects.filter(pk=user.pk).update(last_lead_at=timezone.now())
+    return user
+
+
+@transaction.atomic
+def lead_route(*, lead: Lead, channel) -> Lead:
+    """The customer's responsible manager; else round-robin among the channel's department
+    members at work now; else the channel's fallback queue; else it waits unassigned."""
+    contact = lead.contact
+    assignee, how = None, "unassigned"
+    if contact.responsible_id and contact.responsible.is_active:
+        assignee, how = contact.responsible, "responsible"
+    elif channel is not None and channel.department_id:
+        assignee = _round_robin(channel.department_id)
+        how = "round_robin" if assignee else how
+    if assignee is None and channel is not None and channel.fallback_user_id:
+        assignee, how = channel.fallback_user, "fallback"
+    lead.assignee, lead.routed_by = assignee, how
+    lead.department_id = (assignee.department_id if assignee else None) or (channel.department_id if channel else None)
+    lead.save(update_fields=["assignee", "routed_by", "department", "updated_at"])
+    if assignee is not None and not contact.responsible_id:
+        # The first person to take the customer up becomes responsible for the card.
+        Contact.objects.filter(pk=contact.pk, responsible__isnull=True).update(
+            responsible=assignee, department_id=assignee.department_id or contact.department_id)
+    return lead
+
+
+def lead_create(*, contact: Contact, channel=None, conversation=None, title: str = "", source: str = "",
+                utm: dict | None = None) -> Lead:
+    lead = Lead.objects.create(contact=contact, channel=channel, conversation=conversation, title=title[:300],
+                               source=source, utm=utm or {})
+    return lead_route(lead=lead, channel=channel)

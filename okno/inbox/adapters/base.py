@@ -1,0 +1,62 @@
+"""What every channel adapter provides; the ingest view and the drain call only this."""
+
+import hashlib
+import json
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from okno.inbox.items import InboundItem
+
+
+class Refused(Exception):
+    """The request is not from the provider (wrong secret/signature): nothing is stored."""
+
+    def __init__(self, reason: str, status: int = 403):
+        super().__init__(reason)
+        self.status = status
+
+
+class Malformed(Exception):
+    """The stored body cannot be read as the provider's format: the event is kept, marked rejected."""
+
+
+class UnknownEvent(Exception):
+    """A well-formed event of a type we do not handle: kept, acknowledged, marked unknown."""
+
+
+class Ignored(Exception):
+    """A well-formed event that carries nothing to record (a probe, a status ping)."""
+
+
+class ChannelAdapter:
+    kind: str = ""
+    # Kinds of the settings an administrator gives when creating the channel.
+    required_settings: tuple[str, ...] = ()
+
+    def verify(self, request: HttpRequest, channel) -> None:
+        """Raises Refused when the request does not prove it comes from the provider."""
+
+    def dedup_key(self, body: bytes, content_type: str) -> str | None:
+        """The provider's id of this delivery; by default a hash of the body."""
+        return "sha256:" + hashlib.sha256(body).hexdigest()
+
+    def event_type(self, body: bytes, content_type: str) -> str:
+        return ""
+
+    def acknowledge(self, request: HttpRequest, channel, event) -> HttpResponse:
+        """The answer the provider reads; built without waiting for the worker."""
+        return JsonResponse({"result": "ok"})
+
+    def parse(self, body: bytes, content_type: str, channel) -> list[InboundItem]:
+        """Raw body -> what happened. Raises Malformed, UnknownEvent or Ignored."""
+        raise NotImplementedError
+
+
+def json_body(body: bytes) -> dict:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Malformed(f"not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise Malformed("JSON body is not an object")
+    return data

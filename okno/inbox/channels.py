@@ -1,0 +1,53 @@
+"""Creating channels and rotating their secrets (administrators)."""
+
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+
+from okno.core.errors import FieldError
+from okno.inbox import adapters
+from okno.inbox.models import Channel
+from okno.people.models import Department, User
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("Only an administrator manages channels")
+
+
+def channel_create(*, actor: User, kind: str, name: str, settings_: dict | None = None,
+                   department_id: int | None = None, fallback_user_id: int | None = None) -> Channel:
+    _require_admin(actor)
+    errors: dict[str, str] = {}
+    adapter = adapters.get(kind)
+    if adapter is None:
+        errors["kind"] = f"must be one of: {', '.join(adapters.kinds())}"
+    if not name.strip():
+        errors["name"] = "a channel needs a name"
+    if settings_ is not None and not isinstance(settings_, dict):
+        errors["settings"] = "must be an object"
+    elif adapter is not None:
+        for key in adapter.required_settings:
+            if not (settings_ or {}).get(key):
+                errors[f"settings.{key}"] = "required for this kind of channel"
+    if department_id is not None and not Department.objects.filter(pk=department_id).exists():
+        errors["department_id"] = "no such department"
+    if fallback_user_id is not None and not User.objects.filter(pk=fallback_user_id, is_active=True).exists():
+        errors["fallback_user_id"] = "no such user"
+    if errors:
+        raise FieldError(errors)
+    return Channel.objects.create(kind=kind, name=name.strip(), settings=settings_ or {},
+                                  department_id=department_id, fallback_user_id=fallback_user_id)
+
+
+def channel_rotate_secret(*, actor: User, channel: Channel) -> Channel:
+    """New URL token and secret: the old URL stops working at once (a leaked URL is cut off)."""
+    _require_admin(actor)
+    channel.token, channel.secret = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    channel.save(update_fields=["token", "secret"])
+    return channel
+
+
+def channel_webhook_url(channel: Channel) -> str:
+    return settings.SITE_URL.rstrip("/") + channel.webhook_path

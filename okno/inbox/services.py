@@ -1,0 +1,108 @@
+"""From a stored inbound event to a card, a conversation, a message and a lead."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from okno.contacts.identify import Identity, contact_identify
+from okno.deals.models import Lead
+from okno.deals.services import lead_create, lead_open_for_contact
+from okno.inbox.items import InboundItem
+from okno.inbox.models import Channel, Conversation, InboundEvent, Message
+from okno.people.models import User
+from okno.timeline.services import activity_record
+
+ACTIVITY_KIND = {"chat": "chat", "form": "form", "email": "email", "message": "message"}
+
+
+def _operator(email: str) -> User | None:
+    return User.objects.filter(email__iexact=email, is_active=True).first() if email else None
+
+
+def _conversation(channel: Channel, item: InboundItem, contact) -> tuple[Conversation, bool]:
+    conv = Conversation.objects.filter(channel=channel, external_id=item.thread_id).first()
+    if conv is not None:
+        return conv, False
+    at = item.occurred_at or timezone.now()
+    conv = Conversation.objects.create(
+        channel=channel, contact=contact, kind=item.conversation_kind, external_id=item.thread_id,
+        subject=item.subject[:500], started_at=at, last_message_at=at, utm=item.utm, page_url=item.page_url[:1000],
+    )
+    activity_record(contact=contact, kind=ACTIVITY_KIND[item.conversation_kind], detail=conv, occurred_at=at,
+                    summary=f"{channel.name}: {item.subject or item.text}"[:500])
+    return conv, True
+
+
+def _apply_facts(conv: Conversation, item: InboundItem) -> None:
+    """Chat KPI facts: the first report of each fact wins, so a replay changes nothing."""
+    changed = []
+    for name in ("accepted_at", "first_reply_at", "finished_at"):
+        value = item.facts.get(name)
+        if value and getattr(conv, name) is None:
+            setattr(conv, name, value)
+            changed.append(name)
+    if item.facts.get("rating") and not conv.rating:
+        conv.rating, changed = str(item.facts["rating"])[:32], [*changed, "rating"]
+    if item.facts.get("missed") and not conv.missed:
+        conv.missed, changed = True, [*changed, "missed"]
+    operator = _operator(item.operator_email)
+    if operator and conv.operator_id is None:
+        conv.operator, changed = operator, [*changed, "operator"]
+    if item.author_name and item.direction == "out" and not conv.operator_name:
+        conv.operator_name, changed = item.author_name[:200], [*changed, "operator_name"]
+    if changed:
+        conv.save(update_fields=changed)
+
+
+@transaction.atomic
+def inbound_item_record(*, channel: Channel, item: InboundItem) -> Message | None:
+    """Records one inbound item; returns the new message, or None when it was already recorded.
+
+    Identify the sender (contacts' matching), keep the conversation and its message under the
+    provider's ids (so a replay adds nothing), put the conversation on the card's timeline, and
+    attach to the customer's open lead or open a new one, routed to a person.
+    """
+    existing = Conversation.objects.filter(channel=channel, external_id=item.thread_id).select_related("contact")
+    conv = existing.first()
+    if conv is not None:
+        contact = conv.contact
+        if item.sender.phones or item.sender.emails or item.sender.handles:
+            contact, _created = contact_identify(identity=_identity(item), source=channel.name)
+    else:
+        contact, _created = contact_identify(identity=_identity(item), source=channel.name)
+    conv, new_conversation = _conversation(channel, item, contact)
+    if conv.contact_id != contact.pk:
+        Conversation.objects.filter(pk=conv.pk).update(contact=contact)
+        conv.contact = contact
+    _apply_facts(conv, item)
+    message = None
+    if item.text or item.html:
+        try:
+            with transaction.atomic():
+                message = Message.objects.create(
+                    conversation=conv, direction=item.direction, external_id=item.message_id,
+                    author_name=item.author_name[:200], text=item.text, html=item.html,
+                    sent_at=item.occurred_at or timezone.now(), meta=item.meta,
+                )
+        except IntegrityError:
+            message = None  # recorded by an earlier delivery of the same message
+        if message is not None and message.sent_at > conv.last_message_at:
+            Conversation.objects.filter(pk=conv.pk).update(last_message_at=message.sent_at)
+    if new_conversation and item.opens_lead:
+        lead = lead_open_for_contact(contact=contact)
+        if lead is None:
+            lead_create(contact=contact, channel=channel, conversation=conv, source=channel.name, utm=item.utm,
+                        title=(item.subject or item.text or channel.name)[:300])
+        elif lead.conversation_id is None:
+            Lead.objects.filter(pk=lead.pk).update(conversation=conv)
+    return message
+
+
+def _identity(item: InboundItem) -> Identity:
+    s = item.sender
+    return Identity(name=s.name, phones=list(s.phones), emails=list(s.emails), handles=list(s.handles), city=s.city)
+
+
+def inbound_event_retry(*, event: InboundEvent) -> None:
+    """"Process again" on the problems page: back to the queue with a fresh attempt count."""
+    InboundEvent.objects.filter(pk=event.pk).update(
+        status=InboundEvent.Status.RECEIVED, attempts=0, run_after=timezone.now(), locked_until=None, error="")

@@ -132,3 +132,27 @@ class Message(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["conversation", "external_id"], name="message_external_id"),
         ]
+
+
+class Delivery(models.Model):
+    """An outbound message waiting to be sent through its channel (a reply from the card).
+
+    A row, not a sleeping task: the worker's drain sends it, retries with back-off, and a
+    worker killed mid-send leaves it to be claimed again when its lease runs out.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="delivery")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    run_after = models.DateTimeField(default=timezone.now)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "run_after"], name="delivery_ready")]

@@ -24,6 +24,12 @@ class UnknownEvent(Exception):
     """A well-formed event of a type we do not handle: kept, acknowledged, marked unknown."""
 
 
+class SendFailed(Exception):
+    def __init__(self, reason: str, *, retry: bool = True):
+        super().__init__(reason)
+        self.retry = retry
+
+
 class Ignored(Exception):
     """A well-formed event that carries nothing to record (a probe, a status ping)."""
 
@@ -46,6 +52,14 @@ class ChannelAdapter:
     def acknowledge(self, request: HttpRequest, channel, event) -> HttpResponse:
         """The answer the provider reads; built without waiting for the worker."""
         return JsonResponse({"result": "ok"})
+
+    can_reply = False
+
+    def send(self, channel, conversation, message) -> str:
+        """Sends an operator's reply; returns the provider's id of the sent message.
+
+        Raises SendFailed(retry=True) for a temporary failure (network, 5xx, rate limit)."""
+        raise SendFailed(f"channel kind {self.kind!r} cannot send replies", retry=False)
 
     def parse(self, body: bytes, content_type: str, channel) -> list[InboundItem]:
         """Raw body -> what happened. Raises Malformed, UnknownEvent or Ignored."""

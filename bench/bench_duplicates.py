@@ -207,40 +207,51 @@ def load(rows: list[dict], fingerprint: str) -> int:
     from okno.core.text import fold
 
     now = timezone.now()
-    with connection.cursor() as cur:
-        cur.execute("SELECT COALESCE(MAX(id), 0) FROM contacts_contact")
-        first_id = cur.fetchone()[0] + 1
-        cur.execute("SELECT COALESCE(MAX(id), 0) FROM contacts_company")
-        company_id = cur.fetchone()[0] + 1
+    # Rows are built with ids relative to 0 and shifted inside the writing transaction, where
+    # the highest existing ids are read under a lock: another process writing contacts into
+    # the same database meanwhile (another benchmark) cannot take the same ids.
     company_ids: dict[str, int] = {}
     company_rows, contacts, phones, emails, keys = [], [], [], [], []
     for i, r in enumerate(rows):
-        cid = first_id + i
         comp = None
         if r["company"]:
             name = f"{r['company']} bench-dedup"
             comp = company_ids.get(name)
             if comp is None:
-                comp = company_ids[name] = company_id + len(company_ids)
+                comp = company_ids[name] = len(company_ids)
                 company_rows.append((comp, name, fold(name), now))
         search = fold(" ".join(p for p in (r["last"], r["first"], r["middle"], r["company"] or "") if p))[:700]
-        contacts.append((cid, r["first"], r["last"], r["middle"], comp, r["city"], fingerprint, "{}", "active",
+        contacts.append((i, r["first"], r["last"], r["middle"], comp, r["city"], fingerprint, "{}", "active",
                          search, True, now, now))
         e164s = [_e164(p) for p in r["phones"]]
-        phones += [(cid, e, "", "mobile", p) for e, p in zip(e164s, r["phones"], strict=True)]
-        emails += [(cid, e.lower()) for e in r["emails"]]
+        phones += [(i, e, "", "mobile", p) for e, p in zip(e164s, r["phones"], strict=True)]
+        emails += [(i, e.lower()) for e in r["emails"]]
         f = matching.features_of(first=r["first"], last=r["last"], middle=r["middle"],
                                  company=f"{r['company']} bench-dedup" if r["company"] else "", city=r["city"],
                                  phones=[(e, "") for e in e164s], emails=[e.lower() for e in r["emails"]])
-        keys += [(cid, k) for k in matching.keys_of(f)]
+        keys += [(i, k) for k in matching.keys_of(f)]
     with transaction.atomic():
-        _insert("contacts_company", ["id", "name", "search_name", "created_at"], company_rows)
+        with connection.cursor() as cur:
+            if connection.vendor == "postgresql":
+                cur.execute("LOCK TABLE contacts_contact, contacts_company IN SHARE ROW EXCLUSIVE MODE")
+            cur.execute("SELECT COALESCE(MAX(id), 0) FROM contacts_contact")
+            first_id = cur.fetchone()[0] + 1
+            cur.execute("SELECT COALESCE(MAX(id), 0) FROM contacts_company")
+            company_id = cur.fetchone()[0] + 1
+        _insert("contacts_company", ["id", "name", "search_name", "created_at"],
+                [(company_id + c[0], *c[1:]) for c in company_rows])
         _insert("contacts_contact", ["id", "first_name", "last_name", "middle_name", "company_id", "city", "source",
                                      "custom", "status", "search_text", "dedup_dirty", "created_at", "updated_at"],
-                contacts)
-        _insert("contacts_contactphone", ["contact_id", "e164", "extension", "kind", "raw"], phones)
-        _insert("contacts_contactemail", ["contact_id", "email"], emails)
-        _insert("contacts_contactmatchkey", ["contact_id", "key"], keys)
+                [(first_id + c[0], *c[1:4], None if c[4] is None else company_id + c[4], *c[5:]) for c in contacts])
+        _insert("contacts_contactphone", ["contact_id", "e164", "extension", "kind", "raw"],
+                [(first_id + p[0], *p[1:]) for p in phones])
+        _insert("contacts_contactemail", ["contact_id", "email"], [(first_id + e[0], e[1]) for e in emails])
+        _insert("contacts_contactmatchkey", ["contact_id", "key"], [(first_id + k[0], k[1]) for k in keys])
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                for table in ("contacts_contact", "contacts_company"):
+                    cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                f"(SELECT MAX(id) FROM {table}))")
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             for table in ("contacts_contact", "contacts_company", "contacts_contactphone", "contacts_contactemail",

@@ -49,6 +49,7 @@ from okno.contacts.api_duplicates import router as duplicates_router  # noqa: E4
 from okno.contacts.api_imports import router as contacts_imports_router  # noqa: E402
 from okno.deals.api import router as deals_router  # noqa: E402
 from okno.inbox.api import router as inbox_router  # noqa: E402
+from okno.inbox.api_conversations import router as conversations_router  # noqa: E402
 from okno.people.api import router as people_router  # noqa: E402
 
 api.add_router("/v1", people_router)
@@ -58,4 +59,5 @@ api.add_router("/v1/contacts", contacts_router)
 api.add_router("/v1/contacts", contacts_imports_router)
 api.add_router("/v1/companies", companies_router)
 api.add_router("/v1", inbox_router)
+api.add_router("/v1", conversations_router)
 api.add_router("/v1", deals_router)

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "okno.inbox.middleware.HooksFastPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -75,6 +76,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "okno.inbox.context_processors.inbox",
             ],
         },
     },
@@ -129,6 +131,19 @@ OKNO_IMPORT_MAX_BYTES = int(env("OKNO_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 OKNO_HOOK_MAX_BYTES = int(env("OKNO_HOOK_MAX_BYTES", str(1024 * 1024)))
 # Refused webhook requests (wrong token or secret) allowed per client address and minute.
 OKNO_HOOK_REFUSALS_PER_MINUTE = int(env("OKNO_HOOK_REFUSALS_PER_MINUTE", "30"))
+# How often the worker polls each e-mail channel's mailbox over IMAP (most providers frown on
+# polling more than once a minute).
+OKNO_IMAP_POLL_SECONDS = int(env("OKNO_IMAP_POLL_SECONDS", "60"))
+# How long a worker holds a claimed batch of inbound events; a killed worker's batch is
+# claimed again after it (a batch of 200 takes a few seconds, so a minute is ample).
+OKNO_INBOX_LEASE_SECONDS = int(env("OKNO_INBOX_LEASE_SECONDS", "60"))
+# Web form submissions accepted per client address and minute; a person fills in a form once or
+# twice, a bot hundreds of times (channels may set their own `submissions_per_minute`).
+OKNO_FORM_SUBMISSIONS_PER_MINUTE = int(env("OKNO_FORM_SUBMISSIONS_PER_MINUTE", "5"))
+# A lead assigned and still unread after this many minutes is e-mailed to its assignee.
+OKNO_LEAD_REMIND_MINUTES = int(env("OKNO_LEAD_REMIND_MINUTES", "15"))
+# The Telegram Bot API; tests and self-hosted Bot API servers point it elsewhere.
+OKNO_TELEGRAM_API_BASE = env("OKNO_TELEGRAM_API_BASE", "https://api.telegram.org")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

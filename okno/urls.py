@@ -17,6 +17,7 @@ urlpatterns = [
     path("hooks/<str:kind>/<str:token>/<path:rest>", inbound_hook, name="inbound_hook_path"),
     path("contacts/", include("okno.contacts.urls")),
     path("people/", include("okno.people.urls")),
+    path("inbox/", include("okno.inbox.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -7,6 +7,7 @@ BIN=.venv/bin
 PG_TEST_URL=${PG_TEST_URL:-postgres://postgres@127.0.0.1:5432/test}
 
 $BIN/ruff check okno bench scripts
+./scripts/test-services.sh
 
 echo "== pytest on SQLite =="
 DATABASE_URL=sqlite:///var/test.sqlite3 $BIN/pytest -q "$@"

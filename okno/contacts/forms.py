@@ -40,7 +40,8 @@ KNOWN_REASONS = [
 # Brand names read the same in every language; only "other" is a word to translate.
 MESSENGER_LABELS = {
     "telegram": "Telegram", "whatsapp": "WhatsApp", "viber": "Viber", "vk": "VK", "instagram": "Instagram",
-    "jivo": "Jivo", "max": "MAX", "skype": "Skype", "other": gettext_noop("other"),
+    "jivo": "Jivo", "jivo_visitor": "Jivo (visitor №)", "max": "MAX", "skype": "Skype",
+    "other": gettext_noop("other"),
 }
 
 # The edit form posts this beside the messenger rows: without it (an older page, another

@@ -71,6 +71,16 @@ def _matches(identity: Identity, phones: list[str], emails: list[str]) -> list[i
     return list(dict.fromkeys(found))
 
 
+def identity_is_of(contact: Contact, identity: Identity) -> bool:
+    """Does the sender share a handle, phone or e-mail with this card (is it the same person)?"""
+    phones, emails = _clean(identity)
+    return (
+        any(contact.handles.filter(kind=k, handle=h).exists() for k, h in identity.handles)
+        or (bool(phones) and contact.phones.filter(e164__in=phones).exists())
+        or (bool(emails) and contact.emails.filter(email__in=emails).exists())
+    )
+
+
 def contact_identify(*, identity: Identity, source: str = "", responsible: User | None = None) -> tuple[Contact, bool]:
     """The card of this sender, created or enriched; returns (contact, created)."""
     phones, emails = _clean(identity)

@@ -26,7 +26,7 @@ from okno.people.visibility import users_visible_to
 
 SCALAR_FIELDS = ("first_name", "last_name", "middle_name", "city", "source")
 # Messengers and chat widgets a customer can be known by; channel adapters add theirs here.
-MESSENGER_KINDS = ("telegram", "whatsapp", "viber", "vk", "instagram", "jivo", "max", "skype", "other")
+MESSENGER_KINDS = ("telegram", "whatsapp", "viber", "vk", "instagram", "jivo", "jivo_visitor", "max", "skype", "other")
 
 
 @dataclass

@@ -6,6 +6,7 @@ Views parse the request, call one service or selector and render; values are che
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,6 +30,8 @@ from okno.contacts.selectors import ContactMerged, contact_get, contact_list, co
 from okno.core.emails import InvalidEmail, normalize_email
 from okno.core.errors import FieldError
 from okno.core.phones import try_normalize_phone
+from okno.inbox.models import Conversation
+from okno.inbox.selectors import conversations_for_timeline
 from okno.people.models import User
 from okno.people.visibility import users_visible_to
 from okno.timeline.models import Activity, Note
@@ -79,12 +82,17 @@ def _field_labels() -> dict[str, str]:
 
 
 def _timeline(contact: Contact) -> list[Activity]:
+    """The newest 100 entries with their details: notes in one query, conversations in three."""
     activities = list(contact.activities.select_related("author")[:100])
     note_ids = [a.detail_id for a in activities if a.kind == Activity.Kind.NOTE and a.detail_id]
     notes = Note.objects.in_bulk(note_ids)
+    conversation_type = ContentType.objects.get_for_model(Conversation)
+    conversations = conversations_for_timeline(
+        [a.detail_id for a in activities if a.detail_type_id == conversation_type.pk and a.detail_id])
     for a in activities:
         note = notes.get(a.detail_id) if a.kind == Activity.Kind.NOTE else None
         a.body = note.body if note else a.summary
+        a.conversation = conversations.get(a.detail_id) if a.detail_type_id == conversation_type.pk else None
     return activities
 
 

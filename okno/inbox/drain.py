@@ -4,6 +4,7 @@ import logging
 import traceback
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -17,7 +18,6 @@ from okno.inbox.services import inbound_item_record
 log = logging.getLogger(__name__)
 
 BATCH = 200
-LEASE_SECONDS = 60
 MAX_ATTEMPTS = 5
 
 
@@ -34,7 +34,7 @@ def process_event(event: InboundEvent) -> None:
         with transaction.atomic():
             if adapter is None:
                 raise UnknownEvent(f"no adapter for channel kind {event.channel.kind!r}")
-            for item in adapter.parse(bytes(event.body), event.content_type, event.channel):
+            for item in adapter.parse_event(event):
                 inbound_item_record(channel=event.channel, item=item)
             InboundEvent.objects.filter(pk=event.pk).update(**done)
     except Malformed as exc:
@@ -60,7 +60,7 @@ def process_event(event: InboundEvent) -> None:
 def inbound_drain(batch: int = BATCH) -> int:
     """Claims a batch of received events and processes each; returns how many were claimed."""
     ids = claim_batch(InboundEvent, ready=Q(status=InboundEvent.Status.RECEIVED), limit=batch,
-                      lease_seconds=LEASE_SECONDS)
+                      lease_seconds=settings.OKNO_INBOX_LEASE_SECONDS)
     for event in InboundEvent.objects.filter(pk__in=ids).select_related("channel").order_by("pk"):
         process_event(event)
     return len(ids)

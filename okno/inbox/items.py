@@ -20,7 +20,7 @@ class InboundItem:
     """One message (or one form submission) in one conversation."""
 
     conversation_kind: str  # Conversation.Kind
-    thread_id: str  # the provider's conversation id, unique within the channel
+    thread_id: str  # the provider's conversation id, unique within the channel; "" = the customer's details only
     message_id: str  # unique within the conversation: a replay records nothing twice
     sender: Sender
     direction: str = "in"
@@ -35,3 +35,6 @@ class InboundItem:
     facts: dict = field(default_factory=dict)  # chat KPI facts: accepted_at, finished_at, rating, missed...
     meta: dict = field(default_factory=dict)
     opens_lead: bool = True
+    # Ids of messages this one answers (e-mail's References/In-Reply-To): when the thread_id is
+    # not known yet but one of these was recorded, the item joins that message's conversation.
+    thread_refs: list[str] = field(default_factory=list)

@@ -132,6 +132,8 @@ class Message(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["conversation", "external_id"], name="message_external_id"),
         ]
+        # An e-mail reply whose thread root we never saw is joined by the Message-ID it answers.
+        indexes = [models.Index(fields=["external_id"], name="message_external_id_lookup")]
 
 
 class Delivery(models.Model):

@@ -1,9 +1,11 @@
 """From a stored inbound event to a card, a conversation, a message and a lead."""
 
+import dataclasses
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from okno.contacts.identify import Identity, contact_identify
+from okno.contacts.identify import Identity, contact_identify, identity_is_of
 from okno.deals.models import Lead
 from okno.deals.services import lead_create, lead_open_for_contact
 from okno.inbox.items import InboundItem
@@ -59,13 +61,21 @@ def inbound_item_record(*, channel: Channel, item: InboundItem) -> Message | Non
 
     Identify the sender (contacts' matching), keep the conversation and its message under the
     provider's ids (so a replay adds nothing), put the conversation on the card's timeline, and
-    attach to the customer's open lead or open a new one, routed to a person.
+    attach to the customer's open lead or open a new one, routed to a person. An item without a
+    thread only updates what we know of the customer (Jivo's client_updated): no conversation.
     """
+    if not item.thread_id:
+        contact_identify(identity=_identity(item), source=channel.name)
+        return None
+    item = _join_known_thread(channel, item)
     existing = Conversation.objects.filter(channel=channel, external_id=item.thread_id).select_related("contact")
     conv = existing.first()
     if conv is not None:
         contact = conv.contact
-        if item.sender.phones or item.sender.emails or item.sender.handles:
+        # The customer of an ongoing conversation telling more (a phone typed in the chat)
+        # enriches the card, merging if it reveals another card of theirs. Someone else in
+        # the thread (a colleague in copy of an e-mail) leaves the conversation where it is.
+        if identity_is_of(contact, _identity(item)):
             contact, _created = contact_identify(identity=_identity(item), source=channel.name)
     else:
         contact, _created = contact_identify(identity=_identity(item), source=channel.name)
@@ -95,6 +105,17 @@ def inbound_item_record(*, channel: Channel, item: InboundItem) -> Message | Non
         elif lead.conversation_id is None:
             Lead.objects.filter(pk=lead.pk).update(conversation=conv)
     return message
+
+
+def _join_known_thread(channel: Channel, item: InboundItem) -> InboundItem:
+    """An e-mail reply whose root we never saw joins the conversation of a message it answers."""
+    refs = [r for r in item.thread_refs if r]
+    if not refs or Conversation.objects.filter(channel=channel, external_id=item.thread_id).exists():
+        return item
+    known = (Conversation.objects.filter(channel=channel, external_id__in=refs).values_list("external_id", flat=True)
+             .first() or Message.objects.filter(conversation__channel=channel, external_id__in=refs)
+             .values_list("conversation__external_id", flat=True).first())
+    return dataclasses.replace(item, thread_id=known) if known else item
 
 
 def _identity(item: InboundItem) -> Identity:

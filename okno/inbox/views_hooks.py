@@ -39,12 +39,16 @@ def inbound_hook(request: HttpRequest, kind: str, token: str, rest: str = "") ->
         return _refuse(request, 404, "No such channel")
     if request.method == "GET" and hasattr(adapter, "probe"):
         return adapter.probe(request, channel)
+    if request.method == "OPTIONS" and hasattr(adapter, "preflight"):
+        return adapter.preflight(request, channel)  # CORS: a browser asks before posting JSON
     if request.method != "POST":
         return JsonResponse({"detail": "Use POST"}, status=405)
     if len(request.body) > settings.OKNO_HOOK_MAX_BYTES:
         return JsonResponse({"detail": f"Body over {settings.OKNO_HOOK_MAX_BYTES} bytes"}, status=413)
     try:
         adapter.verify(request, channel)
+        # An adapter may turn a request away without losing it (a rate limit): kept, marked ignored.
+        not_admitted = adapter.admit(request, channel) if hasattr(adapter, "admit") else None
     except Refused as exc:
         return _refuse(request, exc.status, str(exc))
     body, content_type = request.body, request.content_type or ""
@@ -52,6 +56,9 @@ def inbound_hook(request: HttpRequest, kind: str, token: str, rest: str = "") ->
         channel=channel, headers=_headers(request), body=body, content_type=request.META.get("CONTENT_TYPE", ""),
         event_type=adapter.event_type(body, content_type)[:100], dedup_key=adapter.dedup_key(body, content_type),
     )
+    if not_admitted:
+        # No dedup key: the sender's retry, once admitted, is stored and processed as new.
+        event.status, event.error, event.dedup_key = InboundEvent.Status.IGNORED, not_admitted, None
     try:
         with transaction.atomic():
             event.save()

@@ -25,3 +25,15 @@ def load_builtin() -> None:
     from okno.inbox.adapters import form
 
     register(form.FormAdapter())
+    from okno.inbox.adapters import jivo
+
+    register(jivo.JivoAdapter())
+    from okno.inbox.adapters import tilda
+
+    register(tilda.TildaAdapter())
+    from okno.inbox.adapters import telegram
+
+    register(telegram.TelegramAdapter())
+    from okno.inbox.adapters import email
+
+    register(email.EmailAdapter())

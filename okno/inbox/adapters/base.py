@@ -65,6 +65,11 @@ class ChannelAdapter:
         """Raw body -> what happened. Raises Malformed, UnknownEvent or Ignored."""
         raise NotImplementedError
 
+    def parse_event(self, event) -> list[InboundItem]:
+        """The stored event -> items. Override when the body alone lacks something the event row
+        has: Jivo sends no timestamps for "accepted" or "finished", so its time of receipt is it."""
+        return self.parse(bytes(event.body), event.content_type, event.channel)
+
 
 def json_body(body: bytes) -> dict:
     try:

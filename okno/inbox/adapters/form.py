@@ -3,6 +3,17 @@
 Field names are matched loosely (name/имя, phone/телефон, email/e-mail/почта, message/
 comment/сообщение) so a site's existing form works without renaming inputs. A hidden
 honeypot field (`website` by default) filled in marks the submission as spam.
+
+Spam and browsers:
+- Rate limit: more than `OKNO_FORM_SUBMISSIONS_PER_MINUTE` (or the channel's
+  `submissions_per_minute`) submissions a minute from one client address are answered 429 but
+  still stored, marked ignored ("rate limited") and without a dedup key, so a real customer's
+  submission is never lost: an administrator finds it under "Inbox problems" → ignored and
+  processes it again, and the customer's own retry a minute later is accepted as new. Beyond
+  twice the limit nothing more is stored (a flood must not fill the database).
+- CORS: a page posting JSON from another origin first sends an OPTIONS preflight; the channel
+  answers it, and every answer, with Access-Control-Allow-Origin for `settings.allowed_origins`
+  (a list; none = any origin). A POST whose Origin header is not allowed is refused.
 """
 
 import hashlib
@@ -11,9 +22,11 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from urllib.parse import parse_qs
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from okno.inbox.adapters.base import ChannelAdapter, Ignored, Malformed
+from okno.core.ratelimit import rate_limited
+from okno.inbox.adapters.base import ChannelAdapter, Ignored, Malformed, Refused
 from okno.inbox.items import InboundItem, Sender
 
 NAME_FIELDS = ("name", "fio", "имя", "фио", "your-name", "first_name")
@@ -95,17 +108,66 @@ def submission_item(fields: dict[str, str], *, thread_id: str, honeypot: str = "
     )
 
 
+RATE_LIMITED = "rate limited"
+
+
+def allowed_origin(request: HttpRequest, channel) -> str | None:
+    """The Access-Control-Allow-Origin value for this request, or None when its origin is not allowed."""
+    allowed = channel.settings.get("allowed_origins") or []
+    if isinstance(allowed, str):
+        allowed = [o.strip() for o in allowed.replace(",", " ").split()]
+    origin = request.headers.get("Origin", "")
+    if not allowed or "*" in allowed:
+        return "*"
+    return origin if origin.rstrip("/") in {o.rstrip("/") for o in allowed} else None
+
+
+def _with_cors(response: HttpResponse, request: HttpRequest, channel) -> HttpResponse:
+    origin = allowed_origin(request, channel)
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
+        if origin != "*":
+            response["Vary"] = "Origin"
+    return response
+
+
 class FormAdapter(ChannelAdapter):
     kind = "form"
+
+    def verify(self, request: HttpRequest, channel) -> None:
+        if request.headers.get("Origin") and allowed_origin(request, channel) is None:
+            raise Refused("This site may not post to this form", status=403)
+
+    def admit(self, request: HttpRequest, channel) -> str | None:
+        """None to accept; a reason to store the submission as ignored; Refused beyond twice the limit."""
+        limit = int(channel.settings.get("submissions_per_minute") or settings.OKNO_FORM_SUBMISSIONS_PER_MINUTE)
+        client = request.META.get("REMOTE_ADDR", "")
+        key = f"form:{channel.token}:{client}"  # token, not pk: SQLite reuses ids after a rollback
+        if not rate_limited(key, limit=limit, window_seconds=60):
+            return None
+        if rate_limited(key + ":over", limit=limit, window_seconds=60):
+            raise Refused("Too many submissions; try again in a minute", status=429)
+        return f"{RATE_LIMITED}: over {limit} submissions a minute from {client}"
+
+    def preflight(self, request: HttpRequest, channel) -> HttpResponse:
+        response = HttpResponse(status=204)
+        response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        response["Access-Control-Allow-Headers"] = "Content-Type"
+        response["Access-Control-Max-Age"] = "86400"
+        return _with_cors(response, request, channel)
 
     def dedup_key(self, body: bytes, content_type: str) -> str | None:
         return "sha256:" + hashlib.sha256(body).hexdigest()
 
     def acknowledge(self, request: HttpRequest, channel, event) -> HttpResponse:
+        if event.dedup_key is None and event.error.startswith(RATE_LIMITED):
+            response = JsonResponse({"detail": "Too many submissions; try again in a minute"}, status=429)
+            response["Retry-After"] = "60"
+            return _with_cors(response, request, channel)
         redirect_to = channel.settings.get("redirect_url")
         if redirect_to and "text/html" in request.headers.get("Accept", ""):
             return HttpResponse(status=303, headers={"Location": redirect_to})
-        return JsonResponse({"result": "ok"})
+        return _with_cors(JsonResponse({"result": "ok"}), request, channel)
 
     def parse(self, body: bytes, content_type: str, channel) -> list[InboundItem]:
         fields = form_fields(body, content_type)

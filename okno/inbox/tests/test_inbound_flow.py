@@ -181,3 +181,28 @@ def test_json_form_and_leads_api(db, client, api):
     assert len(leads) == 1 and leads[0]["source"] == "Сайт"
     acts = api.get(f"/api/v1/contacts/{contact.pk}/activities").json()
     assert [a["kind"] for a in acts] == ["form"]
+
+
+def test_someone_else_in_a_thread_does_not_move_the_conversation(db):
+    from okno.inbox.items import InboundItem, Sender
+    from okno.inbox.services import inbound_item_record
+
+    channel = make_channel(kind="form")
+
+    def item(email, message_id, phones=()):
+        return InboundItem(conversation_kind="email", thread_id="t-1", message_id=message_id, text="...",
+                           sender=Sender(name="X", emails=[email], phones=list(phones)))
+
+    # given a conversation with a customer
+    inbound_item_record(channel=channel, item=item("client@firm.ru", "m1"))
+    customer = Conversation.objects.get().contact
+    # when a colleague in copy answers in the same thread
+    inbound_item_record(channel=channel, item=item("colleague@firm.ru", "m2"))
+    # then the conversation stays on the customer's card
+    assert Conversation.objects.get().contact == customer and Message.objects.count() == 2
+    # and when the customer later gives a phone that is another card of theirs, the cards merge
+    other = make_contact(first_name="Клиент", phones=["+7 916 555-44-33"])
+    inbound_item_record(channel=channel, item=item("client@firm.ru", "m3", phones=["89165554433"]))
+    kept = Conversation.objects.get().contact
+    assert kept.pk == min(customer.pk, other.pk)
+    assert Contact.objects.get(pk=max(customer.pk, other.pk)).status == Contact.Status.MERGED

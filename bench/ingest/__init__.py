@@ -1,0 +1,1 @@
+"""Parts of bench_ingest: server/worker processes, the HTTP load, the raw baseline, the scenarios."""

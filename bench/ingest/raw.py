@@ -1,0 +1,83 @@
+"""The raw baseline: single-row INSERT + COMMIT of the same InboundEvent row shape, no Django.
+
+Plain psycopg on PostgreSQL, plain sqlite3 (WAL, synchronous=NORMAL, BEGIN IMMEDIATE, as Okno
+runs it) on SQLite; `clients` threads, one connection each, for a fixed time. The rows go into
+the real `inbox_inboundevent` table (the bench deletes them afterwards), under a channel of
+their own and marked `ignored` so that no worker picks them up.
+"""
+
+import json
+import threading
+import time
+
+from django.conf import settings
+
+INSERT = ("INSERT INTO inbox_inboundevent (channel_id, received_at, headers, body, content_type, event_type, "
+          "dedup_key, status, attempts, run_after, error) VALUES ({})")
+
+
+def _pg_connect():
+    import psycopg
+
+    db = settings.DATABASES["default"]
+    return psycopg.connect(host=db["HOST"] or None, port=db["PORT"] or None, user=db["USER"],
+                           password=db["PASSWORD"] or None, dbname=db["NAME"])
+
+
+def _sqlite_connect():
+    import sqlite3
+
+    conn = sqlite3.connect(settings.DATABASES["default"]["NAME"], timeout=20, isolation_level=None,
+                           check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+def raw_insert_rate(*, channel_id: int, bodies: list[bytes], clients: int, seconds: float) -> dict:
+    pg = settings.IS_POSTGRES
+    headers = json.dumps({"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "Tilda.cc"})
+    ctype = "application/x-www-form-urlencoded"
+    lock = threading.Lock()
+    nxt = iter(range(len(bodies)))
+    done = [0]
+    stop_at = [0.0]
+    start = threading.Barrier(clients + 1)
+
+    def client() -> None:
+        conn = _pg_connect() if pg else _sqlite_connect()
+        if pg:
+            sql = INSERT.format(", ".join(["%s"] * 7) + ", 'ignored', 0, now(), ''")
+        else:
+            sql = INSERT.format(", ".join(["?"] * 7) + ", 'ignored', 0, datetime('now'), ''")
+        count = 0
+        start.wait()
+        while time.monotonic() < stop_at[0]:
+            with lock:
+                i = next(nxt, None)
+            if i is None:
+                break
+            now = time.strftime("%Y-%m-%d %H:%M:%S")
+            params = (channel_id, now, headers, bodies[i], ctype, "", f"raw:{i}:{time.time_ns()}")
+            if pg:
+                conn.execute(sql, params)
+                conn.commit()
+            else:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(sql, params)
+                conn.execute("COMMIT")
+            count += 1
+        conn.close()
+        with lock:
+            done[0] += count
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    stop_at[0] = time.monotonic() + seconds
+    began = time.monotonic()
+    start.wait()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - began
+    return {"rows": done[0], "seconds": elapsed, "rate": done[0] / elapsed}

@@ -114,3 +114,9 @@ def user_set_language(*, user: User, language: str) -> None:
         raise FieldError({"language": "unknown language"})
     User.objects.filter(pk=user.pk).update(language=language)
     user.language = language
+
+
+def user_set_at_work(*, user: User, at_work: bool) -> None:
+    """Presence for lead routing: a manager who steps away is skipped by round-robin until back."""
+    User.objects.filter(pk=user.pk).update(at_work=at_work)
+    user.at_work = at_work

@@ -187,3 +187,15 @@ def language_set(request: HttpRequest) -> HttpResponse:
         services.user_set_language(user=request.user, language=language)
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax")
     return response
+
+
+@login_required
+@require_POST
+def presence_set(request: HttpRequest) -> HttpResponse:
+    """"At work" / "Away" in the top bar: whether new leads are routed to this person."""
+    services.user_set_at_work(user=request.user, at_work=request.POST.get("at_work") == "1")
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        next_url = "/"
+    return HttpResponseRedirect(next_url)

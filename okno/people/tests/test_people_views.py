@@ -118,3 +118,19 @@ def test_language_switch_works_before_login(client, db):
     assert "Войти" in client.get("/login/").content.decode()  # Russian by default
     client.post("/people/language/", {"language": "en", "next": "/login/"})
     assert "Log in" in client.get("/login/").content.decode()
+
+
+def test_presence_switch_takes_a_manager_out_of_routing_and_back(db, client):
+    from okno.people.tests.factories import UserFactory
+
+    manager = UserFactory()
+    client.force_login(manager)
+    page = client.get("/contacts/")
+    assert 'name="at_work" value="0"' in page.content.decode()
+    client.post("/people/presence/", {"at_work": "0", "next": "/contacts/"})
+    manager.refresh_from_db()
+    assert manager.at_work is False
+    assert 'name="at_work" value="1"' in client.get("/contacts/").content.decode()
+    client.post("/people/presence/", {"at_work": "1"})
+    manager.refresh_from_db()
+    assert manager.at_work is True

@@ -92,7 +92,7 @@ def contact_identify(*, identity: Identity, source: str = "", responsible: User 
             raw["first_name"] = source or "?"
         data = services.contact_data_clean(raw, actor=None)
         data.responsible = responsible
-        contact, _candidates = services.contact_create(actor=None, data=data)
+        contact, _candidates = services.contact_create(actor=None, data=data, on_duplicate="defer")
         return contact, True
     keep_id, others = min(ids), sorted(set(ids) - {min(ids)})
     if others:

@@ -225,9 +225,12 @@ def contact_create(
 
     With on_duplicate="reject" a certain or likely match refuses the create (409 with the
     candidates); a mere namesake ("possible") does not, or every second Иванов would be
-    refused. With "create" the card is made and all candidates come back beside it.
+    refused. With "create" the card is made and all candidates come back beside it. With
+    "defer" nothing is searched now: the caller has already looked for the exact identities
+    (a channel identifying its sender), and the background scan finds likely duplicates, so
+    the inbound path does not pay for a fuzzy name search on every new customer.
     """
-    candidates = matching.find_candidates(data.probe())
+    candidates = [] if on_duplicate == "defer" else matching.find_candidates(data.probe())
     if on_duplicate == "reject" and any(c.level in ("certain", "likely") for c in candidates):
         raise ApiError(
             "This customer may already exist", status=409, candidates=[c.as_dict() for c in candidates]

@@ -63,8 +63,15 @@ def main() -> int:
             for row in rows:
                 table.append((name, db, row["metric"], row["value"], row.get("target", ""), row.get("ok")))
                 failed |= row.get("ok") is False
-        out = {"benchmark": name, "scale": args.scale, "at": time.strftime("%Y-%m-%dT%H:%M:%S"), "databases": per_db}
-        (RESULTS / f"{name}.json").write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+        path = RESULTS / f"{name}.json"
+        # A run on one database keeps the other database's last figures of the same scale.
+        previous = json.loads(path.read_text()) if path.exists() else {}
+        kept = previous.get("databases", {}) if previous.get("scale") == args.scale else {}
+        for result in per_db.values():
+            result["at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+        out = {"benchmark": name, "scale": args.scale, "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+               "databases": {**kept, **per_db}}
+        path.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
     widths = [max(len(str(r[i])) for r in [("bench", "db", "metric", "value", "target", "ok"), *table])
               for i in range(6)]
     line = "  ".join

@@ -31,6 +31,18 @@ def _department_fields(*, name: str, parent_id: int | None, moving: Department |
     return parent
 
 
+def _role_and_department(role: str, department_id: int | None, errors: dict[str, str]) -> Department | None:
+    """Checks a person's role and department, noting problems in `errors`; returns the department."""
+    if role not in User.Role.values:
+        errors["role"] = f"must be one of: {', '.join(User.Role.values)}"
+    if department_id is None:
+        return None
+    department = Department.objects.filter(pk=department_id).first()
+    if department is None:
+        errors["department_id"] = "no such department"
+    return department
+
+
 def department_create(*, actor: User, name: str, parent_id: int | None = None) -> Department:
     _require_admin(actor)
     parent = _department_fields(name=name, parent_id=parent_id)
@@ -48,13 +60,7 @@ def user_create(
         errors["username"] = "required"
     elif User.objects.filter(username=username.strip()).exists():
         errors["username"] = "this username is taken"
-    if role not in User.Role.values:
-        errors["role"] = f"must be one of: {', '.join(User.Role.values)}"
-    department = None
-    if department_id is not None:
-        department = Department.objects.filter(pk=department_id).first()
-        if department is None:
-            errors["department_id"] = "no such department"
+    department = _role_and_department(role, department_id, errors)
     try:
         validate_password(password)
     except ValidationError as exc:
@@ -88,13 +94,7 @@ def user_update(
     """Changes a person's role, department or access. An administrator cannot lock themself out."""
     _require_admin(actor)
     errors = {}
-    if role not in User.Role.values:
-        errors["role"] = f"must be one of: {', '.join(User.Role.values)}"
-    department = None
-    if department_id is not None:
-        department = Department.objects.filter(pk=department_id).first()
-        if department is None:
-            errors["department_id"] = "no such department"
+    department = _role_and_department(role, department_id, errors)
     if user.pk == actor.pk and (not is_active or role != User.Role.ADMIN) and not actor.is_superuser:
         errors["role" if is_active else "is_active"] = "you cannot take away your own administrator access"
     if errors:

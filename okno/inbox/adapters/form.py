@@ -17,7 +17,6 @@ Spam and browsers:
 """
 
 import hashlib
-import json
 from email.parser import BytesParser
 from email.policy import HTTP
 from urllib.parse import parse_qs
@@ -26,7 +25,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from okno.core.ratelimit import rate_limited
-from okno.inbox.adapters.base import ChannelAdapter, Ignored, Malformed, Refused
+from okno.inbox.adapters.base import ChannelAdapter, Ignored, Malformed, Refused, json_body
 from okno.inbox.items import InboundItem, Sender
 
 NAME_FIELDS = ("name", "fio", "имя", "фио", "your-name", "first_name")
@@ -65,12 +64,7 @@ def form_fields(body: bytes, full_content_type: str) -> dict[str, str]:
     if content_type == "multipart/form-data":
         return _multipart_fields(body, full_content_type)
     if content_type == "application/json":
-        try:
-            data = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise Malformed(f"not JSON: {exc}") from exc
-        if not isinstance(data, dict):
-            raise Malformed("JSON body is not an object")
+        data = json_body(body)
         return {str(k): "" if v is None else str(v) for k, v in data.items() if not isinstance(v, (dict, list))}
     if content_type in ("application/x-www-form-urlencoded", ""):
         try:

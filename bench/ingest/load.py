@@ -93,42 +93,56 @@ class Conn:
             self.sock = None
 
 
+class Drive:
+    """`clients` threads each take the next item index until the time or the items run out."""
+
+    def __init__(self, *, items: int, clients: int):
+        self.lock = threading.Lock()
+        self._next = iter(range(items))
+        self.clients = clients
+        self.stop_at = 0.0
+        self.ready = threading.Barrier(clients + 1)
+
+    def next(self) -> int | None:
+        if time.monotonic() >= self.stop_at:
+            return None
+        with self.lock:
+            return next(self._next, None)
+
+    def run(self, client, seconds: float) -> float:
+        """Starts the clients together, returns the seconds until the last one finished."""
+        threads = [threading.Thread(target=client, daemon=True) for _ in range(self.clients)]
+        for t in threads:
+            t.start()
+        self.stop_at = time.monotonic() + seconds
+        began = time.monotonic()
+        self.ready.wait()
+        for t in threads:
+            t.join()
+        return time.monotonic() - began
+
+
 def closed_loop(*, port: int, requests: list[bytes], clients: int, seconds: float) -> dict:
     """`clients` connections each send the next request as soon as the last is answered."""
-    lock = threading.Lock()
-    nxt = iter(range(len(requests)))
+    drive = Drive(items=len(requests), clients=clients)
     ok: list[int] = []
     failed = [0]
-    stop_at = [0.0]
-    start = threading.Barrier(clients + 1)
 
     def client() -> None:
         conn = Conn(port)
-        start.wait()
+        drive.ready.wait()
         mine, bad = [], 0
-        while time.monotonic() < stop_at[0]:
-            with lock:
-                i = next(nxt, None)
-            if i is None:
-                break
+        while (i := drive.next()) is not None:
             if conn.send(requests[i]) == 200:
                 mine.append(i)
             else:
                 bad += 1
         conn.close()
-        with lock:
+        with drive.lock:
             ok.extend(mine)
             failed[0] += bad
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    stop_at[0] = time.monotonic() + seconds
-    began = time.monotonic()
-    start.wait()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - began
+    elapsed = drive.run(client, seconds)
     return {"ok": len(ok), "failed": failed[0], "seconds": elapsed, "rate": len(ok) / elapsed,
             "exhausted": len(ok) + failed[0] >= len(requests)}
 

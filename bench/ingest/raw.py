@@ -7,10 +7,11 @@ their own and marked `ignored` so that no worker picks them up.
 """
 
 import json
-import threading
 import time
 
 from django.conf import settings
+
+from bench.ingest.load import Drive
 
 INSERT = ("INSERT INTO inbox_inboundevent (channel_id, received_at, headers, body, content_type, event_type, "
           "dedup_key, status, attempts, run_after, error) VALUES ({})")
@@ -38,11 +39,8 @@ def raw_insert_rate(*, channel_id: int, bodies: list[bytes], clients: int, secon
     pg = settings.IS_POSTGRES
     headers = json.dumps({"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "Tilda.cc"})
     ctype = "application/x-www-form-urlencoded"
-    lock = threading.Lock()
-    nxt = iter(range(len(bodies)))
+    drive = Drive(items=len(bodies), clients=clients)
     done = [0]
-    stop_at = [0.0]
-    start = threading.Barrier(clients + 1)
 
     def client() -> None:
         conn = _pg_connect() if pg else _sqlite_connect()
@@ -51,12 +49,8 @@ def raw_insert_rate(*, channel_id: int, bodies: list[bytes], clients: int, secon
         else:
             sql = INSERT.format(", ".join(["?"] * 7) + ", 'ignored', 0, datetime('now'), ''")
         count = 0
-        start.wait()
-        while time.monotonic() < stop_at[0]:
-            with lock:
-                i = next(nxt, None)
-            if i is None:
-                break
+        drive.ready.wait()
+        while (i := drive.next()) is not None:
             now = time.strftime("%Y-%m-%d %H:%M:%S")
             params = (channel_id, now, headers, bodies[i], ctype, "", f"raw:{i}:{time.time_ns()}")
             if pg:
@@ -68,16 +62,8 @@ def raw_insert_rate(*, channel_id: int, bodies: list[bytes], clients: int, secon
                 conn.execute("COMMIT")
             count += 1
         conn.close()
-        with lock:
+        with drive.lock:
             done[0] += count
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    stop_at[0] = time.monotonic() + seconds
-    began = time.monotonic()
-    start.wait()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - began
+    elapsed = drive.run(client, seconds)
     return {"rows": done[0], "seconds": elapsed, "rate": done[0] / elapsed}

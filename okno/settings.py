@@ -99,12 +99,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
-if IS_POSTGRES and env_bool("PG_PREPARED_STATEMENTS", True):
-    # Server-side parameters let psycopg prepare a query text on first use, so PostgreSQL
-    # stops re-planning the same lookups: phone lookup at 1M cards p50 2.7 -> 1.9 ms, p99
-    # 4.4-5.1 -> 3.5-4.0 ms (docs/benchmarks.md). Behind a transaction-pooling PgBouncer
-    # older than 1.21 (no prepared statements), set PG_PREPARED_STATEMENTS=0.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 1})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from okno.contacts import services
 from okno.contacts.merge import contact_merge
 from okno.contacts.models import Contact, ContactEmail, ContactPhone, MessengerHandle
+from okno.core.bulk import chunks
 from okno.core.emails import InvalidEmail, normalize_email
 from okno.core.phones import try_normalize_phone
 from okno.people.models import User
@@ -55,6 +56,41 @@ def _clean(identity: Identity) -> tuple[list[str], list[str]]:
     return phones, emails
 
 
+def identity_keys(identity: Identity) -> set[tuple[str, str]]:
+    """What can point at a card: ("phone", e164), ("email", address), (handle kind, id)."""
+    phones, emails = _clean(identity)
+    return {("phone", p) for p in phones} | {("email", e) for e in emails} | set(identity.handles)
+
+
+def identity_keys_known(keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Those of the keys that an active card already has: three queries for a whole batch of senders."""
+    active = Contact.Status.ACTIVE
+    phones = sorted(v for k, v in keys if k == "phone")
+    emails = sorted(v for k, v in keys if k == "email")
+    handles = {(k, v) for k, v in keys if k not in ("phone", "email")}
+    known: set[tuple[str, str]] = set()
+    for chunk in chunks(phones):
+        known |= {("phone", p) for p in ContactPhone.objects.filter(e164__in=chunk, contact__status=active)
+                  .values_list("e164", flat=True)}
+    for chunk in chunks(emails):
+        known |= {("email", e) for e in ContactEmail.objects.filter(email__in=chunk, contact__status=active)
+                  .values_list("email", flat=True)}
+    for chunk in chunks(sorted({v for _, v in handles})):
+        known |= {(k, v) for k, v in MessengerHandle.objects.filter(handle__in=chunk, contact__status=active)
+                  .values_list("kind", "handle") if (k, v) in handles}
+    return known
+
+
+def new_contact_data(identity: Identity, *, source: str = "") -> services.ContactData:
+    """The card an unknown sender becomes: what they told us, named after the channel if nothing else."""
+    phones, emails = _clean(identity)
+    raw = {**split_name(identity.name), "phones": phones, "emails": emails, "source": source,
+           "city": identity.city, "handles": [{"kind": k, "handle": h} for k, h in identity.handles]}
+    if not (raw.get("first_name") or phones or emails or identity.handles):
+        raw["first_name"] = source or "?"
+    return services.contact_data_clean(raw, actor=None)
+
+
 def _matches(identity: Identity, phones: list[str], emails: list[str]) -> list[int]:
     """Active cards sharing any identity, strongest evidence first, oldest first within each."""
     active = Contact.Status.ACTIVE
@@ -86,11 +122,7 @@ def contact_identify(*, identity: Identity, source: str = "", responsible: User 
     phones, emails = _clean(identity)
     ids = _matches(identity, phones, emails)
     if not ids:
-        raw = {**split_name(identity.name), "phones": phones, "emails": emails, "source": source,
-               "city": identity.city, "handles": [{"kind": k, "handle": h} for k, h in identity.handles]}
-        if not (raw.get("first_name") or phones or emails or identity.handles):
-            raw["first_name"] = source or "?"
-        data = services.contact_data_clean(raw, actor=None)
+        data = new_contact_data(identity, source=source)
         data.responsible = responsible
         contact, _candidates = services.contact_create(actor=None, data=data, on_duplicate="defer")
         return contact, True

@@ -2,7 +2,7 @@
 
 Each function mirrors one single-card path so that an imported card is indistinguishable
 from one made by `services.contact_create`: `contacts_bulk_create` writes the same rows
-(company found by folded name, phones, e-mails, tags, the "created" history entry, search
+(company found by folded name, phones, e-mails, messenger handles, tags, the "created" history entry, search
 text, blocking keys from `matching.blocking_keys`) in a handful of queries per batch;
 `certain_matches` is the "certain" rule of `matching.find_candidates` (an active card with
 the same normalised phone and extension, or e-mail) for a whole batch at once. A test compares both with
@@ -10,9 +10,6 @@ the single paths.
 """
 
 from collections import defaultdict
-
-from django.db import connection, models
-from django.utils import timezone
 
 from okno.contacts import matching
 from okno.contacts.models import (
@@ -22,21 +19,14 @@ from okno.contacts.models import (
     ContactMatchKey,
     ContactPhone,
     FieldChange,
+    MessengerHandle,
     Tag,
 )
 from okno.contacts.services import ContactData
+from okno.core.bulk import chunks as _chunks
+from okno.core.bulk import insert_rows
 from okno.core.text import fold
 from okno.people.models import User
-
-_PLAIN_TYPES = {"CharField", "TextField", "SlugField", "IntegerField", "BigIntegerField", "PositiveIntegerField",
-                "ForeignKey", "BooleanField", "BigAutoField", "AutoField", "PositiveBigIntegerField"}
-# SQLite allows 32766 variables per statement; 500 keys per IN keeps every backend happy.
-_IN_CHUNK = 500
-
-
-def _chunks(items: list, size: int = _IN_CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 def certain_matches(*, phones: set[tuple[str, str]], emails: set[str]
@@ -62,36 +52,6 @@ def certain_matches(*, phones: set[tuple[str, str]], emails: set[str]
             if cid not in by_email[email]:
                 by_email[email].append(cid)
     return dict(by_phone), dict(by_email)
-
-
-def insert_rows(model: type[models.Model], rows: list[dict]) -> None:
-    """INSERT of many rows without building model instances (5x cheaper than bulk_create here).
-
-    Every concrete field is written: values absent from a row take the field's default, and
-    auto_now(_add) fields the current time, so a field added later with a default still works.
-    """
-    if not rows:
-        return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    now = timezone.now()
-    defaults = {f.attname: now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-                else f.get_default() for f in fields}
-    # Text, numbers and ids go to the driver as they are; anything else (dates, JSON) is
-    # prepared by its field, as the ORM would.
-    plain = tuple(f.get_internal_type() in _PLAIN_TYPES for f in fields)
-    quote = connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
-    params = []
-    for row in rows:
-        values = []
-        for f, is_plain in zip(fields, plain, strict=True):
-            value = row.get(f.attname, defaults[f.attname])
-            values.append(value if is_plain else f.get_db_prep_save(value, connection))
-        params.append(values)
-    with connection.cursor() as cursor:
-        for chunk in _chunks(params, 2000):
-            cursor.executemany(sql, chunk)
 
 
 def _companies_for(names: list[str]) -> dict[str, Company]:
@@ -141,7 +101,7 @@ def contacts_bulk_create(*, actor: User | None, items: list[ContactData]) -> lis
         ))
     contacts = Contact.objects.bulk_create(contacts)
 
-    phones, emails, history, keys, tag_links = [], [], [], [], []
+    phones, emails, handles, history, keys, tag_links = [], [], [], [], [], []
     tag_names = {name for data in items for name in (data.tags or [])}
     tags = _tags_for(tag_names) if tag_names else {}
     through = Contact.tags.through
@@ -149,6 +109,7 @@ def contacts_bulk_create(*, actor: User | None, items: list[ContactData]) -> lis
         phones += [{"contact_id": contact.pk, "e164": e, "extension": x, "kind": k, "raw": r}
                    for e, x, k, r in data.phones]
         emails += [{"contact_id": contact.pk, "email": e} for e in data.emails]
+        handles += [{"contact_id": contact.pk, "kind": k, "handle": h} for k, h in data.handles]
         history.append({"contact_id": contact.pk, "user_id": actor.pk if actor else None, "field": "created",
                         "old": "", "new": contact.full_name})
         probe = matching.Probe(
@@ -161,6 +122,7 @@ def contacts_bulk_create(*, actor: User | None, items: list[ContactData]) -> lis
         tag_links += [{"contact_id": contact.pk, "tag_id": tags[name].pk} for name in (data.tags or [])]
     insert_rows(ContactPhone, phones)
     insert_rows(ContactEmail, emails)
+    insert_rows(MessengerHandle, handles)
     insert_rows(FieldChange, history)
     insert_rows(ContactMatchKey, keys)
     insert_rows(through, tag_links)

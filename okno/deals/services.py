@@ -1,5 +1,7 @@
 """Leads: opening one per new conversation, and routing it to a person."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -15,19 +17,58 @@ def lead_open_for_contact(*, contact: Contact) -> Lead | None:
     return Lead.objects.filter(contact=contact, status__in=Lead.OPEN).order_by("-created_at", "-id").first()
 
 
-def _round_robin(department_id: int) -> User | None:
-    """The department's member at work who was given a lead longest ago (never = first)."""
-    qs = User.objects.filter(
+def _members_at_work(department_id: int):
+    return User.objects.filter(
         department_id=department_id, is_active=True, at_work=True,
         role__in=[User.Role.MANAGER, User.Role.OPERATOR, User.Role.HEAD],
-    ).order_by(F("last_lead_at").asc(nulls_first=True), "pk")
+    )
+
+
+def _round_robin(department_id: int) -> User | None:
+    """The department's member at work who was given a lead longest ago (never = first)."""
+    qs = _members_at_work(department_id).order_by(F("last_lead_at").asc(nulls_first=True), "pk")
+    user = None
     if settings.IS_POSTGRES:
-        # Two workers routing at once must not both pick the same person.
-        qs = qs.select_for_update(skip_locked=True)
-    user = qs.first()
+        # Two workers routing at once must not both pick the same person; when every member is
+        # being routed to by another worker right now, wait for them rather than skip the queue.
+        user = qs.select_for_update(skip_locked=True).first() or qs.select_for_update().first()
+    else:
+        user = qs.first()
     if user is not None:
         User.objects.filter(pk=user.pk).update(last_lead_at=timezone.now())
     return user
+
+
+def _round_robin_many(department_id: int, count: int) -> list[User | None]:
+    """`count` turns of `_round_robin` at once: the same people in the same order."""
+    qs = _members_at_work(department_id).order_by("pk")
+    if settings.IS_POSTGRES:
+        qs = qs.select_for_update()  # in pk order, so concurrent batches cannot deadlock
+    members = sorted(qs, key=lambda u: (u.last_lead_at is not None, u.last_lead_at or timezone.now(), u.pk))
+    if not members:
+        return [None] * count
+    chosen = [members[i % len(members)] for i in range(count)]
+    now, last_turn = timezone.now(), {}
+    for i, user in enumerate(chosen):
+        # A microsecond per turn keeps the order for the next batch: whoever got the last
+        # lead of this one is the last in line.
+        last_turn[user.pk] = now + timedelta(microseconds=i)
+    for pk, at in last_turn.items():
+        User.objects.filter(pk=pk).update(last_lead_at=at)
+    return chosen
+
+
+def lead_assignees_for_new_customers(*, channel, count: int) -> list[tuple[User | None, str]]:
+    """`lead_route` for `count` customers without a responsible manager, at once: (assignee, how)."""
+    turns: list[User | None] = [None] * count
+    how = ["unassigned"] * count
+    if channel is not None and channel.department_id:
+        turns = _round_robin_many(channel.department_id, count)
+        how = ["round_robin" if user else "unassigned" for user in turns]
+    if channel is not None and channel.fallback_user_id:
+        how = ["fallback" if user is None else h for user, h in zip(turns, how, strict=True)]
+        turns = [user or channel.fallback_user for user in turns]
+    return list(zip(turns, how, strict=True))
 
 
 @transaction.atomic

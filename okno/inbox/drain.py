@@ -12,6 +12,7 @@ from django.utils import timezone
 from okno.core.leases import claim_batch
 from okno.inbox import adapters
 from okno.inbox.adapters.base import Ignored, Malformed, UnknownEvent
+from okno.inbox.batch import inbound_events_record_new_customers
 from okno.inbox.models import InboundEvent
 from okno.inbox.services import inbound_item_record
 
@@ -57,10 +58,17 @@ def process_event(event: InboundEvent) -> None:
                                                             run_after=now + _backoff(event.attempts))
 
 
-def inbound_drain(batch: int = BATCH) -> int:
-    """Claims a batch of received events and processes each; returns how many were claimed."""
+def inbound_drain(batch: int = BATCH, *, batch_path: bool = True) -> int:
+    """Claims a batch of received events and processes each; returns how many were claimed.
+
+    New customers' independent events are written in bulk first (okno.inbox.batch); the rest,
+    and all of them with `batch_path=False`, one transaction per event, in order.
+    """
     ids = claim_batch(InboundEvent, ready=Q(status=InboundEvent.Status.RECEIVED), limit=batch,
                       lease_seconds=settings.OKNO_INBOX_LEASE_SECONDS)
-    for event in InboundEvent.objects.filter(pk__in=ids).select_related("channel").order_by("pk"):
+    events = list(InboundEvent.objects.filter(pk__in=ids).select_related("channel").order_by("pk"))
+    if batch_path:
+        events = inbound_events_record_new_customers(events)
+    for event in events:
         process_event(event)
     return len(ids)

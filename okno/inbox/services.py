@@ -8,6 +8,7 @@ from django.utils import timezone
 from okno.contacts.identify import Identity, contact_identify, identity_is_of
 from okno.deals.models import Lead
 from okno.deals.services import lead_create, lead_open_for_contact
+from okno.inbox import adapters
 from okno.inbox.items import InboundItem
 from okno.inbox.models import Channel, Conversation, InboundEvent, Message
 from okno.people.models import User
@@ -20,6 +21,14 @@ def _operator(email: str) -> User | None:
     return User.objects.filter(email__iexact=email, is_active=True).first() if email else None
 
 
+def activity_summary(channel: Channel, item: InboundItem) -> str:
+    return f"{channel.name}: {item.subject or item.text}"[:500]
+
+
+def lead_title(channel: Channel, item: InboundItem) -> str:
+    return (item.subject or item.text or channel.name)[:300]
+
+
 def _conversation(channel: Channel, item: InboundItem, contact) -> tuple[Conversation, bool]:
     conv = Conversation.objects.filter(channel=channel, external_id=item.thread_id).first()
     if conv is not None:
@@ -30,12 +39,13 @@ def _conversation(channel: Channel, item: InboundItem, contact) -> tuple[Convers
         subject=item.subject[:500], started_at=at, last_message_at=at, utm=item.utm, page_url=item.page_url[:1000],
     )
     activity_record(contact=contact, kind=ACTIVITY_KIND[item.conversation_kind], detail=conv, occurred_at=at,
-                    summary=f"{channel.name}: {item.subject or item.text}"[:500])
+                    summary=activity_summary(channel, item))
     return conv, True
 
 
-def _apply_facts(conv: Conversation, item: InboundItem) -> None:
-    """Chat KPI facts: the first report of each fact wins, so a replay changes nothing."""
+def conversation_facts_set(conv: Conversation, item: InboundItem, operator: User | None) -> list[str]:
+    """Chat KPI facts onto the conversation; the first report of each fact wins, so a replay
+    changes nothing. Returns the names of the fields it set."""
     changed = []
     for name in ("accepted_at", "first_reply_at", "finished_at"):
         value = item.facts.get(name)
@@ -46,11 +56,15 @@ def _apply_facts(conv: Conversation, item: InboundItem) -> None:
         conv.rating, changed = str(item.facts["rating"])[:32], [*changed, "rating"]
     if item.facts.get("missed") and not conv.missed:
         conv.missed, changed = True, [*changed, "missed"]
-    operator = _operator(item.operator_email)
     if operator and conv.operator_id is None:
         conv.operator, changed = operator, [*changed, "operator"]
     if item.author_name and item.direction == "out" and not conv.operator_name:
         conv.operator_name, changed = item.author_name[:200], [*changed, "operator_name"]
+    return changed
+
+
+def _apply_facts(conv: Conversation, item: InboundItem) -> None:
+    changed = conversation_facts_set(conv, item, _operator(item.operator_email))
     if changed:
         conv.save(update_fields=changed)
 
@@ -65,7 +79,7 @@ def inbound_item_record(*, channel: Channel, item: InboundItem) -> Message | Non
     thread only updates what we know of the customer (Jivo's client_updated): no conversation.
     """
     if not item.thread_id:
-        contact_identify(identity=_identity(item), source=channel.name)
+        contact_identify(identity=identity_of(item), source=channel.name)
         return None
     item = _join_known_thread(channel, item)
     existing = Conversation.objects.filter(channel=channel, external_id=item.thread_id).select_related("contact")
@@ -75,10 +89,10 @@ def inbound_item_record(*, channel: Channel, item: InboundItem) -> Message | Non
         # The customer of an ongoing conversation telling more (a phone typed in the chat)
         # enriches the card, merging if it reveals another card of theirs. Someone else in
         # the thread (a colleague in copy of an e-mail) leaves the conversation where it is.
-        if identity_is_of(contact, _identity(item)):
-            contact, _created = contact_identify(identity=_identity(item), source=channel.name)
+        if identity_is_of(contact, identity_of(item)):
+            contact, _created = contact_identify(identity=identity_of(item), source=channel.name)
     else:
-        contact, _created = contact_identify(identity=_identity(item), source=channel.name)
+        contact, _created = contact_identify(identity=identity_of(item), source=channel.name)
     conv, new_conversation = _conversation(channel, item, contact)
     if conv.contact_id != contact.pk:
         Conversation.objects.filter(pk=conv.pk).update(contact=contact)
@@ -95,13 +109,16 @@ def inbound_item_record(*, channel: Channel, item: InboundItem) -> Message | Non
                 )
         except IntegrityError:
             message = None  # recorded by an earlier delivery of the same message
+        adapter = adapters.get(channel.kind)
+        if message is not None and adapter is not None:
+            adapter.recorded(channel, item)
         if message is not None and message.sent_at > conv.last_message_at:
             Conversation.objects.filter(pk=conv.pk).update(last_message_at=message.sent_at)
     if new_conversation and item.opens_lead:
         lead = lead_open_for_contact(contact=contact)
         if lead is None:
             lead_create(contact=contact, channel=channel, conversation=conv, source=channel.name, utm=item.utm,
-                        title=(item.subject or item.text or channel.name)[:300])
+                        title=lead_title(channel, item))
         elif lead.conversation_id is None:
             Lead.objects.filter(pk=lead.pk).update(conversation=conv)
     return message
@@ -118,7 +135,7 @@ def _join_known_thread(channel: Channel, item: InboundItem) -> InboundItem:
     return dataclasses.replace(item, thread_id=known) if known else item
 
 
-def _identity(item: InboundItem) -> Identity:
+def identity_of(item: InboundItem) -> Identity:
     s = item.sender
     return Identity(name=s.name, phones=list(s.phones), emails=list(s.emails), handles=list(s.handles), city=s.city)
 

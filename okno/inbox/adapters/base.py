@@ -65,6 +65,11 @@ class ChannelAdapter:
         """Raw body -> what happened. Raises Malformed, UnknownEvent or Ignored."""
         raise NotImplementedError
 
+    def recorded(self, channel, item: InboundItem) -> None:
+        """Called once the item's message is newly recorded (in the recording transaction), for
+        follow-up work such as fetching media; parsing itself has no side effects, since the
+        drain may parse an event twice (its batch path, then the one-by-one path)."""
+
     def parse_event(self, event) -> list[InboundItem]:
         """The stored event -> items. Override when the body alone lacks something the event row
         has: Jivo sends no timestamps for "accepted" or "finished", so its time of receipt is it."""

@@ -98,9 +98,11 @@ class TelegramAdapter(ChannelAdapter):
             raise Malformed(f"{kind} is not an object")
         item = message_item(message, edited=kind == "edited_message",
                             phones_from_text=channel.settings.get("phones_from_text", True))
+        return [item]
+
+    def recorded(self, channel, item: InboundItem) -> None:
         if item.meta.get("files") and channel.settings.get("fetch_files", True):
             _fetch_files_on_commit(channel.pk, item)
-        return [item]
 
     def send(self, channel, conversation, message) -> str:
         if len(message.text) > MAX_TEXT:

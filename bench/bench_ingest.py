@@ -32,6 +32,7 @@ SCALES = {
 CLIENTS = 8
 # (granian workers, threads per worker); measured, the best serves the latency and kill runs.
 LAYOUTS = ((1, 8), (2, 4), (2, 8))
+DEFAULT_LAYOUT = (2, 4)
 INGEST_TARGET = 0.60
 P99_TARGET_SECONDS = 2.0
 RATE_TARGET = 500
@@ -50,73 +51,94 @@ def run(*, db: str, scale: str) -> list[dict]:
     procs = Procs()
     bench = Bench()
     rows: list[dict] = []
+    # BENCH_INGEST_PARTS=latency (or ingest, kill; comma-separated) runs only those parts, for
+    # iterating on one of them; without the ingest part the latency runs behind DEFAULT_LAYOUT.
+    parts = set((os.environ.get("BENCH_INGEST_PARTS") or "ingest,latency,kill").split(","))
     try:
-        # 1. Ingest against the raw baseline, raw measured before and after (the better one counts).
-        raw = [bench.raw(seconds=cfg["raw_seconds"], clients=CLIENTS)]
-        results = {}
-        for layout in LAYOUTS:
-            port = free_port()
-            web = procs.web(port=port, workers=layout[0], threads=layout[1])
-            results[layout] = bench.ingest(port=port, clients=CLIENTS, seconds=cfg["ingest_seconds"])
-            procs.stop(web)
-        raw.append(bench.raw(seconds=cfg["raw_seconds"], clients=CLIENTS))
-        raw_rate = max(r["rate"] for r in raw)
-        rows.append(_row(f"raw INSERT+COMMIT rows/s ({CLIENTS} threads)", round(raw_rate)))
-        for (w, t), res in results.items():
-            rows.append(_row(f"ingest req/s granian {w}x{t}", round(res["rate"]),
-                             "stored == acknowledged", res["stored"] == res["ok"] and res["failed"] == 0))
-        best = max(results, key=lambda k: results[k]["rate"])
-        share = results[best]["rate"] / raw_rate
-        rows.append(_row(f"ingest / raw (granian {best[0]}x{best[1]})", f"{share:.0%}", f">= {INGEST_TARGET:.0%}",
-                         share >= INGEST_TARGET))
-
-        # 2. Latency under load with web + worker(s) on this machine, then idle pick-up.
+        best = DEFAULT_LAYOUT
+        if "ingest" in parts:
+            best = _ingest(bench, procs, cfg, rows)
         port = free_port()
         procs.web(port=port, workers=best[0], threads=best[1])
-        running = [procs.worker(name=f"worker{i}") for i in range(workers)]
-        sustained = 0
-        for rate in cfg["rates"]:
-            res = bench.latency(port=port, rate=rate, seconds=cfg["rate_seconds"])
-            good = res["p99"] is not None and res["p99"] < P99_TARGET_SECONDS and res["lost"] == 0
-            rows.append(_row(f"{rate}/s lead visible p50/p99 s ({workers} worker)",
-                             f"{res['p50']}/{res['p99']}" + (f" lost {res['lost']}" if res["lost"] else ""),
-                             f"p99 < {P99_TARGET_SECONDS:g}", good))
-            if not good:
-                break
-            sustained = rate
-        rows.append(_row("highest rate with p99 < 2 s, events/s", sustained,
-                         f">= {RATE_TARGET}" if settings.IS_POSTGRES else "", sustained >= RATE_TARGET
-                         if settings.IS_POSTGRES else None))
-        bench.wait_idle(timeout=120)
-        idle = bench.idle_pickup(port=port, reps=cfg["idle_reps"])
-        rows.append(_row("idle pick-up p50 s", idle["p50"], f"< {IDLE_TARGET_SECONDS:g}",
-                         idle["p50"] is not None and idle["p50"] < IDLE_TARGET_SECONDS))
-        for proc in running:
-            procs.stop(proc)
-
-        # 3. kill -9 of the worker twice during a replay.
-        n = cfg["kill_events"]
-        stored = bench.store_for_replay(port=port, events=n, clients=CLIENTS)
-        lease = 5
-        env = {"OKNO_INBOX_LEASE_SECONDS": str(lease)}
-        kills = 0
-        started = time.monotonic()
-        for _ in range(2):
-            proc = procs.worker(name="worker-kill", env=env)
-            # Killed ~2 s into its work (not while Django is still starting): mid-batch.
-            bench.wait_done(more_than=bench.done_count(), timeout=60)
-            time.sleep(2.0)
-            procs.stop(proc, sig=signal.SIGKILL)
-            kills += 1
-        proc = procs.worker(name="worker-kill", env=env)
-        check = bench.replay_check(events=stored, timeout=max(300.0, n / 5))
-        procs.stop(proc)
-        ok = check["problems"] == []
-        rows.append(_row(f"kill -9 x{kills}: {stored} events, lost/doubled", ", ".join(check["problems"]) or "none",
-                         "none", ok))
-        rows.append(_row("kill -9: events re-claimed after lease / replay seconds",
-                         f"{check['reclaimed']} / {time.monotonic() - started:.0f}"))
+        if "latency" in parts:
+            _latency(bench, procs, cfg, rows, port=port, workers=workers)
+        if "kill" in parts:
+            _kill(bench, procs, cfg, rows, port=port)
     finally:
         procs.close()
         bench.close()
     return rows
+
+
+def _ingest(bench: Bench, procs: Procs, cfg: dict, rows: list[dict]) -> tuple[int, int]:
+    """1. Ingest against the raw baseline, raw measured before and after (the better one counts)."""
+    raw = [bench.raw(seconds=cfg["raw_seconds"], clients=CLIENTS)]
+    results = {}
+    for layout in LAYOUTS:
+        port = free_port()
+        web = procs.web(port=port, workers=layout[0], threads=layout[1])
+        results[layout] = bench.ingest(port=port, clients=CLIENTS, seconds=cfg["ingest_seconds"])
+        procs.stop(web)
+    raw.append(bench.raw(seconds=cfg["raw_seconds"], clients=CLIENTS))
+    raw_rate = max(r["rate"] for r in raw)
+    rows.append(_row(f"raw INSERT+COMMIT rows/s ({CLIENTS} threads)", round(raw_rate)))
+    for (w, t), res in results.items():
+        rows.append(_row(f"ingest req/s granian {w}x{t}", round(res["rate"]),
+                         "stored == acknowledged", res["stored"] == res["ok"] and res["failed"] == 0))
+    best = max(results, key=lambda k: results[k]["rate"])
+    share = results[best]["rate"] / raw_rate
+    rows.append(_row(f"ingest / raw (granian {best[0]}x{best[1]})", f"{share:.0%}", f">= {INGEST_TARGET:.0%}",
+                     share >= INGEST_TARGET))
+    return best
+
+
+def _latency(bench: Bench, procs: Procs, cfg: dict, rows: list[dict], *, port: int, workers: int) -> None:
+    """2. Latency under load with web + worker(s) on this machine, then idle pick-up."""
+    from django.conf import settings
+
+    running = [procs.worker(name=f"worker{i}") for i in range(workers)]
+    bench.warm_up(port=port, clients=CLIENTS)
+    sustained = 0
+    for rate in cfg["rates"]:
+        res = bench.latency(port=port, rate=rate, seconds=cfg["rate_seconds"])
+        good = res["p99"] is not None and res["p99"] < P99_TARGET_SECONDS and res["lost"] == 0
+        rows.append(_row(f"{rate}/s lead visible p50/p99 s ({workers} worker)",
+                         f"{res['p50']}/{res['p99']}" + (f" lost {res['lost']}" if res["lost"] else ""),
+                         f"p99 < {P99_TARGET_SECONDS:g}", good))
+        if not good:
+            break
+        sustained = rate
+    rows.append(_row("highest rate with p99 < 2 s, events/s", sustained,
+                     f">= {RATE_TARGET}" if settings.IS_POSTGRES else "", sustained >= RATE_TARGET
+                     if settings.IS_POSTGRES else None))
+    bench.wait_idle(timeout=120)
+    idle = bench.idle_pickup(port=port, reps=cfg["idle_reps"])
+    rows.append(_row("idle pick-up p50 s", idle["p50"], f"< {IDLE_TARGET_SECONDS:g}",
+                     idle["p50"] is not None and idle["p50"] < IDLE_TARGET_SECONDS))
+    for proc in running:
+        procs.stop(proc)
+
+
+def _kill(bench: Bench, procs: Procs, cfg: dict, rows: list[dict], *, port: int) -> None:
+    """3. kill -9 of the worker twice during a replay."""
+    n = cfg["kill_events"]
+    stored = bench.store_for_replay(port=port, events=n, clients=CLIENTS)
+    lease = 5
+    env = {"OKNO_INBOX_LEASE_SECONDS": str(lease)}
+    kills = 0
+    started = time.monotonic()
+    for _ in range(2):
+        proc = procs.worker(name="worker-kill", env=env)
+        # Killed ~2 s into its work (not while Django is still starting): mid-batch.
+        bench.wait_done(more_than=bench.done_count(), timeout=60)
+        time.sleep(2.0)
+        procs.stop(proc, sig=signal.SIGKILL)
+        kills += 1
+    proc = procs.worker(name="worker-kill", env=env)
+    check = bench.replay_check(events=stored, timeout=max(300.0, n / 5))
+    procs.stop(proc)
+    ok = check["problems"] == []
+    rows.append(_row(f"kill -9 x{kills}: {stored} events, lost/doubled", ", ".join(check["problems"]) or "none",
+                     "none", ok))
+    rows.append(_row("kill -9: events re-claimed after lease / replay seconds",
+                     f"{check['reclaimed']} / {time.monotonic() - started:.0f}"))

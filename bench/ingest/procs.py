@@ -16,6 +16,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
+# As scripts/demo.sh and docs/setup.md run it: connections beyond the threads queue for a thread
+# instead of waiting unread (a keep-alive client over the limit would otherwise starve).
+BACKPRESSURE = 32
 LOG_DIR = ROOT / "var" / "log"
 
 
@@ -49,7 +52,7 @@ class Procs:
     def web(self, *, port: int, workers: int, threads: int) -> subprocess.Popen:
         proc = self.start(f"web-{port}", [
             str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", str(workers), "--blocking-threads", str(threads), "--backpressure", str(threads),
+            "--workers", str(workers), "--blocking-threads", str(threads), "--backpressure", str(BACKPRESSURE),
             "--no-ws", "--log-level", "warning", "okno.wsgi:application"])
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -66,7 +69,8 @@ class Procs:
         raise RuntimeError("granian did not answer within 30 s")
 
     def worker(self, *, name: str = "worker", env: dict | None = None) -> subprocess.Popen:
-        return self.start(name, [sys.executable, "manage.py", "run_worker"], env)
+        # Warnings kept: the worker names a drain that held the others up (okno.core.worker).
+        return self.start(name, [sys.executable, "manage.py", "run_worker"], {"LOG_LEVEL": "WARNING", **(env or {})})
 
     def stop(self, proc: subprocess.Popen, *, sig: int = signal.SIGTERM, grace: float = 10.0) -> None:
         if proc.poll() is None:

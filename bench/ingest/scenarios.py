@@ -71,6 +71,14 @@ class Bench:
         InboundEvent.objects.filter(channel=ch).delete()
         return res
 
+    def warm_up(self, *, port: int, clients: int) -> None:
+        """A few hundred events through web and workers (imports, connections, caches) before
+        anything is timed, then until they are all processed."""
+        ch = self.channel("warm-up")
+        _first, reqs = self.requests(ch, port, 300)
+        closed_loop(port=port, requests=reqs, clients=clients, seconds=2.0)
+        self.wait_idle(timeout=60)
+
     def ingest(self, *, port: int, clients: int, seconds: float) -> dict:
         """Closed-loop POSTs for `seconds`; the stored rows are counted, then deleted (never processed)."""
         from okno.inbox.models import InboundEvent

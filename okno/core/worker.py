@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db import close_old_connections
 
 log = logging.getLogger(__name__)
+SLOW_DRAIN_SECONDS = 0.5
 
 
 @dataclass
@@ -59,11 +60,16 @@ def run_forever(*, only: set[str] | None = None) -> None:
             if drain.next_run > now:
                 continue
             close_old_connections()
+            started = time.monotonic()
             try:
                 handled = drain.fn()
             except Exception:  # one broken drain must not stop the others
                 log.exception("drain %s failed", drain.name)
                 handled = 0
+            took = time.monotonic() - started
+            if took > SLOW_DRAIN_SECONDS:
+                # Every other drain of this worker waited that long: worth seeing in the log.
+                log.warning("drain %s took %.2f s for %s rows", drain.name, took, handled)
             drain.next_run = now if handled else now + drain.idle_sleep
         wait = min((d.next_run for d in active), default=now + 1) - time.monotonic()
         if wait > 0:

@@ -6,13 +6,18 @@ class InboxConfig(AppConfig):
     label = "inbox"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from okno.contacts import merge_registry
         from okno.core import worker
         from okno.deals import notifications
-        from okno.inbox import adapters, drain, mailbox, replies
-        from okno.inbox.models import Conversation
+        from okno.inbox import adapters, drain, mailbox, replies, views_hooks
+        from okno.inbox.models import Channel, Conversation
 
         adapters.load_builtin()
+        # A channel changed in this process is seen by its hooks at once (others: within seconds).
+        post_save.connect(views_hooks.channels_forget, sender=Channel, dispatch_uid="inbox-channels-forget")
+        post_delete.connect(views_hooks.channels_forget, sender=Channel, dispatch_uid="inbox-channels-forget-del")
         merge_registry.register(Conversation, "contact")
         worker.register_drain("inbox", drain.inbound_drain, idle_sleep=0.1)
         worker.register_drain("deliveries", replies.deliveries_drain, idle_sleep=0.5)

@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -19,5 +17,5 @@ urlpatterns = [
     path("people/", include("okno.people.urls")),
     path("inbox/", include("okno.inbox.urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No MEDIA_URL route, not even with DEBUG: stored files (customers' attachments, imports) are
+# served only through views that check who may see them (inbox:message_file).

@@ -22,5 +22,7 @@ class InboxConfig(AppConfig):
         worker.register_drain("inbox", drain.inbound_drain, idle_sleep=0.1)
         worker.register_drain("deliveries", replies.deliveries_drain, idle_sleep=0.5)
         worker.register_drain("mailboxes", mailbox.mailboxes_drain, idle_sleep=5)
+        from okno.inbox import telegram_files  # retries are minutes apart; an idle look is one indexed query
+        worker.register_drain("telegram_files", telegram_files.telegram_files_drain, idle_sleep=5)
         # An unread lead is e-mailed after minutes, so looking twice a minute is plenty.
         worker.register_drain("lead_reminders", notifications.lead_reminders, idle_sleep=30)

@@ -158,3 +158,22 @@ class Delivery(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "run_after"], name="delivery_ready")]
+
+
+class FileFetch(models.Model):
+    """A message whose media the first fetch could not download: retried by the worker with back-off.
+
+    The row exists only while a file is still to be tried (stored or given up: deleted), so the
+    drain's idle look is one indexed query on a nearly empty table rather than a scan of
+    messages' JSON. What happened to each file (attempts, error, given up) stays in the
+    message's `meta.files`, which the card shows.
+    """
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="file_fetch")
+    # Claims by the drain (claim_batch counts them); the per-file tries are in meta.files.
+    attempts = models.PositiveIntegerField(default=0)
+    run_after = models.DateTimeField(default=timezone.now)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["run_after"], name="file_fetch_due")]

@@ -2,7 +2,9 @@
 
 from django.db.models import Prefetch, QuerySet
 
+from okno.contacts.models import Contact
 from okno.inbox import adapters
+from okno.inbox.attachments import message_attachments
 from okno.inbox.models import Conversation, Message
 from okno.people.models import User
 from okno.people.visibility import contact_visibility_q
@@ -18,8 +20,16 @@ def conversations_visible(*, user: User) -> QuerySet[Conversation]:
     return Conversation.objects.filter(contact_visibility_q(user, prefix="contact__"))
 
 
+def messages_visible(*, user: User) -> QuerySet[Message]:
+    """Messages on cards the user may open: the card's own rule (visible, not deleted)."""
+    return (Message.objects.filter(contact_visibility_q(user, prefix="conversation__contact__"))
+            .exclude(conversation__contact__status=Contact.Status.DELETED))
+
+
 def _decorate(conv: Conversation) -> Conversation:
     messages = conv.message_list
+    for m in messages:
+        m.attachments = message_attachments(m)
     adapter = adapters.get(conv.channel.kind)
     conv.can_reply = bool(adapter and adapter.can_reply) and conv.kind in (Conversation.Kind.EMAIL,
                                                                             Conversation.Kind.MESSAGE,

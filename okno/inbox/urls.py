@@ -1,6 +1,6 @@
 from django.urls import path
 
-from okno.inbox import views, views_leads
+from okno.inbox import views, views_files, views_leads
 
 app_name = "inbox"
 urlpatterns = [
@@ -15,4 +15,5 @@ urlpatterns = [
     path("leads/<int:pk>/take/", views_leads.lead_take, name="lead_take"),
     path("notifications/", views_leads.notifications, name="notifications"),
     path("conversations/<int:pk>/reply/", views_leads.conversation_reply_view, name="conversation_reply"),
+    path("messages/<int:message_id>/files/<int:index>/", views_files.message_file, name="message_file"),
 ]

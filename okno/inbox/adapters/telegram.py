@@ -15,7 +15,7 @@ Wire format: https://core.telegram.org/bots/api (see /work/shared/PROTOCOLS.md, 
   either update records nothing twice).
 - Media are recorded as a text placeholder ("[фото]", "[документ: name]") with the file ids
   in `meta.files`; a follow-up task (okno.inbox.telegram_files) then fetches each file
-  through getFile into Django's storage.
+  through getFile into Django's storage, and the worker retries a failed one with back-off.
 """
 
 import hmac

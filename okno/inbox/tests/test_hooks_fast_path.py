@@ -37,7 +37,8 @@ def test_a_channel_changed_by_another_process_stops_its_old_url_and_secret_at_on
 
     bot = make_channel(kind="telegram", settings={"bot_token": "1:x"})
     form = make_channel()
-    update = b'{"update_id": 1, "message": {"message_id": 1, "chat": {"id": 5, "type": "private"}, "date": 1, "text": "hi"}}'
+    update = (b'{"update_id": 1, "message": {"message_id": 1, "chat": {"id": 5, "type": "private"}, '
+              b'"date": 1, "text": "hi"}}')
 
     def tg(secret: str, update_id: int):
         return client.post(bot.webhook_path, data=update.replace(b'"update_id": 1', b'"update_id": %d' % update_id),

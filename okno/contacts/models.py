@@ -82,8 +82,10 @@ class Contact(models.Model):
 
     # Lower-cased "last first middle company", ё folded: substring search on both databases.
     search_text = models.CharField(max_length=700, blank=True, editable=False)
-    # Set on every change that can affect matching; the background scan clears it.
-    dedup_dirty = models.BooleanField(default=True, db_index=True, editable=False)
+    # Set on every change that can affect matching; the background scan clears it. Indexed only
+    # by the partial index on dirty ids (migrations 0003, 0004): a plain index on the flag
+    # tempted the planner into reading every dirty row for each batch of the scan.
+    dedup_dirty = models.BooleanField(default=True, editable=False)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

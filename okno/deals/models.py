@@ -40,4 +40,10 @@ class Lead(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["contact", "status"])]
+        indexes = [
+            models.Index(fields=["contact", "status"]),
+            # The reminder drain's due leads: a sliver of a table that grows by every inbound
+            # conversation, found without walking all the read and reminded ones.
+            models.Index(fields=["created_at"], name="lead_remind_due",
+                         condition=models.Q(read_at__isnull=True, reminded_at__isnull=True)),
+        ]

@@ -99,12 +99,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
-# Server-side parameters let psycopg prepare a query text on its second use, so PostgreSQL
-# stops parsing and re-planning the same lookups (docs/benchmarks.md, "Duplicates and phone
-# lookup"). A query whose best plan depends on its values (a claim of rows in a rare status)
-# must refuse the generic plan PostgreSQL may then keep, as okno/core/leases.py does. Behind a
-# transaction-pooling PgBouncer older than 1.21, set PG_PREPARED_STATEMENTS=0.
-PG_PREPARED_STATEMENTS = IS_POSTGRES and env_bool("PG_PREPARED_STATEMENTS", True)
+# Off by default: server-side parameters let psycopg prepare statements (phone lookup p99 at
+# 1M cards 2.2 -> 1.5 ms, docs/benchmarks.md), but a statement then takes at most 65,535
+# parameters, and Django's cascade delete sends one UPDATE with every id of a large delete
+# (deleting 70,000 cards failed; okno/core/tests/test_db_backend.py). Both figures meet the
+# target, so the safe mode is the default. A query whose best plan depends on its values must
+# refuse the generic plan a prepared statement may keep, as okno/core/leases.py does.
+PG_PREPARED_STATEMENTS = IS_POSTGRES and env_bool("PG_PREPARED_STATEMENTS", False)
 if PG_PREPARED_STATEMENTS:
     DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 1})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

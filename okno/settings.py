@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "okno.timeline",
     "okno.inbox",
     "okno.deals",
+    "okno.telephony",
 ]
 
 MIDDLEWARE = [

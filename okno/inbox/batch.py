@@ -67,7 +67,7 @@ def _independent(events: list[InboundEvent]) -> list[tuple[InboundEvent, Inbound
     parsed = []
     for event in events:
         items = _parsed(event)
-        if items is None:
+        if items is None or not all(isinstance(i, InboundItem) for i in items):
             continue
         keys = set().union(*(identity_keys(identity_of(i)) for i in items)) if items else set()
         threads = {(event.channel_id, i.thread_id) for i in items if i.thread_id}

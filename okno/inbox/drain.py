@@ -13,6 +13,7 @@ from okno.core.leases import claim_batch
 from okno.inbox import adapters
 from okno.inbox.adapters.base import Ignored, Malformed, UnknownEvent
 from okno.inbox.batch import inbound_events_record_new_customers
+from okno.inbox.items import InboundItem
 from okno.inbox.models import InboundEvent
 from okno.inbox.services import inbound_item_record
 
@@ -36,7 +37,10 @@ def process_event(event: InboundEvent) -> None:
             if adapter is None:
                 raise UnknownEvent(f"no adapter for channel kind {event.channel.kind!r}")
             for item in adapter.parse_event(event):
-                inbound_item_record(channel=event.channel, item=item)
+                if isinstance(item, InboundItem):
+                    inbound_item_record(channel=event.channel, item=item)
+                else:  # a PBX's call fact, say: the adapter's domain records it
+                    adapter.record(channel=event.channel, item=item)
             InboundEvent.objects.filter(pk=event.pk).update(**done)
     except Malformed as exc:
         InboundEvent.objects.filter(pk=event.pk).update(**{**done, "status": InboundEvent.Status.REJECTED,

@@ -98,12 +98,12 @@ def _event_insert(event: InboundEvent) -> None:
 @csrf_exempt
 def inbound_hook(request: HttpRequest, kind: str, token: str, rest: str = "") -> HttpResponse:
     try:
-        return _receive(request, kind, token, fresh=False)
+        return _receive(request, kind, token, rest, fresh=False)
     except _ChannelChanged:
-        return _receive(request, kind, token, fresh=True)
+        return _receive(request, kind, token, rest, fresh=True)
 
 
-def _receive(request: HttpRequest, kind: str, token: str, *, fresh: bool) -> HttpResponse:
+def _receive(request: HttpRequest, kind: str, token: str, rest: str, *, fresh: bool) -> HttpResponse:
     adapter = adapters.get(kind)
     channel = _active_channel(kind, token, fresh=fresh)
     if adapter is None or channel is None:
@@ -127,6 +127,8 @@ def _receive(request: HttpRequest, kind: str, token: str, *, fresh: bool) -> Htt
         channel=channel, headers=_headers(request), body=body, content_type=request.META.get("CONTENT_TYPE", ""),
         event_type=adapter.event_type(body, content_type)[:100], dedup_key=adapter.dedup_key(body, content_type),
     )
+    if adapter.path_events:
+        event.event_type = rest[:100]
     if not_admitted:
         # No dedup key: the sender's retry, once admitted, is stored and processed as new.
         event.status, event.error, event.dedup_key = InboundEvent.Status.IGNORED, not_admitted, None

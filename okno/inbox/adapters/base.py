@@ -54,6 +54,13 @@ class ChannelAdapter:
         return JsonResponse({"result": "ok"})
 
     can_reply = False
+    # True when the provider posts each event type to its own path under the channel's URL
+    # (Mango's events/call, events/summary): the path is stored as the event's type.
+    path_events = False
+
+    def record(self, *, channel, item) -> None:
+        """Records an item that is not a message (a call fact): adapters of other domains."""
+        raise UnknownEvent(f"{self.kind} produced {type(item).__name__}, which it does not record")
 
     def send(self, channel, conversation, message) -> str:
         """Sends an operator's reply; returns the provider's id of the sent message.

@@ -1,0 +1,56 @@
+"""/api/v1/calls: calls on the cards a user may see."""
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema
+
+from okno.people.visibility import contact_visibility_q
+from okno.telephony.models import Call
+
+router = Router(tags=["calls"])
+
+
+class CallOut(Schema):
+    id: int
+    direction: str
+    outcome: str
+    customer_number: str
+    line: str
+    started_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    wait_seconds: int | None
+    talk_seconds: int | None
+    employee_id: int | None
+    contact_id: int | None
+    recording_url: str
+
+    @staticmethod
+    def resolve_recording_url(call: Call) -> str:
+        # Recordings are fetched and served with the card's visibility in a later step; until
+        # then a call only says whether the PBX made one.
+        return ""
+
+
+def _visible(request: HttpRequest):
+    return Call.objects.filter(contact_visibility_q(request.auth, prefix="contact__"))
+
+
+@router.get("/calls", response=list[CallOut])
+def list_calls(request: HttpRequest, contact: int | None = None, from_: datetime | None = Query(None, alias="from"),
+               to: datetime | None = None, limit: int = Query(100, ge=1, le=1000)):
+    qs = _visible(request)
+    if contact is not None:
+        qs = qs.filter(contact_id=contact)
+    if from_ is not None:
+        qs = qs.filter(started_at__gte=from_)
+    if to is not None:
+        qs = qs.filter(started_at__lt=to)
+    return list(qs[:limit])
+
+
+@router.get("/calls/{int:call_id}", response=CallOut)
+def get_call(request: HttpRequest, call_id: int):
+    return get_object_or_404(_visible(request), pk=call_id)

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class TelephonyConfig(AppConfig):
+    name = "okno.telephony"
+    label = "telephony"
+
+    def ready(self) -> None:
+        from okno.contacts import merge_registry
+        from okno.inbox import adapters
+        from okno.telephony.adapters import mango
+        from okno.telephony.models import Call
+
+        # A PBX is a channel like any other: its webhooks are stored before they are
+        # acknowledged and drained by the inbox's worker; only what they record differs.
+        adapters.register(mango.MangoAdapter())
+        merge_registry.register(Call, "contact")

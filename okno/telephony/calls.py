@@ -1,0 +1,207 @@
+"""Building a Call from what PBXes report, the same for every PBX adapter.
+
+An adapter turns each PBX event into CallFacts: things that happened, in our words ("the
+employee on extension 101 answered at 10:30:05"). The call keeps every distinct fact and is
+recomputed from all of them in a canonical order, so a duplicated event adds nothing and events
+that arrive out of order give the same call as in order.
+"""
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+
+from okno.contacts.identify import Identity, contact_identify
+from okno.core.phones import try_normalize_phone
+from okno.deals.services import lead_create, lead_open_for_contact
+from okno.inbox.models import Channel
+from okno.telephony.models import Call, CallLeg, PbxExtension
+from okno.timeline.models import Activity
+from okno.timeline.services import activity_record
+
+# What a fact says happened. "ivr": the PBX (greeting, menu, queue) took the call, not a person.
+KINDS = ("start", "ivr", "ring", "answer", "end", "recording")
+# Outcomes a PBX may state explicitly at the end; answered and missed are derived.
+STATED_OUTCOMES = ("busy", "failed", "voicemail")
+
+
+@dataclass(frozen=True)
+class CallFact:
+    call_id: str  # the PBX's id of the whole call (Mango entry_id, Zadarma pbx_call_id, Asterisk linkedid)
+    kind: str  # one of KINDS
+    at: datetime | None = None
+    leg: str = ""  # one leg of it (Mango call_id, an Asterisk channel's uniqueid)
+    direction: str = ""  # Call.Direction, when the event tells
+    customer: str = ""  # the customer's number as sent
+    line: str = ""  # the line (DID) the call came in on or went out by
+    extension: str = ""  # the employee's extension on this leg
+    outcome: str = ""  # for "end": one of STATED_OUTCOMES, when the PBX says so
+    seq: int = 0  # the PBX's ordering counter, when it has one
+    recording: str = ""  # the PBX's id of a recording
+
+    def as_row(self) -> dict:
+        row = {k: v for k, v in asdict(self).items() if v not in ("", 0, None) and k != "call_id"}
+        if self.at is not None:
+            row["at"] = self.at.isoformat()
+        return row
+
+
+def _order(row: dict) -> tuple:
+    return (row.get("at", ""), row.get("seq", 0), KINDS.index(row["kind"]), json.dumps(row, sort_keys=True))
+
+
+@dataclass
+class LegSummary:
+    extension: str = ""
+    started_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    outcome: str = ""
+
+
+@dataclass
+class CallSummary:
+    direction: str = Call.Direction.IN
+    customer: str = ""
+    line: str = ""
+    extension: str = ""
+    started_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    wait_seconds: int | None = None
+    talk_seconds: int | None = None
+    outcome: str = Call.Outcome.ONGOING
+    recording: str = ""
+    legs: dict[str, LegSummary] = field(default_factory=dict)
+
+
+def _first(rows: list[dict], key: str) -> str:
+    return next((r[key] for r in rows if r.get(key)), "")
+
+
+def call_summary(rows: list[dict]) -> CallSummary:
+    """The call's fields from its facts (rows of CallFact.as_row), whatever order they came in."""
+    rows = sorted(rows, key=_order)
+    at = {id(r): datetime.fromisoformat(r["at"]) for r in rows if r.get("at")}
+    s = CallSummary(direction=_first(rows, "direction") or Call.Direction.IN, customer=_first(rows, "customer"),
+                    line=_first(rows, "line"), recording=_first(rows, "recording"))
+    times = sorted(at.values())
+    s.started_at = times[0] if times else None
+    answers = [r for r in rows if r["kind"] == "answer" and id(r) in at]
+    ends = [r for r in rows if r["kind"] == "end"]
+    s.answered_at = at[id(answers[0])] if answers else None
+    end_times = [at[id(r)] for r in ends if id(r) in at]
+    s.ended_at = max(end_times) if end_times else None
+    if answers:
+        s.extension = _first(answers, "extension")
+    if not s.extension and s.direction == Call.Direction.OUT:
+        s.extension = _first([r for r in rows if r["kind"] == "start"], "extension")
+    if not s.extension:
+        # A missed call belongs to whom it rang last.
+        s.extension = _first(list(reversed([r for r in rows if r["kind"] == "ring"])), "extension")
+    if s.answered_at is not None:
+        s.outcome = Call.Outcome.ANSWERED
+    elif ends:
+        stated = [r["outcome"] for r in ends if r.get("outcome") in STATED_OUTCOMES]
+        if stated:
+            s.outcome = stated[-1]
+        elif any(r["kind"] == "ivr" for r in rows) and not any(r["kind"] == "ring" for r in rows):
+            s.outcome = Call.Outcome.ABANDONED
+        else:
+            s.outcome = Call.Outcome.MISSED
+    waited_until = s.answered_at or s.ended_at
+    if s.started_at and waited_until:
+        s.wait_seconds = max(0, round((waited_until - s.started_at).total_seconds()))
+    if s.ended_at:
+        s.talk_seconds = max(0, round((s.ended_at - s.answered_at).total_seconds())) if s.answered_at else 0
+    for r in rows:
+        if not r.get("leg"):
+            continue
+        leg = s.legs.setdefault(r["leg"], LegSummary())
+        leg.extension = leg.extension or r.get("extension", "")
+        when = at.get(id(r))
+        if when is not None:
+            leg.started_at = min(leg.started_at or when, when)
+            if r["kind"] == "answer" and leg.answered_at is None:
+                leg.answered_at = when
+            if r["kind"] == "end":
+                leg.ended_at = max(leg.ended_at or when, when)
+        if r["kind"] == "end":
+            leg.outcome = r.get("outcome") or ""
+    for leg in s.legs.values():
+        if leg.answered_at is not None:
+            leg.outcome = Call.Outcome.ANSWERED
+        elif leg.ended_at is not None and not leg.outcome:
+            leg.outcome = Call.Outcome.MISSED
+    return s
+
+
+def _number(raw: str) -> str:
+    phone = try_normalize_phone(raw) if raw else None
+    return phone.e164 if phone else raw.strip()[:64]
+
+
+@transaction.atomic
+def call_fact_record(*, channel: Channel, fact: CallFact) -> Call:
+    """Adds a fact to its call (made on the first one) and recomputes the call."""
+    call = Call.objects.select_for_update().filter(channel=channel, pbx_call_id=fact.call_id).first()
+    if call is None:
+        try:
+            with transaction.atomic():
+                call = Call.objects.create(channel=channel, pbx_call_id=fact.call_id[:128])
+        except IntegrityError:  # another worker made it a moment ago
+            call = Call.objects.select_for_update().get(channel=channel, pbx_call_id=fact.call_id)
+    row = fact.as_row()
+    if row in call.facts:
+        return call
+    call.facts = sorted([*call.facts, row], key=_order)
+    _apply(call, call_summary(call.facts))
+    return call
+
+
+def _employees(channel: Channel, codes: set[str]) -> dict[str, PbxExtension]:
+    codes.discard("")
+    if not codes:
+        return {}
+    return {e.code: e for e in PbxExtension.objects.filter(channel=channel, code__in=codes).select_related("user")}
+
+
+def _apply(call: Call, s: CallSummary) -> None:
+    channel = call.channel
+    known = _employees(channel, {s.extension, *(leg.extension for leg in s.legs.values())})
+    employee = known[s.extension].user if s.extension in known else None
+    call.direction, call.customer_number, call.line = s.direction, _number(s.customer), s.line[:64]
+    call.employee = employee
+    call.department_id = (employee.department_id if employee else None) or channel.department_id
+    call.unmatched_extension = s.extension if s.extension and employee is None else ""
+    call.started_at, call.answered_at, call.ended_at = s.started_at, s.answered_at, s.ended_at
+    call.wait_seconds, call.talk_seconds, call.outcome = s.wait_seconds, s.talk_seconds, s.outcome
+    call.recording_id = s.recording[:255]
+    new_on_card = False
+    # A hidden or malformed number ("anonymous", a short code) finds no card and makes none.
+    if call.contact_id is None and call.customer_number.startswith("+") and call.direction != Call.Direction.INTERNAL:
+        # The same identification as every channel: a number in any format finds the card, an
+        # unknown number makes one.
+        call.contact, _created = contact_identify(identity=Identity(phones=[call.customer_number]),
+                                                  source=channel.name)
+        new_on_card = True
+    call.save()
+    for leg_id, leg in s.legs.items():
+        CallLeg.objects.update_or_create(call=call, leg_id=leg_id[:128], defaults={
+            "extension": leg.extension[:64], "employee": known[leg.extension].user if leg.extension in known else None,
+            "started_at": leg.started_at, "answered_at": leg.answered_at, "ended_at": leg.ended_at,
+            "outcome": leg.outcome})
+    if new_on_card:
+        activity_record(contact=call.contact, kind=Activity.Kind.CALL, detail=call,
+                        occurred_at=call.started_at or call.created_at, summary=_summary_line(call))
+        if call.direction == Call.Direction.IN and lead_open_for_contact(contact=call.contact) is None:
+            lead_create(contact=call.contact, channel=channel, source=channel.name,
+                        title=f"{channel.name}: {call.customer_number}")
+    elif call.contact_id is not None:
+        Activity.objects.filter(contact=call.contact, kind=Activity.Kind.CALL, detail_id=call.pk).update(
+            occurred_at=call.started_at or call.created_at, summary=_summary_line(call))
+
+
+def _summary_line(call: Call) -> str:
+    return f"{call.channel.name}: {call.get_direction_display()}, {call.get_outcome_display()}"[:500]

@@ -1,0 +1,84 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PbxExtension(models.Model):
+    """Who an extension (SIP user, PBX user id) of a PBX channel is."""
+
+    channel = models.ForeignKey("inbox.Channel", on_delete=models.CASCADE, related_name="extensions")
+    code = models.CharField(_("extension"), max_length=64)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pbx_extensions")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "code"], name="pbx_extension_code")]
+
+
+class Call(models.Model):
+    """One call as the customer lived it, whatever legs and transfers the PBX made of it.
+
+    Its fields are derived from `facts`, every distinct thing the PBX reported (okno.telephony.calls),
+    so events that arrive twice or out of order make the same call.
+    """
+
+    class Direction(models.TextChoices):
+        IN = "in", _("inbound")
+        OUT = "out", _("outbound")
+        INTERNAL = "internal", _("internal")
+
+    class Outcome(models.TextChoices):
+        ONGOING = "ongoing", _("in progress")
+        ANSWERED = "answered", _("answered")
+        MISSED = "missed", _("missed")
+        BUSY = "busy", _("busy")
+        FAILED = "failed", _("failed")
+        ABANDONED = "abandoned", _("abandoned in IVR")
+        VOICEMAIL = "voicemail", _("voicemail")
+
+    channel = models.ForeignKey("inbox.Channel", on_delete=models.PROTECT, related_name="calls")
+    pbx_call_id = models.CharField(max_length=128)
+    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.IN)
+    # The customer's number in E.164 when it parses, else as the PBX sent it.
+    customer_number = models.CharField(max_length=64, blank=True)
+    line = models.CharField(_("line"), max_length=64, blank=True)
+    contact = models.ForeignKey("contacts.Contact", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="calls")
+    employee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="calls")
+    department = models.ForeignKey("people.Department", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    # An extension no PbxExtension names: the call is kept and listed for an administrator.
+    unmatched_extension = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    answered_at = models.DateTimeField(null=True, blank=True)  # by a person, not the IVR
+    ended_at = models.DateTimeField(null=True, blank=True)
+    wait_seconds = models.PositiveIntegerField(null=True, blank=True)  # greeting, IVR and ringing
+    talk_seconds = models.PositiveIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.ONGOING)
+    recording_id = models.CharField(max_length=255, blank=True)
+    facts = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["channel", "pbx_call_id"], name="call_pbx_id")]
+        indexes = [models.Index(fields=["contact", "-started_at"]), models.Index(fields=["employee", "started_at"])]
+
+
+class CallLeg(models.Model):
+    """One leg of a call: the PBX ringing one employee (a transfer makes another leg)."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="legs")
+    leg_id = models.CharField(max_length=128)
+    extension = models.CharField(max_length=64, blank=True)
+    employee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    started_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["call", "leg_id"], name="call_leg_id")]

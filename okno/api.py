@@ -52,6 +52,7 @@ from okno.inbox.api import router as inbox_router  # noqa: E402
 from okno.inbox.api_conversations import router as conversations_router  # noqa: E402
 from okno.people.api import router as people_router  # noqa: E402
 from okno.telephony.api import router as calls_router  # noqa: E402
+from okno.work.api import router as work_router  # noqa: E402
 
 api.add_router("/v1", people_router)
 api.add_router("/v1", duplicates_router)
@@ -63,3 +64,4 @@ api.add_router("/v1", inbox_router)
 api.add_router("/v1", conversations_router)
 api.add_router("/v1", deals_router)
 api.add_router("/v1", calls_router)
+api.add_router("/v1", work_router)

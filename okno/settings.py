@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "okno.inbox",
     "okno.deals",
     "okno.telephony",
+    "okno.work",
 ]
 
 MIDDLEWARE = [
@@ -152,6 +153,9 @@ OKNO_INBOX_LEASE_SECONDS = int(env("OKNO_INBOX_LEASE_SECONDS", "60"))
 OKNO_FORM_SUBMISSIONS_PER_MINUTE = int(env("OKNO_FORM_SUBMISSIONS_PER_MINUTE", "5"))
 # A lead assigned and still unread after this many minutes is e-mailed to its assignee.
 OKNO_LEAD_REMIND_MINUTES = int(env("OKNO_LEAD_REMIND_MINUTES", "15"))
+# A missed call's callback is due this many minutes after it (a PBX channel may set its own
+# `callback_minutes`).
+OKNO_CALLBACK_MINUTES = float(env("OKNO_CALLBACK_MINUTES", "2"))
 # The Telegram Bot API; tests and self-hosted Bot API servers point it elsewhere.
 OKNO_TELEGRAM_API_BASE = env("OKNO_TELEGRAM_API_BASE", "https://api.telegram.org")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

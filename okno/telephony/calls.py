@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from okno.contacts.identify import Identity, contact_identify
 from okno.core.phones import try_normalize_phone
@@ -19,6 +20,7 @@ from okno.inbox.models import Channel
 from okno.telephony.models import Call, CallLeg, PbxExtension
 from okno.timeline.models import Activity
 from okno.timeline.services import activity_record
+from okno.work.services import callback_for_missed_call, callbacks_close_for_number
 
 # What a fact says happened. "ivr": the PBX (greeting, menu, queue) took the call, not a person.
 KINDS = ("start", "ivr", "ring", "answer", "end", "recording")
@@ -192,6 +194,7 @@ def _apply(call: Call, s: CallSummary) -> None:
             "extension": leg.extension[:64], "employee": known[leg.extension].user if leg.extension in known else None,
             "started_at": leg.started_at, "answered_at": leg.answered_at, "ended_at": leg.ended_at,
             "outcome": leg.outcome})
+    _callback(call)
     if new_on_card:
         activity_record(contact=call.contact, kind=Activity.Kind.CALL, detail=call,
                         occurred_at=call.started_at or call.created_at, summary=_summary_line(call))
@@ -201,6 +204,24 @@ def _apply(call: Call, s: CallSummary) -> None:
     elif call.contact_id is not None:
         Activity.objects.filter(contact=call.contact, kind=Activity.Kind.CALL, detail_id=call.pk).update(
             occurred_at=call.started_at or call.created_at, summary=_summary_line(call))
+
+
+MISSED = (Call.Outcome.MISSED, Call.Outcome.ABANDONED, Call.Outcome.BUSY)
+
+
+def _callback(call: Call) -> None:
+    """A missed inbound call is a callback owed; a call the customer talked in settles theirs."""
+    if not call.customer_number.startswith("+"):
+        return
+    if call.outcome == Call.Outcome.ANSWERED:
+        callbacks_close_for_number(number=call.customer_number, reason=f"call {call.pk} answered")
+    elif call.direction == Call.Direction.IN and call.outcome in MISSED and call.callback_id is None:
+        minutes = call.channel.settings.get("callback_minutes")
+        call.callback = callback_for_missed_call(
+            number=call.customer_number, contact=call.contact, department=call.department,
+            missed_at=call.ended_at or call.started_at or timezone.now(),
+            minutes=float(minutes) if minutes not in (None, "") else None)
+        Call.objects.filter(pk=call.pk).update(callback=call.callback)
 
 
 def _summary_line(call: Call) -> str:

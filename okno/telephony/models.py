@@ -56,6 +56,8 @@ class Call(models.Model):
     talk_seconds = models.PositiveIntegerField(null=True, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.ONGOING)
     recording_id = models.CharField(max_length=255, blank=True)
+    # The callback this missed call made or folded into: a call counts once, however often recomputed.
+    callback = models.ForeignKey("work.WorkItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     facts = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,80 @@
+"""A missed call becomes a callback that cannot be forgotten: one per number while open, due
+after the line's deadline, closed by itself when a call with that number is answered."""
+
+from datetime import timedelta
+
+from okno.contacts.tests.factories import make_contact
+from okno.inbox.drain import inbound_drain
+from okno.people.tests.factories import UserFactory
+from okno.telephony.models import Call, PbxExtension
+from okno.telephony.tests.test_mango import CUSTOMER, call_event, mango, post, sales  # noqa: F401
+from okno.work.models import WorkItem
+
+TO = {"extension": "101", "number": "74951234567", "line_number": "74951234567"}
+
+
+def missed(client, channel, entry: str, at: int, **frm):
+    for seq, state in ((1, "Appeared"), (2, "Disconnected")):
+        event = call_event(seq, state, "abonent", at=at + seq * 20, frm={**CUSTOMER, **frm}, to=TO,
+                           disconnect_reason=1111)
+        post(client, channel, "events/call", {**event, "entry_id": entry})
+
+
+def test_missed_calls_fold_into_one_callback_for_the_responsible_manager(mango, sales, client, api_as):  # noqa: F811
+    # given a known customer with a responsible manager, and a line whose callbacks are due in 5 minutes
+    manager = UserFactory(department=sales)
+    contact = make_contact(first_name="Ольга", phones=["+7 495 540-44-44"], responsible_id=manager.pk)
+    mango.settings = {**mango.settings, "callback_minutes": 5}
+    mango.save()
+    # when they call twice and nobody answers
+    missed(client, mango, "m1", at=0)
+    missed(client, mango, "m2", at=300)
+    inbound_drain()
+    # then there is one open callback, due 5 minutes after the first missed call, counting both
+    item = WorkItem.objects.get()
+    first = Call.objects.get(pbx_call_id="m1")
+    assert (item.kind, item.status, item.contact, item.assignee, item.repeats) == ("callback", "open", contact,
+                                                                                 manager, 2)
+    assert item.number == "+74955404444" and item.due_at == first.ended_at + timedelta(minutes=5)
+    assert set(Call.objects.values_list("callback", flat=True)) == {item.pk}
+    # and the manager sees it through the API
+    body = api_as(manager).get("/api/v1/work-items", contact=contact.pk, kind="callback").json()
+    assert [(w["id"], w["status"], w["repeats"]) for w in body] == [(item.pk, "open", 2)]
+    # when the manager calls back and the customer answers, the callback closes by itself
+    for seq, state in ((1, "Appeared"), (2, "Connected"), (3, "Disconnected")):
+        event = call_event(seq, state, "abonent", at=900 + seq, frm={"extension": "101"}, to={"number": "74955404444"})
+        post(client, mango, "events/call", {**event, "entry_id": "back-1"})
+    inbound_drain()
+    item.refresh_from_db()
+    assert item.status == "done" and item.closed_at is not None
+    # and a new missed call after that opens a new one
+    missed(client, mango, "m3", at=2000)
+    inbound_drain()
+    assert WorkItem.objects.filter(status="open").count() == 1
+
+
+def test_unknown_callers_callback_goes_to_whom_their_lead_was_routed(mango, sales, client):  # noqa: F811
+    # given a line of the sales department with one manager at work
+    manager = UserFactory(department=sales)
+    PbxExtension.objects.create(channel=mango, code="101", user=manager)
+    # when an unknown number calls and nobody answers
+    missed(client, mango, "m1", at=0)
+    inbound_drain()
+    # then the new card's lead went to the manager, who now owes the callback, due in 2 minutes
+    item = WorkItem.objects.get()
+    call = Call.objects.get()
+    assert item.contact == call.contact and call.contact.leads.get().assignee == manager
+    assert item.assignee == manager and item.department == sales
+    assert item.due_at == call.ended_at + timedelta(minutes=2)
+    # a replay of the same events changes nothing
+    missed(client, mango, "m1", at=0)
+    inbound_drain()
+    assert WorkItem.objects.get().repeats == 1
+
+
+def test_nobody_to_call_back_goes_to_the_lines_department(mango, sales, client):  # noqa: F811
+    # given nobody of the line's department at work (the lead waits unassigned)
+    missed(client, mango, "m1", at=0)
+    inbound_drain()
+    item = WorkItem.objects.get()
+    assert item.assignee is None and item.department == sales

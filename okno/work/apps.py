@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class WorkConfig(AppConfig):
+    name = "okno.work"
+    label = "work"
+
+    def ready(self) -> None:
+        from okno.contacts import merge_registry
+        from okno.work.models import WorkItem
+
+        merge_registry.register(WorkItem, "contact")

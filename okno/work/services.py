@@ -1,0 +1,37 @@
+"""Work items: made and closed by the domains whose events call for them (a missed call)."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from okno.contacts.models import Contact
+from okno.people.models import Department, User
+from okno.work.models import WorkItem
+
+
+@transaction.atomic
+def callback_for_missed_call(*, number: str, contact: Contact | None, department: Department | None,
+                             missed_at: datetime, minutes: float | None = None) -> WorkItem:
+    """The open callback for this number, made or, when one is open already, folded into."""
+    open_item = (WorkItem.objects.select_for_update().filter(kind=WorkItem.Kind.CALLBACK, status=WorkItem.Status.OPEN,
+                                                             number=number).order_by("pk").first())
+    if open_item is not None:
+        WorkItem.objects.filter(pk=open_item.pk).update(repeats=open_item.repeats + 1)
+        open_item.repeats += 1
+        return open_item
+    minutes = settings.OKNO_CALLBACK_MINUTES if minutes is None else minutes
+    assignee: User | None = contact.responsible if contact is not None and contact.responsible_id else None
+    if assignee is not None and not assignee.is_active:
+        assignee = None
+    return WorkItem.objects.create(
+        kind=WorkItem.Kind.CALLBACK, number=number, contact=contact, assignee=assignee,
+        department=(assignee.department if assignee else None) or department,
+        due_at=missed_at + timedelta(minutes=minutes))
+
+
+def callbacks_close_for_number(*, number: str, reason: str) -> int:
+    """Closes the open callbacks of a number a person has now talked to."""
+    return WorkItem.objects.filter(kind=WorkItem.Kind.CALLBACK, status=WorkItem.Status.OPEN, number=number).update(
+        status=WorkItem.Status.DONE, closed_at=timezone.now(), closed_reason=reason[:200])

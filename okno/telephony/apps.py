@@ -8,10 +8,11 @@ class TelephonyConfig(AppConfig):
     def ready(self) -> None:
         from okno.contacts import merge_registry
         from okno.inbox import adapters
-        from okno.telephony.adapters import mango
+        from okno.telephony.adapters import mango, zadarma
         from okno.telephony.models import Call
 
         # A PBX is a channel like any other: its webhooks are stored before they are
         # acknowledged and drained by the inbox's worker; only what they record differs.
         adapters.register(mango.MangoAdapter())
+        adapters.register(zadarma.ZadarmaAdapter())
         merge_registry.register(Call, "contact")

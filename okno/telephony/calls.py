@@ -38,7 +38,7 @@ class CallFact:
     customer: str = ""  # the customer's number as sent
     line: str = ""  # the line (DID) the call came in on or went out by
     extension: str = ""  # the employee's extension on this leg
-    outcome: str = ""  # for "end": one of STATED_OUTCOMES, when the PBX says so
+    outcome: str = ""  # for "end": "answered" or one of STATED_OUTCOMES, when the PBX says so
     seq: int = 0  # the PBX's ordering counter, when it has one
     recording: str = ""  # the PBX's id of a recording
 
@@ -101,8 +101,9 @@ def call_summary(rows: list[dict]) -> CallSummary:
         s.extension = _first([r for r in rows if r["kind"] == "start"], "extension")
     if not s.extension:
         # A missed call belongs to whom it rang last.
-        s.extension = _first(list(reversed([r for r in rows if r["kind"] == "ring"])), "extension")
-    if s.answered_at is not None:
+        s.extension = _first(list(reversed([r for r in rows if r["kind"] in ("ring", "end")])), "extension")
+    if s.answered_at is not None or any(r.get("outcome") == "answered" for r in ends):
+        # A PBX that reports only the end (a CDR) may still say a person answered.
         s.outcome = Call.Outcome.ANSWERED
     elif ends:
         stated = [r["outcome"] for r in ends if r.get("outcome") in STATED_OUTCOMES]

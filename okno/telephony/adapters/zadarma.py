@@ -1,0 +1,140 @@
+"""Zadarma: NOTIFY_* form posts signed with HMAC-SHA1, and the `zd_echo` check of the URL.
+
+Wire format: ../shared/PROTOCOLS.md section 4b (the vendor's PHP library zadarma/user-api-v1,
+lib/Webhook/*.php and Client::encodeSignature). The `Signature` header is
+base64(hex(HMAC-SHA1(api_secret, the event's signed fields concatenated))); which fields are
+signed depends on the event. Before it sends events Zadarma checks the URL with
+`GET ?zd_echo=<random>`, answered with the bare value.
+
+Zadarma's events carry the call's start (`call_start`) but not their own time: an extension
+ringing (NOTIFY_INTERNAL), answering (NOTIFY_ANSWER) or the IVR (NOTIFY_IVR) is dated when the
+event reached us (InboundEvent.received_at, stored before acknowledging, so the order of
+processing does not matter); the end is `call_start + duration`.
+UNVERIFIED: `call_start` is "YYYY-MM-DD HH:MM:SS" in the account's time zone (the channel's
+`timezone` setting, Europe/Moscow by default); whether `duration` counts from the call's start
+(assumed) or from the answer; newer NOTIFY_END fields (`last_internal`, `calltype`).
+"""
+
+import base64
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.http import HttpRequest, HttpResponse
+
+from okno.inbox.adapters.base import ChannelAdapter, Ignored, Malformed, Refused, UnknownEvent
+from okno.telephony.calls import CallFact, call_fact_record
+
+# The fields each event signs, in order (getSignatureString() of the vendor's library).
+SIGNED = {
+    "NOTIFY_START": ("caller_id", "called_did", "call_start"),
+    "NOTIFY_IVR": ("caller_id", "called_did", "call_start"),
+    "NOTIFY_INTERNAL": ("caller_id", "called_did", "call_start"),
+    "NOTIFY_ANSWER": ("caller_id", "destination", "call_start"),
+    "NOTIFY_END": ("caller_id", "called_did", "call_start"),
+    "NOTIFY_OUT_START": ("internal", "destination", "call_start"),
+    "NOTIFY_OUT_END": ("internal", "destination", "call_start"),
+    "NOTIFY_RECORD": ("pbx_call_id", "call_id_with_rec"),
+}
+FAILED = {"failed", "no money", "unallocated number", "no limit", "no day limit", "line limit", "no money, no limit"}
+
+
+def zadarma_signature(secret: str, fields: dict[str, str], event: str) -> str:
+    signed = "".join(fields.get(name, "") for name in SIGNED.get(event, ()))
+    digest = hmac.new(secret.encode(), signed.encode(), hashlib.sha1).hexdigest()
+    return base64.b64encode(digest.encode()).decode()
+
+
+def _fields(body: bytes) -> dict[str, str]:
+    try:
+        return {k: v[-1] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
+    except UnicodeDecodeError as exc:
+        raise Malformed(f"form body is not UTF-8: {exc}") from exc
+
+
+def _outcome(disposition: str) -> str:
+    disposition = disposition.strip().lower()
+    if disposition == "answered":
+        return "answered"
+    if disposition == "busy":
+        return "busy"
+    return "failed" if disposition in FAILED else ""
+
+
+class ZadarmaAdapter(ChannelAdapter):
+    kind = "zadarma"
+    required_settings = ("api_secret",)
+
+    def probe(self, request: HttpRequest, channel) -> HttpResponse:
+        echo = request.GET.get("zd_echo", "")
+        if not echo:
+            return HttpResponse("zd_echo expected", status=400, content_type="text/plain")
+        return HttpResponse(echo[:200], content_type="text/plain")
+
+    def verify(self, request: HttpRequest, channel) -> None:
+        fields = _fields(request.body)
+        event = fields.get("event", "")
+        if event not in SIGNED:
+            return  # an event we do not know is stored and marked unknown; nothing in it is used
+        expected = zadarma_signature(str(channel.settings.get("api_secret", "")), fields, event)
+        if not hmac.compare_digest(request.headers.get("Signature", "").encode(), expected.encode()):
+            raise Refused("Wrong Signature", status=403)
+
+    def event_type(self, body: bytes, content_type: str) -> str:
+        try:
+            return _fields(body).get("event", "")
+        except Malformed:
+            return ""
+
+    def parse(self, body: bytes, content_type: str, channel) -> list:
+        raise Malformed("a Zadarma event needs its time of receipt")  # parse_event has it
+
+    def parse_event(self, event) -> list[CallFact]:
+        f = _fields(bytes(event.body))
+        kind, call_id = f.get("event", ""), f.get("pbx_call_id", "")
+        if kind not in SIGNED:
+            raise UnknownEvent(f"Zadarma event {kind!r} is not handled")
+        if not call_id:
+            raise Malformed(f"{kind} without pbx_call_id")
+        if kind == "NOTIFY_RECORD":
+            return [CallFact(call_id=call_id, kind="recording", recording=f.get("call_id_with_rec", ""))]
+        start = self._start(f.get("call_start", ""), event.channel)
+        out = kind.startswith("NOTIFY_OUT_")
+        common = {"call_id": call_id, "direction": "out" if out else "in",
+                  "customer": f.get("destination" if out else "caller_id", ""),
+                  "line": "" if out else f.get("called_did", ""), "extension": f.get("internal", "")}
+        if kind in ("NOTIFY_START", "NOTIFY_OUT_START"):
+            return [CallFact(kind="start", at=start, **{**common, "extension": common["extension"] if out else ""})]
+        if kind == "NOTIFY_IVR":
+            return [CallFact(kind="ivr", at=event.received_at, **{**common, "extension": ""})]
+        if kind == "NOTIFY_INTERNAL":
+            return [CallFact(kind="ring", at=event.received_at, leg=common["extension"], **common)]
+        if kind == "NOTIFY_ANSWER":
+            # `destination` is whom the caller reached; for an inbound call that is our side.
+            return [CallFact(kind="answer", at=event.received_at, leg=common["extension"],
+                             **{**common, "customer": f.get("caller_id", "")})]
+        if kind in ("NOTIFY_END", "NOTIFY_OUT_END"):
+            try:
+                duration = int(f.get("duration") or 0)
+            except ValueError as exc:
+                raise Malformed(f"duration is not a number: {f.get('duration')!r}") from exc
+            end = start + timedelta(seconds=duration) if start else event.received_at
+            return [CallFact(kind="start", at=start, **{**common, "extension": common["extension"] if out else ""}),
+                    CallFact(kind="end", at=end, outcome=_outcome(f.get("disposition", "")), **common)]
+        raise Ignored(f"{kind}: nothing to record")
+
+    @staticmethod
+    def _start(value: str, channel) -> datetime | None:
+        try:
+            zone = ZoneInfo(str(channel.settings.get("timezone") or "Europe/Moscow"))
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo("Europe/Moscow")
+        try:
+            return datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone)
+        except ValueError:
+            return None
+
+    def record(self, *, channel, item: CallFact) -> None:
+        call_fact_record(channel=channel, fact=item)

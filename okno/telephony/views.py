@@ -1,0 +1,37 @@
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from okno.inbox.models import Channel
+from okno.people.models import User
+from okno.telephony.services import extension_assign, unmatched_extensions
+
+
+class AssignForm(forms.Form):
+    channel = forms.IntegerField(widget=forms.HiddenInput)
+    code = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    user = forms.ModelChoiceField(label=gettext_lazy("Employee"), queryset=User.objects.filter(is_active=True))
+
+
+@login_required
+def unmatched(request: HttpRequest) -> HttpResponse:
+    """Calls through extensions nobody has: an administrator says who is behind each one."""
+    if not request.user.is_admin:
+        raise PermissionDenied
+    form = AssignForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            channel = get_object_or_404(Channel, pk=form.cleaned_data["channel"])
+            n = extension_assign(channel=channel, code=form.cleaned_data["code"], user=form.cleaned_data["user"])
+            messages.success(request, _("Extension %(code)s is %(user)s now; %(n)s calls updated.") % {
+                "code": form.cleaned_data["code"], "user": form.cleaned_data["user"].display_name, "n": n})
+            return redirect("telephony:unmatched")
+        messages.error(request, _("Choose an employee."))
+    rows = list(unmatched_extensions())
+    users = User.objects.filter(is_active=True).order_by("last_name", "first_name", "username")
+    return render(request, "telephony/unmatched.html", {"rows": rows, "users": users})

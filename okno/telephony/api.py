@@ -4,9 +4,10 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from okno.people.visibility import contact_visibility_q
+from okno.telephony.click_to_call import call_request
 from okno.telephony.models import Call
 
 router = Router(tags=["calls"])
@@ -54,3 +55,24 @@ def list_calls(request: HttpRequest, contact: int | None = None, from_: datetime
 @router.get("/calls/{int:call_id}", response=CallOut)
 def get_call(request: HttpRequest, call_id: int):
     return get_object_or_404(_visible(request), pk=call_id)
+
+
+class CallRequestIn(Schema):
+    contact_id: int | None = None
+    number: str = ""
+
+
+class CallRequestOut(Schema):
+    id: int
+    status: str
+    number: str
+    extension: str
+    contact_id: int | None
+    command_id: str
+
+
+@router.post("/calls", response={202: CallRequestOut})
+def place_call(request: HttpRequest, body: CallRequestIn):
+    """Click-to-call: the PBX rings your extension, then the customer; the call shows on the card
+    from the PBX's events."""
+    return Status(202, call_request(actor=request.auth, contact_id=body.contact_id, number=body.number))

@@ -7,8 +7,10 @@ class TelephonyConfig(AppConfig):
 
     def ready(self) -> None:
         from okno.contacts import merge_registry
+        from okno.core import worker
         from okno.inbox import adapters
         from okno.telephony.adapters import mango, zadarma
+        from okno.telephony.click_to_call import call_requests_drain
         from okno.telephony.models import Call
 
         # A PBX is a channel like any other: its webhooks are stored before they are
@@ -16,3 +18,5 @@ class TelephonyConfig(AppConfig):
         adapters.register(mango.MangoAdapter())
         adapters.register(zadarma.ZadarmaAdapter())
         merge_registry.register(Call, "contact")
+        # Click-to-call requests: a person waits for their phone to ring, so look often.
+        worker.register_drain("call_requests", call_requests_drain, idle_sleep=0.2)

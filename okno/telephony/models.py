@@ -84,3 +84,32 @@ class CallLeg(models.Model):
     class Meta:
         ordering = ["started_at", "id"]
         constraints = [models.UniqueConstraint(fields=["call", "leg_id"], name="call_leg_id")]
+
+
+class CallRequest(models.Model):
+    """Click-to-call: ring the employee, then the customer. A row the worker sends to the PBX,
+    retried with back-off, so a PBX that is down for a minute loses no request."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    channel = models.ForeignKey("inbox.Channel", on_delete=models.PROTECT, related_name="call_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    extension = models.CharField(max_length=64)
+    number = models.CharField(max_length=64)
+    contact = models.ForeignKey("contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    # Our id of the command; the PBX echoes it in the call's events (Mango's command_id).
+    command_id = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    run_after = models.DateTimeField(auto_now_add=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "run_after"], name="call_request_ready")]

@@ -21,15 +21,19 @@ the meaning of disconnect reasons beyond those the PDF lists.
 import hashlib
 import hmac
 import json
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from django.http import HttpRequest, HttpResponse
 
-from okno.inbox.adapters.base import ChannelAdapter, Ignored, Malformed, Refused, UnknownEvent
+from okno.inbox.adapters.base import ChannelAdapter, Ignored, Malformed, Refused, SendFailed, UnknownEvent
 from okno.telephony.calls import CallFact, call_fact_record
 
 BUSY_REASONS = {"1121"}  # "вызываемый абонент занят"
+API_URL = "https://app.mango-office.ru/vpbx/"
+TIMEOUT_SECONDS = 10
 
 
 def mango_sign(api_key: str, payload: str, api_salt: str) -> str:
@@ -171,3 +175,34 @@ class MangoAdapter(ChannelAdapter):
 
     def record(self, *, channel, item: CallFact) -> None:
         call_fact_record(channel=channel, fact=item)
+
+    can_originate = True
+
+    def originate(self, channel, *, extension: str, number: str, command_id: str) -> None:
+        """Mango's callback command: the employee's phone rings, then the customer's number.
+
+        UNVERIFIED (not in PROTOCOLS.md; the form of a public client library of the same API,
+        dasshit/Python-Mango-Office-API): POST `<api_url>commands/callback` with `vpbx_api_key`,
+        `sign` and `json` = {"command_id", "from": {"extension"}, "to_number"}; success answers
+        `{"result": 1000}` (Mango's result code for "done").
+        """
+        payload = json.dumps({"command_id": command_id, "from": {"extension": extension},
+                              "to_number": number.lstrip("+")}, separators=(",", ":"))
+        key, salt = str(channel.settings.get("api_key", "")), str(channel.settings.get("api_salt", ""))
+        body = urlencode({"vpbx_api_key": key, "sign": mango_sign(key, payload, salt), "json": payload}).encode()
+        url = str(channel.settings.get("api_url") or API_URL).rstrip("/") + "/commands/callback"
+        request = urllib.request.Request(url, data=body, method="POST",
+                                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+                answer = response.read(65536)
+        except urllib.error.HTTPError as exc:
+            raise SendFailed(f"Mango answered {exc.code}", retry=exc.code >= 500 or exc.code == 429) from exc
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            raise SendFailed(f"Mango is unreachable: {exc}") from exc
+        try:
+            result = json.loads(answer or b"{}").get("result")
+        except (ValueError, AttributeError):
+            result = None
+        if str(result) != "1000":
+            raise SendFailed(f"Mango refused the call: {answer[:300]!r}", retry=False)

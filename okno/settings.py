@@ -79,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "okno.inbox.context_processors.inbox",
+                "okno.telephony.context_processors.telephony",
             ],
         },
     },

@@ -9,7 +9,7 @@ class TelephonyConfig(AppConfig):
         from okno.contacts import merge_registry
         from okno.core import worker
         from okno.inbox import adapters
-        from okno.telephony.adapters import mango, zadarma
+        from okno.telephony.adapters import mango, telphin, zadarma
         from okno.telephony.click_to_call import call_requests_drain
         from okno.telephony.models import Call
 
@@ -17,6 +17,7 @@ class TelephonyConfig(AppConfig):
         # acknowledged and drained by the inbox's worker; only what they record differs.
         adapters.register(mango.MangoAdapter())
         adapters.register(zadarma.ZadarmaAdapter())
+        adapters.register(telphin.TelphinAdapter())
         merge_registry.register(Call, "contact")
         # Click-to-call requests: a person waits for their phone to ring, so look often.
         worker.register_drain("call_requests", call_requests_drain, idle_sleep=0.2)

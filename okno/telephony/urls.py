@@ -5,4 +5,5 @@ from okno.telephony import views
 app_name = "telephony"
 urlpatterns = [
     path("unmatched/", views.unmatched, name="unmatched"),
+    path("call/", views.call, name="call"),
 ]

@@ -101,3 +101,21 @@ def test_bad_requests_are_clear_errors(mango, sales, api_as):  # noqa: F811
     stranger_card = make_contact(first_name="Чужой", phones=["+79031112233"])
     assert api.post("/api/v1/calls", {"contact_id": stranger_card.pk}).status_code == 404
     assert not CallRequest.objects.exists()
+
+
+def test_the_cards_call_button_queues_a_call_for_a_manager_with_an_extension(mango, sales, client):  # noqa: F811
+    manager = UserFactory(department=sales)
+    contact = make_contact(first_name="Ольга", phones=["8 (916) 123-45-67"], responsible_id=manager.pk)
+    client.force_login(manager)
+    # without an extension there is no button
+    assert 'hx-post="/telephony/call/"' not in client.get(f"/contacts/{contact.pk}/").content.decode()
+    PbxExtension.objects.create(channel=mango, code="101", user=manager)
+    page = client.get(f"/contacts/{contact.pk}/").content.decode()
+    assert 'hx-post="/telephony/call/"' in page and 'value="+79161234567"' in page
+    # pressing it queues the request and says so in place
+    r = client.post("/telephony/call/", {"contact_id": contact.pk, "number": "+79161234567"})
+    assert r.status_code == 200 and "field-error" not in r.content.decode()
+    assert CallRequest.objects.get().number == "+79161234567"
+    # a bad number is said in place too, and nothing is queued
+    r = client.post("/telephony/call/", {"number": "12"})
+    assert "field-error" in r.content.decode() and CallRequest.objects.count() == 1

@@ -108,13 +108,17 @@ def _receive(request: HttpRequest, kind: str, token: str, rest: str, *, fresh: b
     channel = _active_channel(kind, token, fresh=fresh)
     if adapter is None or channel is None:
         return _refuse(request, 404, "No such channel")
-    if request.method == "GET" and hasattr(adapter, "probe"):
+    # A provider that may deliver an event as a GET (Telphin) puts its fields in the query string:
+    # that is the event's body, stored before it is acknowledged like a POST's.
+    body = adapter.query_body(request, channel) if request.method == "GET" and hasattr(adapter, "query_body") else b""
+    if request.method == "GET" and hasattr(adapter, "probe") and not body:
         return adapter.probe(request, channel)
     if request.method == "OPTIONS" and hasattr(adapter, "preflight"):
         return adapter.preflight(request, channel)  # CORS: a browser asks before posting JSON
-    if request.method != "POST":
+    if request.method != "POST" and not body:
         return JsonResponse({"detail": "Use POST"}, status=405)
-    if len(request.body) > settings.OKNO_HOOK_MAX_BYTES:
+    body = body or request.body
+    if len(body) > settings.OKNO_HOOK_MAX_BYTES:
         return JsonResponse({"detail": f"Body over {settings.OKNO_HOOK_MAX_BYTES} bytes"}, status=413)
     try:
         adapter.verify(request, channel)
@@ -122,9 +126,11 @@ def _receive(request: HttpRequest, kind: str, token: str, rest: str, *, fresh: b
         not_admitted = adapter.admit(request, channel) if hasattr(adapter, "admit") else None
     except Refused as exc:
         return _refuse(request, exc.status, str(exc))
-    body, content_type = request.body, request.content_type or ""
+    by_get = request.method == "GET"  # whatever type a GET claims, its fields are form-encoded
+    content_type = "application/x-www-form-urlencoded" if by_get else request.content_type or ""
     event = InboundEvent(
-        channel=channel, headers=_headers(request), body=body, content_type=request.META.get("CONTENT_TYPE", ""),
+        channel=channel, headers=_headers(request), body=body,
+        content_type=content_type if by_get else request.META.get("CONTENT_TYPE", ""),
         event_type=adapter.event_type(body, content_type)[:100], dedup_key=adapter.dedup_key(body, content_type),
     )
     if adapter.path_events:

@@ -11,7 +11,7 @@ class TelephonyConfig(AppConfig):
         from okno.inbox import adapters
         from okno.telephony.adapters import mango, telphin, zadarma
         from okno.telephony.click_to_call import call_requests_drain
-        from okno.telephony.models import Call
+        from okno.telephony.models import Call, CallRequest
 
         # A PBX is a channel like any other: its webhooks are stored before they are
         # acknowledged and drained by the inbox's worker; only what they record differs.
@@ -19,5 +19,6 @@ class TelephonyConfig(AppConfig):
         adapters.register(zadarma.ZadarmaAdapter())
         adapters.register(telphin.TelphinAdapter())
         merge_registry.register(Call, "contact")
+        merge_registry.register(CallRequest, "contact")
         # Click-to-call requests: a person waits for their phone to ring, so look often.
         worker.register_drain("call_requests", call_requests_drain, idle_sleep=0.2)

@@ -8,7 +8,7 @@ that arrive out of order give the same call as in order.
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -45,7 +45,9 @@ class CallFact:
     def as_row(self) -> dict:
         row = {k: v for k, v in asdict(self).items() if v not in ("", 0, None) and k != "call_id"}
         if self.at is not None:
-            row["at"] = self.at.isoformat()
+            # In UTC: facts are ordered by this text, and one PBX may date events in its own
+            # zone and others by our clock (Zadarma's call_start against received_at).
+            row["at"] = self.at.astimezone(UTC).isoformat()
         return row
 
 

@@ -30,6 +30,8 @@ Mapping to facts (okno.telephony.calls), the call being `CallID`:
 - hangup: its leg ends (CallStatus BUSY: busy; ANSWER: answered). A hangup carrying `Bridged`
   comes from the IVR or a queue and speaks for the whole call: yes = a person answered, no =
   nobody did (missed, unless a leg said busy). It names no employee: the IVR is not one.
+  calls.py ends a call at any end fact, so a leg's NOANSWER hangup while the IVR rings the next
+  extension makes the call missed for a moment (a callback opens, and closes when it is answered).
 - `RecID` on a hangup names the call's recording.
 Direction comes from the event type (dial-in, dial-out), else from `CallFlow`; an event that
 states neither leaves the direction to the call's other events.

@@ -157,6 +157,9 @@ OKNO_LEAD_REMIND_MINUTES = int(env("OKNO_LEAD_REMIND_MINUTES", "15"))
 # A missed call's callback is due this many minutes after it (a PBX channel may set its own
 # `callback_minutes`).
 OKNO_CALLBACK_MINUTES = float(env("OKNO_CALLBACK_MINUTES", "2"))
+# How long a call must stay missed before it owes a callback: a PBX reports a leg's end before
+# it rings the next extension, and a final summary may still say someone answered.
+OKNO_CALLBACK_GRACE_SECONDS = float(env("OKNO_CALLBACK_GRACE_SECONDS", "15"))
 # The Telegram Bot API; tests and self-hosted Bot API servers point it elsewhere.
 OKNO_TELEGRAM_API_BASE = env("OKNO_TELEGRAM_API_BASE", "https://api.telegram.org")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -10,6 +10,7 @@ class TelephonyConfig(AppConfig):
         from okno.core import worker
         from okno.inbox import adapters
         from okno.telephony.adapters import mango, telphin, zadarma
+        from okno.telephony.calls import callbacks_drain
         from okno.telephony.click_to_call import call_requests_drain
         from okno.telephony.models import Call, CallRequest
 
@@ -22,3 +23,4 @@ class TelephonyConfig(AppConfig):
         merge_registry.register(CallRequest, "contact")
         # Click-to-call requests: a person waits for their phone to ring, so look often.
         worker.register_drain("call_requests", call_requests_drain, idle_sleep=0.2)
+        worker.register_drain("callbacks", callbacks_drain, idle_sleep=2.0)

@@ -8,8 +8,9 @@ that arrive out of order give the same call as in order.
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -213,18 +214,39 @@ MISSED = (Call.Outcome.MISSED, Call.Outcome.ABANDONED, Call.Outcome.BUSY)
 
 
 def _callback(call: Call) -> None:
-    """A missed inbound call is a callback owed; a call the customer talked in settles theirs."""
-    if not call.customer_number.startswith("+"):
-        return
-    if call.outcome == Call.Outcome.ANSWERED:
-        callbacks_close_for_number(number=call.customer_number, reason=f"call {call.pk} answered")
-    elif call.direction == Call.Direction.IN and call.outcome in MISSED and call.callback_id is None:
-        minutes = call.channel.settings.get("callback_minutes")
-        call.callback = callback_for_missed_call(
-            number=call.customer_number, contact=call.contact, department=call.department,
-            missed_at=call.ended_at or call.started_at or timezone.now(),
-            minutes=float(minutes) if minutes not in (None, "") else None)
-        Call.objects.filter(pk=call.pk).update(callback=call.callback)
+    """A call the customer talked in settles their callbacks; a missed inbound one will owe one.
+
+    Not at once: a leg's end reads as the call's end until the next extension's ring or answer
+    arrives, so the callback is made by `callbacks_drain` once the call has stayed missed for
+    OKNO_CALLBACK_GRACE_SECONDS.
+    """
+    due = False
+    if call.customer_number.startswith("+"):
+        if call.outcome == Call.Outcome.ANSWERED:
+            callbacks_close_for_number(number=call.customer_number, reason=f"call {call.pk} answered")
+        else:
+            due = call.direction == Call.Direction.IN and call.outcome in MISSED and call.callback_id is None
+    if due != call.callback_due:
+        call.callback_due = due
+        Call.objects.filter(pk=call.pk).update(callback_due=due)
+
+
+def callbacks_drain(*, now=None, batch: int = 100) -> int:
+    """The worker's drain: callbacks for calls missed longer than the grace; returns how many."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        qs = (Call.objects.filter(callback_due=True, ended_at__lte=now - timedelta(
+            seconds=settings.OKNO_CALLBACK_GRACE_SECONDS)).select_related("channel", "contact").order_by("ended_at"))
+        if settings.IS_POSTGRES:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        calls = list(qs[:batch])
+        for call in calls:
+            minutes = call.channel.settings.get("callback_minutes")
+            call.callback = callback_for_missed_call(
+                number=call.customer_number, contact=call.contact, department=call.department,
+                missed_at=call.ended_at, minutes=float(minutes) if minutes not in (None, "") else None)
+            Call.objects.filter(pk=call.pk).update(callback=call.callback, callback_due=False)
+    return len(calls)
 
 
 def _summary_line(call: Call) -> str:

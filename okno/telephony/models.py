@@ -58,6 +58,9 @@ class Call(models.Model):
     recording_id = models.CharField(max_length=255, blank=True)
     # The callback this missed call made or folded into: a call counts once, however often recomputed.
     callback = models.ForeignKey("work.WorkItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Missed as things stand: owes a callback once OKNO_CALLBACK_GRACE_SECONDS pass without a
+    # later fact (the next extension answering) saying otherwise (okno.telephony.calls).
+    callback_due = models.BooleanField(default=False)
     facts = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -65,7 +68,10 @@ class Call(models.Model):
     class Meta:
         ordering = ["-started_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["channel", "pbx_call_id"], name="call_pbx_id")]
-        indexes = [models.Index(fields=["contact", "-started_at"]), models.Index(fields=["employee", "started_at"])]
+        indexes = [
+            models.Index(fields=["contact", "-started_at"]), models.Index(fields=["employee", "started_at"]),
+            models.Index(fields=["ended_at"], condition=models.Q(callback_due=True), name="call_callback_due"),
+        ]
 
 
 class CallLeg(models.Model):

@@ -6,9 +6,16 @@ from datetime import timedelta
 from okno.contacts.tests.factories import make_contact
 from okno.inbox.drain import inbound_drain
 from okno.people.tests.factories import UserFactory
+from okno.telephony.calls import callbacks_drain
 from okno.telephony.models import Call, PbxExtension
 from okno.telephony.tests.test_mango import CUSTOMER, call_event, mango, post, sales  # noqa: F401
 from okno.work.models import WorkItem
+
+
+def drain() -> None:
+    """The worker's inbound drain, then its callbacks drain (these calls ended long ago)."""
+    inbound_drain()
+    callbacks_drain()
 
 TO = {"extension": "101", "number": "74951234567", "line_number": "74951234567"}
 
@@ -29,7 +36,7 @@ def test_missed_calls_fold_into_one_callback_for_the_responsible_manager(mango, 
     # when they call twice and nobody answers
     missed(client, mango, "m1", at=0)
     missed(client, mango, "m2", at=300)
-    inbound_drain()
+    drain()
     # then there is one open callback, due 5 minutes after the first missed call, counting both
     item = WorkItem.objects.get()
     first = Call.objects.get(pbx_call_id="m1")
@@ -44,12 +51,12 @@ def test_missed_calls_fold_into_one_callback_for_the_responsible_manager(mango, 
     for seq, state in ((1, "Appeared"), (2, "Connected"), (3, "Disconnected")):
         event = call_event(seq, state, "abonent", at=900 + seq, frm={"extension": "101"}, to={"number": "74955404444"})
         post(client, mango, "events/call", {**event, "entry_id": "back-1"})
-    inbound_drain()
+    drain()
     item.refresh_from_db()
     assert item.status == "done" and item.closed_at is not None
     # and a new missed call after that opens a new one
     missed(client, mango, "m3", at=2000)
-    inbound_drain()
+    drain()
     assert WorkItem.objects.filter(status="open").count() == 1
 
 
@@ -59,7 +66,7 @@ def test_unknown_callers_callback_goes_to_whom_their_lead_was_routed(mango, sale
     PbxExtension.objects.create(channel=mango, code="101", user=manager)
     # when an unknown number calls and nobody answers
     missed(client, mango, "m1", at=0)
-    inbound_drain()
+    drain()
     # then the new card's lead went to the manager, who now owes the callback, due in 2 minutes
     item = WorkItem.objects.get()
     call = Call.objects.get()
@@ -68,13 +75,34 @@ def test_unknown_callers_callback_goes_to_whom_their_lead_was_routed(mango, sale
     assert item.due_at == call.ended_at + timedelta(minutes=2)
     # a replay of the same events changes nothing
     missed(client, mango, "m1", at=0)
-    inbound_drain()
+    drain()
     assert WorkItem.objects.get().repeats == 1
 
 
 def test_nobody_to_call_back_goes_to_the_lines_department(mango, sales, client):  # noqa: F811
     # given nobody of the line's department at work (the lead waits unassigned)
     missed(client, mango, "m1", at=0)
-    inbound_drain()
+    drain()
     item = WorkItem.objects.get()
     assert item.assignee is None and item.department == sales
+
+
+def test_a_call_answered_by_the_next_extension_within_the_grace_owes_nothing(mango, sales, client, settings):  # noqa: F811
+    # given 101 gives up ringing (its leg ends: the call reads "missed" for now)
+    to_102 = {**TO, "extension": "102"}
+    post(client, mango, "events/call", call_event(1, "Appeared", "abonent", at=0, frm=CUSTOMER, to=TO, leg="a"))
+    post(client, mango, "events/call", call_event(2, "Disconnected", "abonent", at=20, frm=CUSTOMER, to=TO, leg="a",
+                                                  disconnect_reason=1111))
+    inbound_drain()
+    call = Call.objects.get()
+    assert call.outcome == "missed" and call.callback_due
+    # when the callbacks drain runs within the grace, nothing is owed yet
+    assert callbacks_drain(now=call.ended_at + timedelta(seconds=settings.OKNO_CALLBACK_GRACE_SECONDS - 1)) == 0
+    # and then 102 answers
+    post(client, mango, "events/call", call_event(3, "Appeared", "abonent", at=21, frm=CUSTOMER, to=to_102, leg="b"))
+    post(client, mango, "events/call", call_event(4, "Connected", "abonent", at=25, frm=CUSTOMER, to=to_102, leg="b"))
+    inbound_drain()
+    call.refresh_from_db()
+    assert call.outcome == "answered" and not call.callback_due
+    # so no callback is ever made for it
+    assert callbacks_drain(now=call.ended_at + timedelta(days=1)) == 0 and not WorkItem.objects.exists()

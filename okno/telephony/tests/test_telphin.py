@@ -20,8 +20,15 @@ from okno.inbox.models import InboundEvent
 from okno.inbox.tests.factories import make_channel
 from okno.people.tests.factories import DepartmentFactory, UserFactory
 from okno.telephony.adapters.telphin import telphin_extension, telphin_facts, telphin_time
+from okno.telephony.calls import callbacks_drain
 from okno.telephony.models import Call, PbxExtension
 from okno.work.models import WorkItem
+
+
+def drain() -> None:
+    """The worker's inbound drain, then its callbacks drain (these calls ended long ago)."""
+    inbound_drain()
+    callbacks_drain()
 
 CALL_ID = "a4we334iu23a05634df42b98c817bcc4a97hbc66"
 T0 = datetime(2025, 12, 26, 8, 11, 51, 480097, tzinfo=UTC)  # EventTime 1766736711480097
@@ -120,7 +127,7 @@ def test_an_answered_inbound_call_with_a_transfer_is_one_call_with_two_legs(telp
     assert list(InboundEvent.objects.order_by("pk").values_list("event_type", flat=True)) == [
         "dial-in", "answer", "dial-in", "hangup", "answer", "hangup", "hangup"]
     assert not Call.objects.exists()
-    inbound_drain()
+    drain()
     # and make one call: whoever answered first is its employee, the transfer is a second leg
     call = Call.objects.get()
     assert (call.direction, call.customer_number, call.line, call.pbx_call_id) == ("in", CUSTOMER, LINE, CALL_ID)
@@ -146,17 +153,17 @@ def test_a_missed_inbound_call_opens_a_callback(telphin, sales, managers, client
                  inbound("hangup", 25, to="101", sub="s1", CallStatus="NOANSWER", Duration="25"),
                  ivr_hangup(30, bridged="no")):
         post(client, telphin, data)
-    inbound_drain()
+    drain()
     # then the IVR's own ANSWER does not make it answered: the call is missed, 101's
     call = Call.objects.get()
     assert (call.outcome, call.employee, call.answered_at, call.wait_seconds, call.talk_seconds) == (
         "missed", first, None, 30, 0)
-    # and a callback is owed to the number, due the line's deadline after the call was missed:
-    # from 101's hangup, which (as any end, calls.py) made the call missed before the IVR's came
+    # and, once the call stayed missed past the grace, a callback is owed to the number, due the
+    # line's deadline after the call's end (the IVR's hangup, not 101's)
     callback = WorkItem.objects.get()
     assert (callback.kind, callback.status, callback.number, callback.contact) == ("callback", "open", CUSTOMER,
                                                                                    call.contact)
-    assert callback.due_at == at(25) + timedelta(minutes=settings.OKNO_CALLBACK_MINUTES)
+    assert callback.due_at == at(30) + timedelta(minutes=settings.OKNO_CALLBACK_MINUTES)
     assert call.callback == callback
 
 
@@ -165,7 +172,7 @@ def test_a_busy_extension_makes_a_busy_call_that_still_owes_a_callback(telphin, 
                  inbound("hangup", 1, to="102", sub="s1", CallStatus="BUSY"),
                  ivr_hangup(2, bridged="no")):
         post(client, telphin, data)
-    inbound_drain()
+    drain()
     call = Call.objects.get()
     assert (call.outcome, call.employee) == ("busy", managers[1])
     assert WorkItem.objects.get().number == CUSTOMER
@@ -179,7 +186,7 @@ def test_an_outbound_call(telphin, managers, client):
     post(client, telphin, {"EventType": "answer", "EventTime": event_time(10), "CallStatus": "ANSWER", **out})
     post(client, telphin, {"EventType": "hangup", "EventTime": event_time(70), "CallStatus": "ANSWER",
                            "Duration": "70", **out})
-    inbound_drain()
+    drain()
     call = Call.objects.get()
     assert (call.direction, call.customer_number, call.employee, call.outcome) == ("out", "+79161234567", first,
                                                                                    "answered")
@@ -204,7 +211,7 @@ def test_a_get_delivery_is_stored_before_it_is_acknowledged_and_makes_the_same_c
                                                                        "application/x-www-form-urlencoded")
     assert bytes(stored.body) == urlencode(answered_with_transfer()[0]).encode()
     assert not Call.objects.exists()
-    inbound_drain()
+    drain()
     # and both channels make the same call
     posted, got = Call.objects.get(channel=telphin), Call.objects.get(channel=by_get)
     assert fields(got) == fields(posted) and got.outcome == "answered"
@@ -232,7 +239,7 @@ def test_replayed_and_out_of_order_deliveries_make_the_same_call(telphin, sales,
         post(client, telphin, data)
     # then a byte-identical replay is stored once at the door
     assert InboundEvent.objects.filter(channel=telphin).count() == len(events) + 3
-    inbound_drain()
+    drain()
     # and both make the same call (on the same card: the second found the first's)
     ordered, mixed = Call.objects.get(channel=in_order), Call.objects.get(channel=telphin)
     assert fields(mixed) == fields(ordered)
@@ -268,7 +275,7 @@ def test_sms_unknown_and_malformed_events_are_stored_and_flagged(telphin, client
     client.post(telphin.webhook_path, data=b'{"EventType": "dial-in"}', content_type="application/json")
     client.post(telphin.webhook_path, data=b"EventType=dial-in&CallID=\xff\xfe",
                 content_type="application/x-www-form-urlencoded")
-    inbound_drain()
+    drain()
     statuses = list(InboundEvent.objects.order_by("pk").values_list("status", flat=True))
     assert statuses == ["ignored", "ignored", "unknown", "rejected", "rejected", "rejected"]
     assert not Call.objects.exists()
@@ -277,7 +284,7 @@ def test_sms_unknown_and_malformed_events_are_stored_and_flagged(telphin, client
 def test_an_event_without_a_readable_time_is_dated_when_it_reached_us(telphin, managers, client):
     post(client, telphin, {**inbound("dial-in", 0, to="101", sub="s1"), "EventTime": "soon"})
     received = InboundEvent.objects.get().received_at
-    inbound_drain()
+    drain()
     assert Call.objects.get().started_at == received
 
 

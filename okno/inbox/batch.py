@@ -18,6 +18,7 @@ take the one-by-one path too, so one bad event still never holds back or rolls b
 import logging
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -51,7 +52,7 @@ class _Fresh:
     event: InboundEvent
     item: InboundItem
     data: ContactData
-    at: object  # datetime: when the conversation started and its first message was sent
+    at: datetime  # when the conversation started and its first message was sent
 
 
 def _parsed(event: InboundEvent) -> list[InboundItem] | None:

@@ -68,14 +68,19 @@ def manager_client(channel):
     return client
 
 
+def _document_recorded(client, channel, settings, tmp_path, capture) -> Message:
+    """A document is recorded and its first fetch runs (failing: the fake Bot API lacks the file)."""
+    settings.MEDIA_ROOT = tmp_path
+    post_update(client, channel, "document")
+    with capture(execute=True):
+        inbound_drain()
+    return Message.objects.get(external_id="18")
+
+
 def test_a_file_that_failed_is_retried_by_the_worker_and_ends_downloadable(
         channel, client, bot_api, manager_client, settings, tmp_path, django_capture_on_commit_callbacks):
     # given Telegram cannot give the document when the message arrives
-    settings.MEDIA_ROOT = tmp_path
-    post_update(client, channel, "document")
-    with django_capture_on_commit_callbacks(execute=True):
-        inbound_drain()
-    message = Message.objects.get(external_id="18")
+    message = _document_recorded(client, channel, settings, tmp_path, django_capture_on_commit_callbacks)
     item = message.meta["files"][0]
     assert item["fetch_attempts"] == 1 and "invalid file_id" in item["fetch_error"] and "stored" not in item
     # then a retry is due in a minute, and the card says the file is not downloaded yet and why
@@ -109,11 +114,7 @@ def test_a_file_that_failed_is_retried_by_the_worker_and_ends_downloadable(
 def test_retries_back_off_and_give_up_after_five_tries_which_the_card_says(
         channel, client, bot_api, manager_client, settings, tmp_path, django_capture_on_commit_callbacks):
     # given a document Telegram never gives
-    settings.MEDIA_ROOT = tmp_path
-    post_update(client, channel, "document")
-    with django_capture_on_commit_callbacks(execute=True):
-        inbound_drain()
-    message = Message.objects.get(external_id="18")
+    message = _document_recorded(client, channel, settings, tmp_path, django_capture_on_commit_callbacks)
     # when the worker retries whenever one is due, the waits grow 1, 4, 16, 64 minutes
     waits = [round(_due_in_minutes(FileFetch.objects.get()))]
     for _ in range(3):
@@ -134,10 +135,7 @@ def test_retries_back_off_and_give_up_after_five_tries_which_the_card_says(
 
 def test_a_claimed_retry_is_not_fetched_by_another_worker_until_its_lease_runs_out(
         channel, client, bot_api, settings, tmp_path, django_capture_on_commit_callbacks):
-    settings.MEDIA_ROOT = tmp_path
-    post_update(client, channel, "document")
-    with django_capture_on_commit_callbacks(execute=True):
-        inbound_drain()
+    _document_recorded(client, channel, settings, tmp_path, django_capture_on_commit_callbacks)
     bot_api.files["doc.bin"] = b"%PDF"
     _time_passes()
     # given another worker has claimed the due retry (and is still downloading)
@@ -163,10 +161,7 @@ def test_the_idle_drain_reads_only_the_retry_table(db):
 def test_a_retry_that_keeps_crashing_is_given_up_after_a_bounded_number_of_claims(
         channel, client, bot_api, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks):
     # given a failed file whose retry hits a bug (not a failed download: no try is counted)
-    settings.MEDIA_ROOT = tmp_path
-    post_update(client, channel, "document")
-    with django_capture_on_commit_callbacks(execute=True):
-        inbound_drain()
+    _document_recorded(client, channel, settings, tmp_path, django_capture_on_commit_callbacks)
     from okno.inbox import telegram_files
 
     def crash(*args, **kwargs):

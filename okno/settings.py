@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "okno.deals",
     "okno.telephony",
     "okno.work",
+    "okno.push",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "okno.inbox.context_processors.inbox",
                 "okno.telephony.context_processors.telephony",
+                "okno.push.context_processors.push",
             ],
         },
     },
@@ -162,6 +164,11 @@ OKNO_CALLBACK_MINUTES = float(env("OKNO_CALLBACK_MINUTES", "2"))
 # How long a call must stay missed before it owes a callback: a PBX reports a leg's end before
 # it rings the next extension, and a final summary may still say someone answered.
 OKNO_CALLBACK_GRACE_SECONDS = float(env("OKNO_CALLBACK_GRACE_SECONDS", "15"))
+# Where browsers open their stream of live pushes (screen pops). The same origin's /push/stream
+# when a proxy routes /push/ to the push process; make demo runs that process on its own port.
+OKNO_PUSH_URL = env("OKNO_PUSH_URL", "/push/stream")
+# How often a push process looks for new pushes: the most it adds to a screen pop's latency.
+OKNO_PUSH_POLL_SECONDS = float(env("OKNO_PUSH_POLL_SECONDS", "0.1"))
 # The Telegram Bot API; tests and self-hosted Bot API servers point it elsewhere.
 OKNO_TELEGRAM_API_BASE = env("OKNO_TELEGRAM_API_BASE", "https://api.telegram.org")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -17,6 +17,7 @@ urlpatterns = [
     path("people/", include("okno.people.urls")),
     path("inbox/", include("okno.inbox.urls")),
     path("telephony/", include("okno.telephony.urls")),
+    path("push/", include("okno.push.urls")),
 ]
 # No MEDIA_URL route, not even with DEBUG: stored files (customers' attachments, imports) are
 # served only through views that check who may see them (inbox:message_file).

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# make demo: migrate, seed the demo company once, then run web + both workers until Ctrl-C.
+# make demo: migrate, seed the demo company once, then run web, push and both workers until Ctrl-C.
 # Every command reads DATABASE_URL (default: SQLite under var/). Knobs, all optional:
 #   OKNO_HOST / OKNO_PORT        where the web server listens (127.0.0.1:8000)
 #   OKNO_WEB_WORKERS             granian worker processes (1: one machine, SQLite)
 #   OKNO_WEB_BACKPRESSURE        requests one web process runs at once (32)
+#   OKNO_PUSH_PORT               the push process's port (OKNO_PORT + 1): screen pops' streams
 #   OKNO_DEMO_CONTACTS           how many demo cards to seed (20000)
 #   OKNO_VAR_DIR                 database, static files and logs (var/)
 set -euo pipefail
@@ -14,17 +15,23 @@ PORT=${OKNO_PORT:-8000}
 VAR_DIR=$(realpath -m "${OKNO_VAR_DIR:-var}")
 LOG_DIR=$VAR_DIR/log
 export OKNO_VAR_DIR=$VAR_DIR
+PUSH_PORT=${OKNO_PUSH_PORT:-$((PORT + 1))}
 export SITE_URL=${SITE_URL:-http://$HOST:$PORT}
+# Pages open their live stream (screen pops) on the push process; a proxy in production routes
+# /push/ there on the same origin instead (docs/architecture.md, "Live pushes").
+export OKNO_PUSH_URL=${OKNO_PUSH_URL:-http://$HOST:$PUSH_PORT/push/stream}
 mkdir -p "$LOG_DIR"
 
 if ! [ -x $BIN/python ]; then
   echo "No $BIN: run 'make install' (or 'make demo') first." >&2
   exit 1
 fi
-if $BIN/python -c "import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(s.connect_ex(('$HOST',$PORT))!=0)"; then
-  echo "Something already listens on $HOST:$PORT; stop it or set OKNO_PORT." >&2
-  exit 1
-fi
+for port in "$PORT" "$PUSH_PORT"; do
+  if $BIN/python -c "import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(s.connect_ex(('$HOST',$port))!=0)"; then
+    echo "Something already listens on $HOST:$port; stop it or set OKNO_PORT / OKNO_PUSH_PORT." >&2
+    exit 1
+  fi
+done
 
 echo "== migrate (${DATABASE_URL:-SQLite in $VAR_DIR})"
 $BIN/python manage.py migrate --noinput -v0
@@ -66,6 +73,11 @@ trap stop_all EXIT
   --static-path-route /static --static-path-mount "$VAR_DIR/static" \
   okno.wsgi:application >>"$LOG_DIR/web.log" 2>&1 &
 PIDS+=($!)
+# Live pushes (screen pops): every open tab keeps a stream here, a coroutine each, so one
+# process holds hundreds; its backpressure is how many streams it takes at once.
+"${ORPHAN_GUARD[@]}" $BIN/granian --interface asgi --host "$HOST" --port "$PUSH_PORT" --workers 1 \
+  --backlog 4096 --backpressure 4096 --no-ws okno.push.asgi:application >>"$LOG_DIR/push.log" 2>&1 &
+PIDS+=($!)
 # The drain loops (inbound events, duplicate scan) and django-tasks' follow-ups (imports).
 "${ORPHAN_GUARD[@]}" $BIN/python manage.py run_worker >>"$LOG_DIR/worker.log" 2>&1 &
 PIDS+=($!)
@@ -96,11 +108,11 @@ fi
 
 cat <<EOF
 
-Okno is ready at $URL (logs: $LOG_DIR/{web,worker,tasks}.log; Ctrl-C stops everything)
+Okno is ready at $URL (logs: $LOG_DIR/{web,push,worker,tasks}.log; Ctrl-C stops everything)
 $(echo "$SEED_OUT" | tail -n +2)
 EOF
 
-# Run until Ctrl-C, or until one of the three exits (then stop the others and say so).
+# Run until Ctrl-C, or until one of them exits (then stop the others and say so).
 set +e
 wait -n "${PIDS[@]}"
 status=$?

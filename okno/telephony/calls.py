@@ -19,6 +19,7 @@ from okno.core.phones import try_normalize_phone
 from okno.deals.services import lead_create, lead_open_for_contact
 from okno.inbox.models import Channel
 from okno.telephony.models import Call, CallLeg, PbxExtension
+from okno.telephony.pops import screen_pops_for_ringing
 from okno.timeline.models import Activity
 from okno.timeline.services import activity_record
 from okno.work.services import callback_for_missed_call, callbacks_close_for_number
@@ -162,7 +163,7 @@ def call_fact_record(*, channel: Channel, fact: CallFact) -> Call:
     if row in call.facts:
         return call
     call.facts = sorted([*call.facts, row], key=_order)
-    _apply(call, call_summary(call.facts))
+    _apply(call, call_summary(call.facts), rings=fact.kind in ("ring", "answer"))
     return call
 
 
@@ -173,7 +174,7 @@ def _employees(channel: Channel, codes: set[str]) -> dict[str, PbxExtension]:
     return {e.code: e for e in PbxExtension.objects.filter(channel=channel, code__in=codes).select_related("user")}
 
 
-def _apply(call: Call, s: CallSummary) -> None:
+def _apply(call: Call, s: CallSummary, *, rings: bool = False) -> None:
     channel = call.channel
     known = _employees(channel, {s.extension, *(leg.extension for leg in s.legs.values())})
     employee = known[s.extension].user if s.extension in known else None
@@ -208,6 +209,10 @@ def _apply(call: Call, s: CallSummary) -> None:
     elif call.contact_id is not None:
         Activity.objects.filter(contact=call.contact, kind=Activity.Kind.CALL, detail_id=call.pk).update(
             occurred_at=call.started_at or call.created_at, summary=_summary_line(call))
+    if rings:  # after the lead: routing it may have given a new card its responsible
+        # Legs still ringing or talking: a leg that ended before its ring arrived pops nothing.
+        screen_pops_for_ringing(call, {leg_id: known[leg.extension] for leg_id, leg in s.legs.items()
+                                       if leg.extension in known and leg.ended_at is None})
 
 
 MISSED = (Call.Outcome.MISSED, Call.Outcome.ABANDONED, Call.Outcome.BUSY)

@@ -31,4 +31,39 @@
     var message = event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) event.preventDefault();
   });
+  // Screen pop: the push stream says whose call rings this employee's phone; the card is one
+  // click away. Built with textContent only: names come from customers.
+  var pop = document.getElementById("screen-pop");
+  if (pop && window.EventSource) {
+    var label = function (name) { return pop.getAttribute("data-" + name); };
+    var line = function (tag, text, cls) {
+      var el = document.createElement(tag);
+      el.textContent = text;
+      if (cls) el.className = cls;
+      return el;
+    };
+    var stream = new EventSource(pop.getAttribute("data-push-url"), { withCredentials: true });
+    stream.addEventListener("open", function () { pop.setAttribute("data-connected", "1"); });
+    stream.addEventListener("screen_pop", function (event) {
+      var data = JSON.parse(event.data);
+      pop.replaceChildren(line("strong", label("title")), line("div", data.number, "pop-number"));
+      pop.setAttribute("data-call-id", data.call_id);
+      if (data.new_customer) pop.appendChild(line("div", label("new-customer"), "badge"));
+      if (data.contact) {
+        var open = line("a", label("open") + ": " + data.contact.name, "pop-open");
+        open.href = data.contact.url;
+        pop.appendChild(open);
+        if (data.contact.responsible) {
+          pop.appendChild(line("div", label("responsible") + ": " + data.contact.responsible));
+        }
+      } else {
+        pop.appendChild(line("div", label("unknown-card")));
+      }
+      var close = line("button", label("close"), "pop-close");
+      close.type = "button";
+      close.addEventListener("click", function () { pop.hidden = true; });
+      pop.appendChild(close);
+      pop.hidden = false;
+    });
+  }
 })();

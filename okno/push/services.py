@@ -1,0 +1,60 @@
+"""Sending a push to users' browsers, and reading the pushes a connection has not had yet."""
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Max
+from django.utils import timezone
+
+from okno.push.models import Push
+
+KEEP = timedelta(days=1)
+# A tab that reconnects after a longer gap is not shown what rang meanwhile: that call is over.
+REPLAY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    user_id: int
+    kind: str
+    payload: dict
+
+    def as_sse(self) -> bytes:
+        """The Server-Sent Events frame: the id lets a reconnecting EventSource say where it was."""
+        data = json.dumps(self.payload, ensure_ascii=False, separators=(",", ":"))
+        return f"id: {self.id}\nevent: {self.kind}\ndata: {data}\n\n".encode()
+
+
+def push_send(*, user_ids: list[int], kind: str, key: str, payload: dict) -> int:
+    """Queues `payload` for each user's open tabs, once per (user, kind, key); returns how many."""
+    rows = [Push(user_id=u, kind=kind, key=key[:64], payload=payload) for u in dict.fromkeys(user_ids)]
+    return len(Push.objects.bulk_create(rows, ignore_conflicts=True))
+
+
+def _deliveries(qs, limit: int) -> list[Delivery]:
+    return [Delivery(*row) for row in qs.order_by("pk").values_list("pk", "user_id", "kind", "payload")[:limit]]
+
+
+def push_latest_id() -> int:
+    return Push.objects.aggregate(m=Max("pk"))["m"] or 0
+
+
+def pushes_after(after_id: int, *, limit: int = 1000) -> list[Delivery]:
+    """Every user's pushes newer than `after_id`: one query per poll, whoever is connected."""
+    return _deliveries(Push.objects.filter(pk__gt=after_id), limit)
+
+
+def pushes_for_user_after(user_id: int, after_id: int, *, limit: int = 100) -> list[Delivery]:
+    """A reconnecting tab's missed pushes (its Last-Event-ID), if they are still news."""
+    return _deliveries(Push.objects.filter(user_id=user_id, pk__gt=after_id,
+                                           created_at__gte=timezone.now() - REPLAY), limit)
+
+
+def pushes_forget_old(batch: int = 5000) -> int:
+    """The worker's drain: pushes older than a day announce nothing any more."""
+    ids = list(Push.objects.filter(created_at__lt=timezone.now() - KEEP).values_list("pk", flat=True)[:batch])
+    if ids:
+        Push.objects.filter(pk__in=ids).delete()
+    return len(ids)

@@ -54,6 +54,17 @@ class Procs:
             str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
             "--workers", str(workers), "--blocking-threads", str(threads), "--backpressure", str(BACKPRESSURE),
             "--no-ws", "--log-level", "warning", "okno.wsgi:application"])
+        return self._answering(proc, port)
+
+    def push(self, *, port: int) -> subprocess.Popen:
+        """The push process (ASGI) as scripts/demo.sh runs it: it holds every open page's stream."""
+        proc = self.start(f"push-{port}", [
+            str(BIN / "granian"), "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", "1", "--backlog", "4096", "--backpressure", "4096", "--no-ws", "--log-level", "warning",
+            "okno.push.asgi:application"])
+        return self._answering(proc, port)
+
+    def _answering(self, proc: subprocess.Popen, port: int) -> subprocess.Popen:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if proc.poll() is not None:

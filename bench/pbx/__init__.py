@@ -1,0 +1,1 @@
+"""Helpers of the telephony benchmark (bench_pbx)."""

@@ -1,0 +1,65 @@
+"""Employees' open pages: one Server-Sent Events connection each to the push process.
+
+All in one asyncio loop on its own thread; each pop's arrival time is taken when its frame is
+read, keyed by the caller's number, so the bench can subtract the time its PBX event was sent.
+"""
+
+import asyncio
+import json
+import re
+import threading
+import time
+
+
+class Listeners:
+    def __init__(self, *, port: int, sessions: list[str]) -> None:
+        self.port = port
+        self.sessions = sessions
+        self.arrived: dict[str, float] = {}  # customer digits -> time the pop was read
+        self.connected = 0
+        self.errors: list[str] = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._tasks: list = []
+
+    def start(self, timeout: float = 60.0) -> None:
+        self._thread.start()
+        for session in self.sessions:
+            self._tasks.append(asyncio.run_coroutine_threadsafe(self._listen(session), self._loop))
+        deadline = time.monotonic() + timeout
+        while self.connected < len(self.sessions) and time.monotonic() < deadline and not self.errors:
+            time.sleep(0.1)
+        if self.connected < len(self.sessions):
+            raise RuntimeError(f"{self.connected}/{len(self.sessions)} streams open; {self.errors[:3]}")
+
+    async def _listen(self, session: str) -> None:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            writer.write((f"GET /push/stream HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+                          f"Accept: text/event-stream\r\nCookie: sessionid={session}\r\n\r\n").encode())
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError(head[:60])
+            self.connected += 1
+            while True:
+                line = await reader.readline()
+                if not line:
+                    return
+                if line.startswith(b"data: "):
+                    now = time.time()
+                    number = re.sub(r"\D", "", json.loads(line[6:])["number"])
+                    self.arrived.setdefault(number, now)
+        except Exception as exc:  # noqa: BLE001 - reported by start() or the bench's row
+            self.errors.append(repr(exc))
+
+    async def _shutdown(self) -> None:
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def close(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)

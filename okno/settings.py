@@ -1,5 +1,6 @@
 """Okno settings: everything that differs between machines comes from the environment."""
 
+import json
 import os
 from pathlib import Path
 
@@ -169,6 +170,10 @@ OKNO_CALLBACK_GRACE_SECONDS = float(env("OKNO_CALLBACK_GRACE_SECONDS", "15"))
 OKNO_PUSH_URL = env("OKNO_PUSH_URL", "/push/stream")
 # How often a push process looks for new pushes: the most it adds to a screen pop's latency.
 OKNO_PUSH_POLL_SECONDS = float(env("OKNO_PUSH_POLL_SECONDS", "0.1"))
+# Business hours of every line that names none (JSON, okno/work/business_hours.py), e.g.
+# {"timezone": "Europe/Moscow", "mon": "09:00-18:00", ...}: callback deadlines count only open
+# time. Empty: always open.
+OKNO_BUSINESS_HOURS = json.loads(env("OKNO_BUSINESS_HOURS", "") or "null")
 # The Telegram Bot API; tests and self-hosted Bot API servers point it elsewhere.
 OKNO_TELEGRAM_API_BASE = env("OKNO_TELEGRAM_API_BASE", "https://api.telegram.org")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -9,6 +9,7 @@ from okno.core.errors import FieldError
 from okno.inbox import adapters
 from okno.inbox.models import Channel
 from okno.people.models import Department, User
+from okno.work.business_hours import BadBusinessHours, business_hours_parse
 
 
 def _require_admin(actor: User) -> None:
@@ -31,6 +32,8 @@ def channel_create(*, actor: User, kind: str, name: str, settings_: dict | None 
         for key in adapter.required_settings:
             if not (settings_ or {}).get(key):
                 errors[f"settings.{key}"] = "required for this kind of channel"
+    if isinstance(settings_, dict):
+        errors.update(_deadline_settings_errors(settings_))
     if department_id is not None and not Department.objects.filter(pk=department_id).exists():
         errors["department_id"] = "no such department"
     if fallback_user_id is not None and not User.objects.filter(pk=fallback_user_id, is_active=True).exists():
@@ -39,6 +42,23 @@ def channel_create(*, actor: User, kind: str, name: str, settings_: dict | None 
         raise FieldError(errors)
     return Channel.objects.create(kind=kind, name=name.strip(), settings=settings_ or {},
                                   department_id=department_id, fallback_user_id=fallback_user_id)
+
+
+def _deadline_settings_errors(settings_: dict) -> dict[str, str]:
+    """The line's callback deadline and business hours, checked before they are kept."""
+    errors: dict[str, str] = {}
+    minutes = settings_.get("callback_minutes")
+    if minutes not in (None, ""):
+        try:
+            if float(minutes) < 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors["settings.callback_minutes"] = "must be a number of minutes, 0 or more"
+    try:
+        business_hours_parse(settings_.get("business_hours"), field="settings.business_hours")
+    except BadBusinessHours as exc:
+        errors.update(exc.errors)
+    return errors
 
 
 def channel_rotate_secret(*, actor: User, channel: Channel) -> Channel:

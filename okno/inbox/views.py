@@ -88,9 +88,10 @@ def channel_new(request: HttpRequest) -> HttpResponse:
                                      settings_=data["settings"], department_id=data["department"],
                                      fallback_user_id=data["fallback_user"])
         except FieldError as exc:
-            for name, reason in exc.by_field.items():
-                name = FORM_FIELD.get(name, name.split(".")[0])
-                form.add_error(name if name in form.fields else None, f"{name}: {reason_text(reason)}"
+            for key, reason in exc.by_field.items():
+                name = FORM_FIELD.get(key, key.split(".")[0])
+                # "settings.business_hours.mon: ..." says which part of the settings is wrong.
+                form.add_error(name if name in form.fields else None, f"{key}: {reason_text(reason)}"
                                if name == "settings" else reason_text(reason))
         else:
             messages.success(request, _("Channel %(name)s created.") % {"name": channel.name})

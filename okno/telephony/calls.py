@@ -7,6 +7,7 @@ that arrive out of order give the same call as in order.
 """
 
 import json
+import logging
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -22,8 +23,10 @@ from okno.telephony.models import Call, CallLeg, PbxExtension
 from okno.telephony.pops import screen_pops_for_ringing
 from okno.timeline.models import Activity
 from okno.timeline.services import activity_record
+from okno.work.business_hours import BadBusinessHours, BusinessHours, business_hours_parse
 from okno.work.services import callback_for_missed_call, callbacks_close_for_number
 
+log = logging.getLogger(__name__)
 # What a fact says happened. "ivr": the PBX (greeting, menu, queue) took the call, not a person.
 KINDS = ("start", "ivr", "ring", "answer", "end", "recording")
 # Outcomes a PBX may state explicitly at the end; answered and missed are derived.
@@ -249,9 +252,20 @@ def callbacks_drain(*, now=None, batch: int = 100) -> int:
             minutes = call.channel.settings.get("callback_minutes")
             call.callback = callback_for_missed_call(
                 number=call.customer_number, contact=call.contact, department=call.department,
-                missed_at=call.ended_at, minutes=float(minutes) if minutes not in (None, "") else None)
+                missed_at=call.ended_at, minutes=float(minutes) if minutes not in (None, "") else None,
+                hours=_business_hours(call.channel))
             Call.objects.filter(pk=call.pk).update(callback=call.callback, callback_due=False)
     return len(calls)
+
+
+def _business_hours(channel: Channel) -> BusinessHours | None:
+    """The line's hours, else OKNO_BUSINESS_HOURS; a timetable kept before it was checked counts as none."""
+    value = channel.settings.get("business_hours") or settings.OKNO_BUSINESS_HOURS
+    try:
+        return business_hours_parse(value)
+    except BadBusinessHours as exc:
+        log.warning("channel %s: business hours ignored: %s", channel.pk, exc)
+        return None
 
 
 def _summary_line(call: Call) -> str:

@@ -8,13 +8,18 @@ from django.utils import timezone
 
 from okno.contacts.models import Contact
 from okno.people.models import Department, User
+from okno.work.business_hours import BusinessHours
 from okno.work.models import WorkItem
 
 
 @transaction.atomic
 def callback_for_missed_call(*, number: str, contact: Contact | None, department: Department | None,
-                             missed_at: datetime, minutes: float | None = None) -> WorkItem:
-    """The open callback for this number, made or, when one is open already, folded into."""
+                             missed_at: datetime, minutes: float | None = None,
+                             hours: BusinessHours | None = None) -> WorkItem:
+    """The open callback for this number, made or, when one is open already, folded into.
+
+    Due `minutes` after the call, counted in the line's business `hours` when it has them.
+    """
     open_item = (WorkItem.objects.select_for_update().filter(kind=WorkItem.Kind.CALLBACK, status=WorkItem.Status.OPEN,
                                                              number=number).order_by("pk").first())
     if open_item is not None:
@@ -28,7 +33,7 @@ def callback_for_missed_call(*, number: str, contact: Contact | None, department
     return WorkItem.objects.create(
         kind=WorkItem.Kind.CALLBACK, number=number, contact=contact, assignee=assignee,
         department=(assignee.department if assignee else None) or department,
-        due_at=missed_at + timedelta(minutes=minutes))
+        due_at=hours.add(missed_at, minutes) if hours is not None else missed_at + timedelta(minutes=minutes))
 
 
 def callbacks_close_for_number(*, number: str, reason: str) -> int:

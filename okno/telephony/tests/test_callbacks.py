@@ -2,6 +2,7 @@
 after the line's deadline, closed by itself when a call with that number is answered."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from okno.contacts.tests.factories import make_contact
 from okno.inbox.drain import inbound_drain
@@ -106,3 +107,25 @@ def test_a_call_answered_by_the_next_extension_within_the_grace_owes_nothing(man
     assert call.outcome == "answered" and not call.callback_due
     # so no callback is ever made for it
     assert callbacks_drain(now=call.ended_at + timedelta(days=1)) == 0 and not WorkItem.objects.exists()
+
+
+def test_callback_deadline_counts_the_lines_business_hours(mango, sales, client):  # noqa: F811
+    # given a line staffed 09:00-18:00 on weekdays, Moscow time (T0 is a Monday, 18:22 there)
+    mango.settings = {**mango.settings, "business_hours": {
+        "timezone": "Europe/Moscow", **{d: "09:00-18:00" for d in ("mon", "tue", "wed", "thu", "fri")}}}
+    mango.save()
+    # when a call is missed after hours
+    missed(client, mango, "late", at=0)
+    drain()
+    # then the callback is due two minutes into the next morning, not at night
+    item = WorkItem.objects.get()
+    assert item.due_at.astimezone(ZoneInfo("Europe/Moscow")).strftime("%a %H:%M") == "Tue 09:02"
+
+
+def test_channel_with_a_bad_timetable_is_refused_naming_the_day(api):
+    r = api.post("/api/v1/channels", {"kind": "mango", "name": "Mango", "settings": {
+        "api_key": "k", "api_salt": "s", "callback_minutes": "soon", "business_hours": {"mon": "18:00-09:00"}}})
+    assert r.status_code == 400
+    fields = {e["field"]: e["reason"] for e in r.json()["errors"]}
+    assert set(fields) == {"settings.callback_minutes", "settings.business_hours.mon"}
+    assert "09:00-18:00" in fields["settings.business_hours.mon"]

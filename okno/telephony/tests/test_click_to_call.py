@@ -119,3 +119,16 @@ def test_the_cards_call_button_queues_a_call_for_a_manager_with_an_extension(man
     # a bad number is said in place too, and nothing is queued
     r = client.post("/telephony/call/", {"number": "12"})
     assert "field-error" in r.content.decode() and CallRequest.objects.count() == 1
+
+
+def test_the_contact_list_and_company_page_have_the_call_button_too(mango, sales, client):  # noqa: F811
+    manager = UserFactory(department=sales)
+    PbxExtension.objects.create(channel=mango, code="101", user=manager)
+    contact = make_contact(first_name="Ольга", phones=["8 (916) 123-45-67"], responsible_id=manager.pk,
+                           company="ООО Ромашка")
+    company = contact.company
+    client.force_login(manager)
+    for page in (client.get("/contacts/"), client.get(f"/contacts/companies/{company.pk}/")):
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert 'hx-post="/telephony/call/"' in html and f'name="contact_id" value="{contact.pk}"' in html

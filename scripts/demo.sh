@@ -110,6 +110,7 @@ cat <<EOF
 
 Okno is ready at $URL (logs: $LOG_DIR/{web,push,worker,tasks}.log; Ctrl-C stops everything)
 $(echo "$SEED_OUT" | tail -n +2)
+A pretend customer calls you (screen pop): $BIN/python manage.py demo_call admin
 EOF
 
 # Run until Ctrl-C, or until one of them exits (then stop the others and say so).

@@ -68,5 +68,5 @@ class Command(BaseCommand):
         try:
             urllib.request.urlopen(request, timeout=10).close()
         except (urllib.error.URLError, OSError) as exc:
-            raise CommandError(f"The site at {settings.SITE_URL} did not take the call ({exc}): is make demo running?") \
-                from exc
+            raise CommandError(f"The site at {settings.SITE_URL} did not take the call ({exc}): "
+                               "is make demo running?") from exc

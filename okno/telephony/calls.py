@@ -20,7 +20,7 @@ from okno.core.phones import try_normalize_phone
 from okno.deals.services import lead_create, lead_open_for_contact
 from okno.inbox.models import Channel
 from okno.telephony.models import Call, CallLeg, PbxExtension
-from okno.telephony.pops import screen_pops_for_ringing
+from okno.telephony.pops import call_changed_push, screen_pops_for_ringing
 from okno.timeline.models import Activity
 from okno.timeline.services import activity_record
 from okno.work.business_hours import BadBusinessHours, BusinessHours, business_hours_parse
@@ -216,6 +216,7 @@ def _apply(call: Call, s: CallSummary, *, rings: bool = False) -> None:
         # Legs still ringing or talking: a leg that ended before its ring arrived pops nothing.
         screen_pops_for_ringing(call, {leg_id: known[leg.extension] for leg_id, leg in s.legs.items()
                                        if leg.extension in known and leg.ended_at is None})
+    call_changed_push(call)
 
 
 MISSED = (Call.Outcome.MISSED, Call.Outcome.ABANDONED, Call.Outcome.BUSY)

@@ -42,3 +42,12 @@ def screen_pops_for_ringing(call: Call, ringing: dict[str, PbxExtension]) -> int
         sent += push_send(user_ids=[extension.user_id], kind=KIND, key=str(call.pk),
                           payload=_payload(call, extension.user, new_customer))
     return sent
+
+
+def call_changed_push(call: Call) -> None:
+    """Tells the call's employee's open card of this customer to show the call as it is now
+    (click-to-call: "the call appears on the card live"); one push per state of the call."""
+    if call.employee_id is None or call.contact_id is None:
+        return
+    push_send(user_ids=[call.employee_id], kind="call", key=f"{call.pk}:{len(call.facts)}",
+              payload={"call_id": call.pk, "contact_id": call.contact_id, "outcome": call.outcome})

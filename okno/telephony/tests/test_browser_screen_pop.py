@@ -37,3 +37,27 @@ def test_ringing_extension_pops_the_card_on_the_open_page(logged_in_page, settin
     expect(pop.locator("a.pop-open")).to_have_attribute("href", f"/contacts/{card.pk}/")
     pop.locator("a.pop-open").click()
     expect(page.locator("h1")).to_contain_text("Петров")
+
+
+def test_a_call_placed_from_the_card_appears_on_its_timeline_live(logged_in_page, settings, client):
+    settings.OKNO_PUSH_POLL_SECONDS = 0.05
+    from okno.inbox.tests.factories import make_channel
+
+    sales = DepartmentFactory(name="Продажи")
+    mango = make_channel(kind="mango", name="Mango", department=sales, settings={"api_key": KEY, "api_salt": SALT})
+    manager = UserFactory(department=sales, language="en")
+    PbxExtension.objects.create(channel=mango, code="101", user=manager)
+    card = make_contact(actor=manager, first_name="Иван", last_name="Петров", phones=["+7 495 540-44-44"])
+    page = logged_in_page(manager)
+    page.goto(f"/contacts/{card.pk}/")
+    page.wait_for_selector("#screen-pop[data-connected]", state="attached")
+    expect(page.locator("#card-tab")).not_to_contain_text("Mango")
+
+    # the PBX reports the manager's call to the customer, answered
+    out = {"extension": "101"}, {"number": "74955404444"}
+    for seq, state in ((1, "Appeared"), (2, "Connected")):
+        post(client, mango, "events/call", call_event(seq, state, "abonent", at=seq, frm=out[0], to=out[1]))
+    inbound_drain()
+
+    # the timeline shows the call without a reload
+    expect(page.locator("#card-tab")).to_contain_text("Mango", timeout=5_000)

@@ -17,7 +17,7 @@ def test_demo_call_rings_the_employee_through_the_site(live_server, settings, ca
     call_command("demo_call", "anna", "--number", "79161234567", "--ring-seconds", "0")
     inbound_drain()
     callbacks_drain()
-    pop = Push.objects.get(user=manager)
+    pop = Push.objects.get(kind="screen_pop", user=manager)
     assert pop.payload["number"] == "+7 916 123-45-67" and pop.payload["new_customer"] is True
     call = Call.objects.get()
     assert (call.outcome, call.employee, call.callback is not None) == ("missed", manager, True)

@@ -28,7 +28,7 @@ def test_ringing_pops_the_known_callers_card_once(mango, sales, client):
     post(client, mango, "events/call", call_event(4, "Connected", "abonent", at=15, frm=CUSTOMER, to=TO_101, leg="c2"))
     inbound_drain()
     # then one pop for that manager, naming the card and where to open it
-    pop = Push.objects.get()
+    pop = Push.objects.get(kind="screen_pop")
     assert (pop.user_id, pop.kind) == (manager.pk, "screen_pop")
     assert pop.payload["contact"] == {"id": card.pk, "name": "Петров Иван", "url": f"/contacts/{card.pk}/",
                                       "responsible": manager.display_name}
@@ -40,7 +40,7 @@ def test_unknown_number_pops_as_a_new_customer(mango, sales, client):
     PbxExtension.objects.create(channel=mango, code="101", user=manager)
     ring(client, mango)
     inbound_drain()
-    pop = Push.objects.get(user=manager)
+    pop = Push.objects.get(kind="screen_pop", user=manager)
     assert pop.payload["new_customer"] is True and pop.payload["contact"]["id"]
 
 
@@ -54,7 +54,7 @@ def test_card_the_employee_may_not_see_pops_as_the_bare_number(mango, sales, cli
     PbxExtension.objects.create(channel=mango, code="101", user=stranger)
     ring(client, mango)
     inbound_drain()
-    payload = Push.objects.get(user=stranger).payload
+    payload = Push.objects.get(kind="screen_pop", user=stranger).payload
     assert payload["contact"] is None and payload["number"]
     assert "Секретов" not in str(payload)
 
@@ -68,7 +68,8 @@ def test_a_transfer_pops_for_the_second_employee_too(mango, sales, client):
                                                   leg="c2"))
     ring(client, mango, leg="c3", to=TO_102, at=21, seq=5)
     inbound_drain()
-    assert sorted(Push.objects.values_list("user_id", flat=True)) == sorted([first.pk, second.pk])
+    popped = Push.objects.filter(kind="screen_pop").values_list("user_id", flat=True)
+    assert sorted(popped) == sorted([first.pk, second.pk])
 
 
 def test_a_ring_that_arrives_after_its_leg_ended_pops_nothing(mango, sales, client):
@@ -79,10 +80,26 @@ def test_a_ring_that_arrives_after_its_leg_ended_pops_nothing(mango, sales, clie
     inbound_drain()
     ring(client, mango)
     inbound_drain()
-    assert not Push.objects.exists()
+    assert not Push.objects.filter(kind="screen_pop").exists()
 
 
 def test_unknown_extension_pops_nothing(mango, client):
     ring(client, mango)
     inbound_drain()
-    assert not Push.objects.exists()
+    assert not Push.objects.filter(kind="screen_pop").exists()
+
+
+def test_each_change_of_a_call_with_a_card_tells_its_employee(mango, sales, client):
+    # given a manager who placed a call to a customer (the card is open on their screen)
+    manager = UserFactory(department=sales)
+    PbxExtension.objects.create(channel=mango, code="101", user=manager)
+    card = make_contact(actor=manager, last_name="Петров", phones=["+7 495 540-44-44"])
+    out = {"extension": "101"}, {"number": "74955404444"}
+    # when the PBX reports the call starting, answered and ended
+    for seq, state in ((1, "Appeared"), (2, "Connected"), (3, "Disconnected")):
+        post(client, mango, "events/call", call_event(seq, state, "abonent", at=seq, frm=out[0], to=out[1]))
+    inbound_drain()
+    # then the manager's pages heard of each state, the last one answered, for that card
+    pushes = list(Push.objects.filter(kind="call", user=manager).order_by("pk"))
+    assert len(pushes) == 3 and {p.payload["contact_id"] for p in pushes} == {card.pk}
+    assert pushes[-1].payload["outcome"] == "answered"

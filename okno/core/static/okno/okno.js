@@ -65,5 +65,14 @@
       pop.appendChild(close);
       pop.hidden = false;
     });
+    // A call with the customer whose card is open (one this employee placed or took) changed:
+    // the timeline shows it as it is now.
+    stream.addEventListener("call", function (event) {
+      var data = JSON.parse(event.data);
+      var tab = document.getElementById("card-tab");
+      if (!tab || !window.htmx || tab.getAttribute("data-contact-id") !== String(data.contact_id)) return;
+      if (window.location.search.indexOf("tab=history") >= 0) return;
+      window.htmx.ajax("GET", "?tab=timeline", { target: "#card-tab" });
+    });
   }
 })();

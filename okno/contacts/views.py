@@ -34,6 +34,7 @@ from okno.inbox.models import Conversation
 from okno.inbox.selectors import conversations_for_timeline
 from okno.people.models import User
 from okno.people.visibility import users_visible_to
+from okno.telephony.recordings import recording_urls_for_timeline
 from okno.timeline.models import Activity, Note
 from okno.timeline.services import note_add
 
@@ -82,17 +83,20 @@ def _field_labels() -> dict[str, str]:
 
 
 def _timeline(contact: Contact) -> list[Activity]:
-    """The newest 100 entries with their details: notes in one query, conversations in three."""
+    """The newest 100 entries with their details: notes in one query, conversations in three, call
+    recordings in one."""
     activities = list(contact.activities.select_related("author")[:100])
     note_ids = [a.detail_id for a in activities if a.kind == Activity.Kind.NOTE and a.detail_id]
     notes = Note.objects.in_bulk(note_ids)
     conversation_type = ContentType.objects.get_for_model(Conversation)
     conversations = conversations_for_timeline(
         [a.detail_id for a in activities if a.detail_type_id == conversation_type.pk and a.detail_id])
+    recordings = recording_urls_for_timeline(activities)
     for a in activities:
         note = notes.get(a.detail_id) if a.kind == Activity.Kind.NOTE else None
         a.body = note.body if note else a.summary
         a.conversation = conversations.get(a.detail_id) if a.detail_type_id == conversation_type.pk else None
+        a.recording_url = recordings.get(a.pk, "")
     return activities
 
 

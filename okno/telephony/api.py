@@ -6,9 +6,10 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 
-from okno.people.visibility import contact_visibility_q
 from okno.telephony.click_to_call import call_request
 from okno.telephony.models import Call
+from okno.telephony.recordings import recording_url
+from okno.telephony.selectors import calls_visible
 
 router = Router(tags=["calls"])
 
@@ -30,13 +31,12 @@ class CallOut(Schema):
 
     @staticmethod
     def resolve_recording_url(call: Call) -> str:
-        # Recordings are fetched and served with the card's visibility in a later step; until
-        # then a call only says whether the PBX made one.
-        return ""
+        # Our own URL (session auth, the card's visibility), never the PBX's: "" until fetched.
+        return recording_url(call)
 
 
 def _visible(request: HttpRequest):
-    return Call.objects.filter(contact_visibility_q(request.auth, prefix="contact__"))
+    return calls_visible(user=request.auth).select_related("recording")
 
 
 @router.get("/calls", response=list[CallOut])

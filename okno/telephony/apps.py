@@ -9,18 +9,22 @@ class TelephonyConfig(AppConfig):
         from okno.contacts import merge_registry
         from okno.core import worker
         from okno.inbox import adapters
-        from okno.telephony.adapters import mango, telphin, zadarma
+        from okno.telephony.adapters import asterisk, mango, telphin, zadarma
         from okno.telephony.calls import callbacks_drain
         from okno.telephony.click_to_call import call_requests_drain
         from okno.telephony.models import Call, CallRequest
+        from okno.telephony.recordings import recordings_drain
 
         # A PBX is a channel like any other: its webhooks are stored before they are
         # acknowledged and drained by the inbox's worker; only what they record differs.
         adapters.register(mango.MangoAdapter())
         adapters.register(zadarma.ZadarmaAdapter())
         adapters.register(telphin.TelphinAdapter())
+        adapters.register(asterisk.AsteriskAdapter())
         merge_registry.register(Call, "contact")
         merge_registry.register(CallRequest, "contact")
         # Click-to-call requests: a person waits for their phone to ring, so look often.
         worker.register_drain("call_requests", call_requests_drain, idle_sleep=0.2)
         worker.register_drain("callbacks", callbacks_drain, idle_sleep=2.0)
+        # Recordings wait for their PBX anyway (Zadarma: 40 s): a relaxed look is enough.
+        worker.register_drain("recordings", recordings_drain, idle_sleep=2.0)

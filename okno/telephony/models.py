@@ -119,3 +119,35 @@ class CallRequest(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "run_after"], name="call_request_ready")]
+
+
+class CallRecording(models.Model):
+    """A call's recording, fetched from the PBX into our storage by the worker's `recordings` drain.
+
+    A row is made when a PBX event names the recording; the drain downloads it, retrying with
+    back-off, and keeps the error once it gives up. A channel with `recording_store: false` keeps
+    nothing: the row is LINKED, and each play asks the PBX for a fresh short-lived link
+    (okno.telephony.recordings). Either way the file reaches only users who may see the card.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        STORED = "stored", _("stored")
+        LINKED = "linked", _("linked")
+        FAILED = "failed", _("failed")
+
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="recording")
+    recording_id = models.CharField(max_length=255)  # the PBX's id of it, as on Call.recording_id
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)  # tries by the drain (claim_batch counts them)
+    run_after = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    path = models.CharField(max_length=255, blank=True)  # in Django's default storage
+    content_type = models.CharField(max_length=32, blank=True)
+    size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "run_after"], name="call_recording_ready")]

@@ -43,17 +43,22 @@ reached us (InboundEvent.received_at, stored before acknowledging). `Duration` (
 is not used: each event carries its own time, and whether Duration includes ringing is unknown.
 UNVERIFIED as well: what Telphin expects back (we answer 200 with an empty body) and whether it
 retries.
+
+Click-to-call and recordings go through Telphin's REST API (okno.telephony.adapters.telphin_api).
 """
 
 import hmac
 from datetime import UTC, datetime, timedelta
+from typing import IO
 from urllib.parse import parse_qs, unquote_plus
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.http import HttpRequest, HttpResponse
 
-from okno.inbox.adapters.base import ChannelAdapter, Ignored, Malformed, Refused, UnknownEvent
-from okno.telephony.calls import CallFact, call_fact_record
+from okno.inbox.adapters.base import Ignored, Malformed, Refused, UnknownEvent
+from okno.telephony.adapters.base import PbxAdapter
+from okno.telephony.adapters.telphin_api import telphin_callback, telphin_record
+from okno.telephony.calls import CallFact
 
 CALL_EVENTS = ("dial-in", "dial-out", "answer", "hangup")
 MESSAGE_EVENTS = ("message-in", "message-out")  # SMS through the PBX: kept, not a call
@@ -152,8 +157,10 @@ def telphin_facts(f: dict[str, str], *, at: datetime) -> list[CallFact]:
     return facts
 
 
-class TelphinAdapter(ChannelAdapter):
+class TelphinAdapter(PbxAdapter):
     kind = "telphin"
+    # A hangup's RecID may name a file still being written (UNVERIFIED how long that takes).
+    recording_delay_seconds = 30
 
     def _secret_param(self, channel) -> str:
         return str(channel.settings.get("secret_param") or "").strip()
@@ -201,5 +208,10 @@ class TelphinAdapter(ChannelAdapter):
         at = telphin_time(f.get("EventTime", ""), _zone(event.channel)) or event.received_at
         return telphin_facts(f, at=at)
 
-    def record(self, *, channel, item: CallFact) -> None:
-        call_fact_record(channel=channel, fact=item)
+    can_originate = True
+
+    def originate(self, channel, *, extension: str, number: str, command_id: str) -> None:
+        telphin_callback(channel, extension=extension, number=number)
+
+    def recording_fetch(self, channel, recording_id: str, sink: IO[bytes], *, max_bytes: int) -> str:
+        return telphin_record(channel, recording_id, sink, max_bytes=max_bytes)

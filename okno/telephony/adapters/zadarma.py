@@ -10,6 +10,12 @@ Zadarma's events carry the call's start (`call_start`) but not their own time: a
 ringing (NOTIFY_INTERNAL), answering (NOTIFY_ANSWER) or the IVR (NOTIFY_IVR) is dated when the
 event reached us (InboundEvent.received_at, stored before acknowledging, so the order of
 processing does not matter); the end is `call_start + duration`.
+
+Zadarma's API (click-to-call, recordings) is called with the channel's `api_key` and
+`api_secret`, signed as the vendor's client signs (zadarma_api_sign); `api_url` overrides
+https://api.zadarma.com. A recording is named by NOTIFY_RECORD or a NOTIFY_END/_OUT_END with
+`is_recorded=1`, and fetched 40 s later, as Zadarma advises.
+
 UNVERIFIED: `call_start` is "YYYY-MM-DD HH:MM:SS" in the account's time zone (the channel's
 `timezone` setting, Europe/Moscow by default); whether `duration` counts from the call's start
 (assumed) or from the answer; newer NOTIFY_END fields (`last_internal`, `calltype`).
@@ -19,13 +25,21 @@ import base64
 import hashlib
 import hmac
 from datetime import datetime, timedelta
-from urllib.parse import parse_qs
+from typing import IO
+from urllib.parse import parse_qs, quote_plus
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.http import HttpRequest, HttpResponse
 
-from okno.inbox.adapters.base import ChannelAdapter, Ignored, Malformed, Refused, UnknownEvent
-from okno.telephony.calls import CallFact, call_fact_record
+from okno.inbox.adapters.base import Ignored, Malformed, Refused, SendFailed, UnknownEvent
+from okno.telephony.adapters.base import PbxAdapter
+from okno.telephony.calls import CallFact
+from okno.telephony.pbx_api import api_base, json_answer, pbx_call
+
+API_URL = "https://api.zadarma.com"
+# The shortest link lifetime Zadarma grants (180 s to 60 days, 1800 by default): a link is
+# fetched at once by the worker, or played at once by the browser our view sends to it.
+LINK_LIFETIME_SECONDS = 180
 
 # The fields each event signs, in order (getSignatureString() of the vendor's library).
 SIGNED = {
@@ -47,6 +61,40 @@ def zadarma_signature(secret: str, fields: dict[str, str], event: str) -> str:
     return base64.b64encode(digest.encode()).decode()
 
 
+def _php_query(params: dict[str, str]) -> str:
+    """PHP's http_build_query (RFC 1738), which the vendor's client signs: "+" for a space, "~" encoded."""
+    return "&".join(f"{quote_plus(k, safe='')}={quote_plus(str(v), safe='')}".replace("~", "%7E")
+                    for k, v in params.items())
+
+
+def zadarma_api_sign(key: str, secret: str, method: str, params: dict[str, str]) -> tuple[str, str]:
+    """The query string and the `Authorization` header of a call to Zadarma's API.
+
+    From the vendor's own client (zadarma/user-api-v1, lib/Client.php): `format=json` is added to
+    the parameters, they are sorted by name and built as a PHP query string, and
+    Authorization = `<key>:` + base64(hex(HMAC-SHA1(secret, method + query + md5_hex(query)))),
+    `method` being the path with the version, e.g. "/v1/pbx/record/request/"."""
+    query = _php_query(dict(sorted({**params, "format": "json"}.items())))
+    signed = method + query + hashlib.md5(query.encode()).hexdigest()
+    digest = hmac.new(secret.encode(), signed.encode(), hashlib.sha1).hexdigest()
+    return query, f"{key}:{base64.b64encode(digest.encode()).decode()}"
+
+
+def zadarma_api(channel, method: str, params: dict[str, str], *, refusal_retry: bool = False) -> dict:
+    """A signed GET to Zadarma's API; its JSON when `status` is "success", else SendFailed
+    (retried when `refusal_retry`: a recording asked for too early is refused until it is ready)."""
+    key, secret = str(channel.settings.get("api_key") or ""), str(channel.settings.get("api_secret") or "")
+    if not key or not secret:
+        raise SendFailed("the Zadarma channel needs api_key and api_secret to use Zadarma's API", retry=False)
+    query, authorization = zadarma_api_sign(key, secret, method, params)
+    answer = pbx_call(f"{api_base(channel, API_URL)}{method}?{query}", vendor="Zadarma",
+                      headers={"Authorization": authorization})
+    data = json_answer(answer, vendor="Zadarma")
+    if data.get("status") != "success":
+        raise SendFailed(f"Zadarma refused: {str(data.get('message') or data)[:300]}", retry=refusal_retry)
+    return data
+
+
 def _fields(body: bytes) -> dict[str, str]:
     try:
         return {k: v[-1] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
@@ -63,9 +111,11 @@ def _outcome(disposition: str) -> str:
     return "failed" if disposition in FAILED else ""
 
 
-class ZadarmaAdapter(ChannelAdapter):
+class ZadarmaAdapter(PbxAdapter):
     kind = "zadarma"
     required_settings = ("api_secret",)
+    # "we recommend you to download the recorded file in 40 seconds after the notification"
+    recording_delay_seconds = 40
 
     def probe(self, request: HttpRequest, channel) -> HttpResponse:
         echo = request.GET.get("zd_echo", "")
@@ -121,8 +171,12 @@ class ZadarmaAdapter(ChannelAdapter):
             except ValueError as exc:
                 raise Malformed(f"duration is not a number: {f.get('duration')!r}") from exc
             end = start + timedelta(seconds=duration) if start else event.received_at
-            return [CallFact(kind="start", at=start, **{**common, "extension": common["extension"] if out else ""}),
-                    CallFact(kind="end", at=end, outcome=_outcome(f.get("disposition", "")), **common)]
+            facts = [CallFact(kind="start", at=start, **{**common, "extension": common["extension"] if out else ""}),
+                     CallFact(kind="end", at=end, outcome=_outcome(f.get("disposition", "")), **common)]
+            if f.get("is_recorded") == "1" and f.get("call_id_with_rec"):
+                # The same recording NOTIFY_RECORD names: whichever comes first queues its fetch.
+                facts.append(CallFact(call_id=call_id, kind="recording", recording=f["call_id_with_rec"]))
+            return facts
         raise Ignored(f"{kind}: nothing to record")
 
     @staticmethod
@@ -136,5 +190,31 @@ class ZadarmaAdapter(ChannelAdapter):
         except ValueError:
             return None
 
-    def record(self, *, channel, item: CallFact) -> None:
-        call_fact_record(channel=channel, fact=item)
+    can_originate = True
+
+    def originate(self, channel, *, extension: str, number: str, command_id: str) -> None:
+        """Zadarma's callback: `GET /v1/request/callback/?from=<extension>&to=<number>`, signed.
+
+        From the vendor's client (Api::requestCallback, examples/callback.php): `from` is "your
+        phone/SIP number, the PBX extension number or the PBX scenario", rung first; `to` the
+        number called, digits only. Success is `{"status": "success", "from", "to", "time"}`.
+        Zadarma takes no id of ours: the call reaches the card through NOTIFY_OUT_START/END.
+        UNVERIFIED: that a bare extension ("101") is accepted as `from` without `sip`."""
+        digits = "".join(ch for ch in number if ch.isdigit())
+        zadarma_api(channel, "/v1/request/callback/", {"from": extension, "to": digits})
+
+    def recording_link(self, channel, recording_id: str) -> str:
+        """`GET /v1/pbx/record/request/?call_id=<call_id_with_rec>` (Api::getPbxRecord): a link to
+        the file, valid `lifetime` seconds (`link`; `links` when asked by pbx_call_id)."""
+        data = zadarma_api(channel, "/v1/pbx/record/request/",
+                           {"call_id": recording_id, "lifetime": str(LINK_LIFETIME_SECONDS)}, refusal_retry=True)
+        links = data.get("links") if isinstance(data.get("links"), list) else []
+        link = data.get("link") or (links[0] if links else "")
+        if not isinstance(link, str) or not link.startswith(("https://", "http://")):
+            raise SendFailed(f"Zadarma gave no link to recording {recording_id}")
+        return link
+
+    def recording_fetch(self, channel, recording_id: str, sink: IO[bytes], *, max_bytes: int) -> str:
+        answer = pbx_call(self.recording_link(channel, recording_id), vendor="Zadarma", sink=sink,
+                          max_bytes=max_bytes, timeout=30)
+        return answer.content_type

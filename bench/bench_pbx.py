@@ -22,7 +22,8 @@ from bench.pbx.listeners import Listeners
 from bench.pbx.payloads import customer_number, mango_ring, zadarma_start
 
 SCALES = {
-    "full": {"raw_seconds": 8, "ingest_seconds": 8, "employees": 500, "pop_rate": 20, "pop_seconds": 30},
+    # 5 calls/s: a 500-seat call centre where each operator takes a call every 100 s, at peak.
+    "full": {"raw_seconds": 8, "ingest_seconds": 8, "employees": 500, "pop_rate": 5, "pop_seconds": 60},
     "small": {"raw_seconds": 3, "ingest_seconds": 3, "employees": 100, "pop_rate": 10, "pop_seconds": 5},
 }
 CLIENTS = 8

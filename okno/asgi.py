@@ -1,6 +1,6 @@
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "okno.settings")
-application = get_asgi_application()
+
+# One ASGI entry: Django, with /push/stream answered as a coroutine per page (okno.push.asgi).
+from okno.push.asgi import application  # noqa: E402, F401

@@ -42,11 +42,14 @@ class Listeners:
             if not head.startswith(b"HTTP/1.1 200"):
                 raise RuntimeError(head[:60])
             self.connected += 1
+            event = b""
             while True:
                 line = await reader.readline()
                 if not line:
                     return
-                if line.startswith(b"data: "):
+                if line.startswith(b"event: "):
+                    event = line[7:].strip()
+                elif line.startswith(b"data: ") and event == b"screen_pop":
                     now = time.time()
                     number = re.sub(r"\D", "", json.loads(line[6:])["number"])
                     self.arrived.setdefault(number, now)

@@ -3,13 +3,18 @@
 import json
 from dataclasses import dataclass
 from datetime import timedelta
+from importlib import import_module
+from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.db import close_old_connections
 from django.db.models import Max
 from django.utils import timezone
 
 from okno.push.models import Push
 
 KEEP = timedelta(days=1)
+PING = b": ping\n\n"  # an SSE comment: keeps proxies from closing an idle stream, finds dead ones
 # A tab that reconnects after a longer gap is not shown what rang meanwhile: that call is over.
 REPLAY = timedelta(seconds=60)
 
@@ -50,6 +55,33 @@ def pushes_for_user_after(user_id: int, after_id: int, *, limit: int = 100) -> l
     """A reconnecting tab's missed pushes (its Last-Event-ID), if they are still news."""
     return _deliveries(Push.objects.filter(user_id=user_id, pk__gt=after_id,
                                            created_at__gte=timezone.now() - REPLAY), limit)
+
+
+def site_origin() -> str:
+    site = urlsplit(settings.SITE_URL)
+    return f"{site.scheme}://{site.netloc}"
+
+
+def session_user_id(session_key: str) -> int | None:
+    """The signed-in, active user of a session cookie, checked as Django's auth checks it (the
+    password hash in the session must still match), or None. Its connection is closed after:
+    the push process asks this once per page opened, from a small shared thread pool."""
+    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+    from django.utils.crypto import constant_time_compare
+
+    from okno.people.models import User
+
+    try:
+        session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+        raw_id = session.get(SESSION_KEY)
+        user = User.objects.filter(pk=int(raw_id), is_active=True).first() if raw_id is not None else None
+        if user is None or not constant_time_compare(session.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
+            return None
+        return user.pk
+    except (ValueError, TypeError):
+        return None
+    finally:
+        close_old_connections()
 
 
 def pushes_forget_old(batch: int = 5000) -> int:

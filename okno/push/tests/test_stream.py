@@ -4,7 +4,8 @@ import asyncio
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
-from django.test import AsyncClient, Client
+from django.conf import settings
+from django.test import Client
 
 from okno.people.tests.factories import UserFactory
 from okno.push.asgi import application
@@ -30,27 +31,80 @@ def test_anonymous_stream_is_refused():
     assert Client().get("/push/stream").status_code == 401
 
 
-def test_asgi_stream_delivers_only_the_users_own_pushes_as_they_come(settings):
+def _session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def _open_stream(cookie: str, *, then=None, origin: str = "") -> list[dict]:
+    """Runs the push process's ASGI app for one stream: `then(messages)` acts while it is open,
+    after which the page goes away; returns what the app sent."""
+    sent: list[dict] = []
+    gone = asyncio.Event()
+
+    requests = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive():  # as a server does: the (empty) body first, the disconnect when it comes
+        if requests:
+            return requests.pop()
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    async def scenario():
+        headers = [(b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode())]
+        if origin:
+            headers.append((b"origin", origin.encode()))
+        app = asyncio.ensure_future(application({"type": "http", "path": "/push/stream", "headers": headers},
+                                                receive, send))
+        if then is not None:
+            await then(sent)
+        gone.set()
+        await asyncio.wait_for(app, timeout=5)
+
+    async_to_sync(scenario)()
+    return sent
+
+
+def _bodies(sent: list[dict]) -> bytes:
+    return b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+
+
+async def _until(sent: list[dict], needle: bytes, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while needle not in _bodies(sent):
+        assert asyncio.get_running_loop().time() < deadline, f"{needle!r} never came: {_bodies(sent)!r}"
+        await asyncio.sleep(0.01)
+
+
+def test_push_process_streams_only_the_users_own_pushes_as_they_come(settings):
     settings.OKNO_PUSH_POLL_SECONDS = 0.02
     ann, bob = UserFactory(), UserFactory()
-    client = AsyncClient()
-    client.force_login(ann)
 
-    async def scenario() -> list[bytes]:
-        response = await client.get("/push/stream")
-        assert response.status_code == 200 and response["Content-Type"] == "text/event-stream"
-        chunks = aiter(response.streaming_content)
-        first = await anext(chunks)
+    async def while_open(sent):
+        await _until(sent, b"retry: 1000")
         # after the stream is open, a pop for bob and one for ann
         await sync_to_async(push_send)(user_ids=[bob.pk], kind="screen_pop", key="1", payload={"who": "bob"})
         await sync_to_async(push_send)(user_ids=[ann.pk], kind="screen_pop", key="2", payload={"who": "ann"})
-        second = await asyncio.wait_for(anext(chunks), timeout=5)
-        await chunks.aclose()
-        return [first, second]
+        await _until(sent, b'"who":"ann"')
 
-    first, second = async_to_sync(scenario)()
-    assert first == b"retry: 1000\n\n"
-    assert b'"who":"ann"' in second and b"event: screen_pop" in second
+    sent = _open_stream(_session_cookie(ann), then=while_open, origin="http://127.0.0.1:8000")
+    start = sent[0]
+    assert start["status"] == 200 and (b"content-type", b"text/event-stream") in start["headers"]
+    assert b"event: screen_pop" in _bodies(sent) and b"bob" not in _bodies(sent)
+
+
+def test_push_process_refuses_a_page_without_a_valid_session():
+    assert _open_stream("no-such-session")[0]["status"] == 401
+    # a session whose user changed their password since is over too
+    ann = UserFactory()
+    cookie = _session_cookie(ann)
+    ann.set_password("a new one, 2026")
+    ann.save()
+    assert _open_stream(cookie)[0]["status"] == 401
 
 
 def test_reconnect_with_last_event_id_replays_what_was_missed():

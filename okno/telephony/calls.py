@@ -190,7 +190,10 @@ def _apply(call: Call, s: CallSummary, *, rings: bool = False) -> None:
     call.recording_id = s.recording[:255]
     new_on_card = False
     # A hidden or malformed number ("anonymous", a short code) finds no card and makes none.
-    if call.contact_id is None and call.customer_number.startswith("+") and call.direction != Call.Direction.INTERNAL:
+    # A "+..." that is no phone number (_number keeps it as sent) finds no card and makes none either:
+    # each call from it would otherwise make another empty card.
+    if (call.contact_id is None and call.direction != Call.Direction.INTERNAL
+            and try_normalize_phone(call.customer_number) is not None):
         # The same identification as every channel: a number in any format finds the card, an
         # unknown number makes one.
         call.contact, _created = contact_identify(identity=Identity(phones=[call.customer_number]),

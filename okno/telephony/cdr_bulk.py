@@ -154,7 +154,7 @@ def keyed_lookup(table: str, column: str, keys: list, select: str, where: str = 
     placeholders than the server on the query), unnested and joined LATERAL (OFFSET 0 keeps the
     planner from flattening it). As an IN list planned from statistics taken while the table was
     small, each look-up read every call of the channel: 2.4 s at 800,000 calls, most of a
-    re-import (cdr_import's _Writer.analyze keeps the statistics fresh too). SQLite takes an IN list.
+    re-import (cdr_writer's CdrWriter.analyze keeps the statistics fresh too). SQLite takes an IN list.
     """
     if connection.vendor == "postgresql":
         return (f"SELECT {select} FROM unnest(%s::text[]) AS k(key) CROSS JOIN LATERAL (SELECT * FROM {table} t "

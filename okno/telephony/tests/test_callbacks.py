@@ -129,3 +129,12 @@ def test_channel_with_a_bad_timetable_is_refused_naming_the_day(api):
     fields = {e["field"]: e["reason"] for e in r.json()["errors"]}
     assert set(fields) == {"settings.callback_minutes", "settings.business_hours.mon"}
     assert "09:00-18:00" in fields["settings.business_hours.mon"]
+
+
+def test_calls_from_a_number_that_is_no_phone_make_no_cards(mango, sales, client):  # noqa: F811
+    from okno.contacts.models import Contact
+
+    missed(client, mango, "odd-1", at=0, number="+0001")
+    missed(client, mango, "odd-2", at=100, number="+0001")
+    drain()
+    assert Call.objects.count() == 2 and not Contact.objects.exists()

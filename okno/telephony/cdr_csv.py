@@ -46,7 +46,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from okno.core.phones import try_normalize_phone
-from okno.telephony.adapters.asterisk import DEFAULT_EXTENSION_PATTERN
+from okno.telephony.adapters.asterisk import DEFAULT_EXTENSION_PATTERN, compiled_extension_pattern
 from okno.telephony.calls import CallFact
 
 COLUMN_COUNTS = (16, 17, 18, 19, 20, 21)
@@ -110,13 +110,7 @@ def cdr_options(channel_settings: dict, *, gmt: bool | None = None, tz: str | No
             zone = ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone '{name}'") from exc
-    text = channel_settings.get("extension_pattern") or DEFAULT_EXTENSION_PATTERN
-    try:
-        pattern = re.compile(text)
-    except re.error as exc:
-        raise ValueError(f"extension_pattern '{text}' is not a regular expression: {exc}") from exc
-    if pattern.groups < 1:
-        raise ValueError(f"extension_pattern '{text}' needs a group for the extension")
+    pattern = compiled_extension_pattern(channel_settings.get("extension_pattern") or DEFAULT_EXTENSION_PATTERN)
     return CdrOptions(zone=zone, extension_pattern=pattern)
 
 

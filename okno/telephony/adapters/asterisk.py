@@ -109,7 +109,8 @@ def ami_dedup_key(body: bytes) -> str:
 
 
 @lru_cache(maxsize=32)
-def _pattern(text: str) -> re.Pattern:
+def compiled_extension_pattern(text: str) -> re.Pattern:
+    """The channel's `extension_pattern` (live events and cdr_csv alike), compiled and checked."""
     try:
         pattern = re.compile(text)
     except re.error as exc:
@@ -184,7 +185,7 @@ def _at(packet: Packet, received_at: datetime | None) -> datetime | None:
 def ami_event_facts(packet: Packet, *, received_at: datetime | None,
                     extension_pattern: str = DEFAULT_EXTENSION_PATTERN) -> list[CallFact]:
     """One stored AMI event -> the facts it states (see the module's docstring)."""
-    pattern = _pattern(extension_pattern or DEFAULT_EXTENSION_PATTERN)
+    pattern = compiled_extension_pattern(extension_pattern or DEFAULT_EXTENSION_PATTERN)
     name = field(packet, "Event")
     if name == "Cdr":
         return _cdr_facts(packet, pattern)

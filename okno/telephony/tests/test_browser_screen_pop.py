@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from okno.contacts.tests.factories import make_contact
 from okno.inbox.drain import inbound_drain
+from okno.inbox.tests.factories import make_channel
 from okno.people.tests.factories import DepartmentFactory, UserFactory
 from okno.telephony.models import PbxExtension
 from okno.telephony.tests.test_mango import CUSTOMER, KEY, LINE, SALT, call_event, post
@@ -12,15 +13,18 @@ from okno.telephony.tests.test_mango import CUSTOMER, KEY, LINE, SALT, call_even
 pytestmark = pytest.mark.browser
 
 
-def test_ringing_extension_pops_the_card_on_the_open_page(logged_in_page, settings, client):
-    settings.OKNO_PUSH_POLL_SECONDS = 0.05
-    from okno.inbox.tests.factories import make_channel
-
+def _line_with_a_manager_and_a_customer():
     sales = DepartmentFactory(name="Продажи")
     mango = make_channel(kind="mango", name="Mango", department=sales, settings={"api_key": KEY, "api_salt": SALT})
     manager = UserFactory(department=sales, language="en")
     PbxExtension.objects.create(channel=mango, code="101", user=manager)
     card = make_contact(actor=manager, first_name="Иван", last_name="Петров", phones=["+7 495 540-44-44"])
+    return mango, manager, card
+
+
+def test_ringing_extension_pops_the_card_on_the_open_page(logged_in_page, settings, client):
+    settings.OKNO_PUSH_POLL_SECONDS = 0.05
+    mango, manager, card = _line_with_a_manager_and_a_customer()
     page = logged_in_page(manager)
     page.goto("/contacts/")
     expect(page.locator("#screen-pop")).to_be_hidden()
@@ -41,13 +45,7 @@ def test_ringing_extension_pops_the_card_on_the_open_page(logged_in_page, settin
 
 def test_a_call_placed_from_the_card_appears_on_its_timeline_live(logged_in_page, settings, client):
     settings.OKNO_PUSH_POLL_SECONDS = 0.05
-    from okno.inbox.tests.factories import make_channel
-
-    sales = DepartmentFactory(name="Продажи")
-    mango = make_channel(kind="mango", name="Mango", department=sales, settings={"api_key": KEY, "api_salt": SALT})
-    manager = UserFactory(department=sales, language="en")
-    PbxExtension.objects.create(channel=mango, code="101", user=manager)
-    card = make_contact(actor=manager, first_name="Иван", last_name="Петров", phones=["+7 495 540-44-44"])
+    mango, manager, card = _line_with_a_manager_and_a_customer()
     page = logged_in_page(manager)
     page.goto(f"/contacts/{card.pk}/")
     page.wait_for_selector("#screen-pop[data-connected]", state="attached")

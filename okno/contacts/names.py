@@ -10,6 +10,7 @@ so both sides are folded into one form with the small tables below instead.
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 from okno.core.text import fold
 
@@ -141,11 +142,25 @@ def edit_variants(token: str, alphabet: str = ALPHABET) -> set[str]:
     return out
 
 
+@lru_cache(maxsize=4096)
+def _fuses(a: str, b: str) -> bool:
+    """True when two adjacent letters fold into fewer Latin letters than they have apart: "тз" and
+    "тс" read "c", "кх" reads "h", "сч" reads "sh" (the Latin rules above), so one Cyrillic edit that
+    makes or breaks such a pair ("Кузнецов"/"Ктзнецов": "kuznecov"/"kcnecov") is two Latin edits."""
+    return len(skeleton(a + b)) < len(skeleton(a)) + len(skeleton(b)) and skeleton(a) != skeleton(b)
+
+
+def _fusing_letters(before: str, after: str) -> str:
+    """The letters that, written between `before` and `after`, fuse with either of them."""
+    return "".join(ch for ch in _CYRILLIC_ALPHABET if (before and _fuses(before, ch)) or (after and _fuses(ch, after)))
+
+
 def _cyrillic_typos(word: str) -> set[str]:
     """The Cyrillic typos of `word` whose skeleton is more than one Latin edit away.
 
-    Only edits that touch a letter written with two Latin letters (or none) qualify: any other
-    Cyrillic typo is a one-letter Latin typo, which `edit_variants` of the skeleton covers.
+    Only edits that touch a letter written with two Latin letters (or none), or that make or
+    break a pair of letters the Latin rules fuse, qualify: any other Cyrillic typo is a
+    one-letter Latin typo, which `edit_variants` of the skeleton covers.
     """
     out = set()
     n = len(word)
@@ -153,10 +168,12 @@ def _cyrillic_typos(word: str) -> set[str]:
         out.add(word[:i] + word[i + 1:])
         if i + 1 < n:
             out.add(word[:i] + word[i + 1] + word[i] + word[i + 2:])
-        for ch in (_CYRILLIC_ALPHABET if word[i] in _MULTI else _MULTI):
+        before, after = word[i - 1] if i else "", word[i + 1] if i + 1 < n else ""
+        in_pair = (before and _fuses(before, word[i])) or (after and _fuses(word[i], after))
+        for ch in (_CYRILLIC_ALPHABET if word[i] in _MULTI or in_pair else _MULTI + _fusing_letters(before, after)):
             out.add(word[:i] + ch + word[i + 1:])
     for i in range(n + 1):
-        for ch in _MULTI:
+        for ch in _MULTI + _fusing_letters(word[i - 1] if i else "", word[i] if i < n else ""):
             out.add(word[:i] + ch + word[i:])
     return out
 

@@ -145,6 +145,11 @@ OKNO_DEFAULT_REGION = env("OKNO_DEFAULT_REGION", "RU")
 OKNO_IMPORT_MAX_BYTES = int(env("OKNO_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 # Webhook bodies over this are refused with 413 (a Jivo transcript is tens of KB).
 OKNO_HOOK_MAX_BYTES = int(env("OKNO_HOOK_MAX_BYTES", str(1024 * 1024)))
+# The webhook INSERT is a prepared statement on PostgreSQL (parsed and planned once per
+# connection, not per hook: docs/benchmarks.md, inbox ingest). Turn off behind a pooler in
+# transaction mode that does not keep prepared statements (PgBouncer before 1.21, or without
+# max_prepared_statements).
+OKNO_HOOK_PREPARED = env_bool("OKNO_HOOK_PREPARED", True)
 # Refused webhook requests (wrong token or secret) allowed per client address and minute.
 OKNO_HOOK_REFUSALS_PER_MINUTE = int(env("OKNO_HOOK_REFUSALS_PER_MINUTE", "30"))
 # How often the worker polls each e-mail channel's mailbox over IMAP (most providers frown on

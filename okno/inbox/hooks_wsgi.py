@@ -34,7 +34,7 @@ from django.core import signals
 from django.core.cache import close_caches
 from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.handlers.wsgi import WSGIRequest, get_script_name
-from django.db import close_old_connections, connections
+from django.db import connections
 from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import set_script_prefix
 
@@ -78,16 +78,18 @@ def _dead_while_idle(conn) -> bool:
 
 
 def connections_ready() -> None:
-    """request_started's close_old_connections, plus a dead idle connection replaced."""
-    close_old_connections()
+    """request_started's close_old_connections, plus a dead idle connection replaced (one walk
+    over the connections: each lookup of a thread's connections is a context-local read)."""
     for conn in connections.all(initialized_only=True):
-        if not conn.in_atomic_block and _dead_while_idle(conn):
+        conn.close_if_unusable_or_obsolete()
+        if conn.connection is not None and not conn.in_atomic_block and _dead_while_idle(conn):
             conn.close()  # the next query opens a new one
 
 
 def connections_release() -> None:
     """What request_finished runs, minus reset_urlconf: hooks never set a urlconf of their own."""
-    close_old_connections()
+    for conn in connections.all(initialized_only=True):
+        conn.close_if_unusable_or_obsolete()
     close_caches()
 
 

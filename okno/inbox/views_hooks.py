@@ -1,12 +1,19 @@
 """POST /hooks/<kind>/<token>/...: store first, acknowledge second, process in the worker."""
 
+import json
 import logging
+import sys
 import time
 from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
 
+import psycopg
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from okno.core.ratelimit import rate_limited
@@ -17,13 +24,15 @@ from okno.inbox.models import Channel, InboundEvent
 log = logging.getLogger(__name__)
 
 # Headers worth keeping with the raw body (signatures, content type, provider ids); the
-# rest (cookies, proxies' additions) is noise and sometimes personal data.
-KEPT_HEADERS = ("content-type", "user-agent", "x-", "signature", "authorization")
+# rest (cookies, proxies' additions) is noise and sometimes personal data. As WSGI names them.
+KEPT_HEADERS = ("CONTENT_TYPE", "HTTP_USER_AGENT", "HTTP_X_", "HTTP_SIGNATURE")
 
 
 def _headers(request: HttpRequest) -> dict[str, str]:
-    return {k: v for k, v in request.headers.items()
-            if k.lower().startswith(KEPT_HEADERS) and k.lower() != "authorization"}
+    """The kept headers named as request.headers names them ("Content-Type", "X-Jivo-Id"), read
+    from META directly: request.headers parses every header the request has."""
+    return {(name[5:] if name.startswith("HTTP_") else name).replace("_", "-").title(): value
+            for name, value in request.META.items() if name.startswith(KEPT_HEADERS)}
 
 
 def _refuse(request: HttpRequest, status: int, reason: str) -> HttpResponse:
@@ -70,29 +79,81 @@ def _active_channel(kind: str, token: str, *, fresh: bool = False) -> Channel | 
     return channel
 
 
-def _event_insert(event: InboundEvent) -> None:
-    """event.save() written out as one INSERT in autocommit: the ORM's save and its BEGIN/COMMIT
-    round trips were two fifths of a hook's CPU (bench_ingest). A single statement is atomic by
-    itself; inside an outer transaction (tests) a savepoint keeps a duplicate from breaking it.
-    The row is only written while the channel is active with the token and secret the request
-    was checked against (see _channels); otherwise _ChannelChanged."""
-    meta, q = InboundEvent._meta, connection.ops.quote_name
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    params = [f.get_db_prep_save(f.pre_save(event, True), connection) for f in fields]
-    channel = event.channel
-    sql = (f"INSERT INTO {q(meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
-           f"SELECT {', '.join(['%s'] * len(fields))} WHERE EXISTS (SELECT 1 FROM {q(Channel._meta.db_table)} "
-           f"WHERE {q('id')} = %s AND {q('token')} = %s AND {q('secret')} = %s AND {q('is_active')} = %s)")
-    params += [channel.pk, channel.token, channel.secret, True]
-    returning = connection.features.can_return_columns_from_insert
-    if returning:
-        sql += f" RETURNING {q(meta.pk.column)}"
-    with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if cursor.rowcount == 0 if not returning else (row := cursor.fetchone()) is None:
-            raise _ChannelChanged
-        event.pk = row[0] if returning else cursor.lastrowid
-    event._state.adding, event._state.db = False, connection.alias
+# The columns _event_insert writes, in order; every other column of InboundEvent is NULL for a
+# new event (locked_until, processed_at). A field added to the model must be added here too:
+# test_hooks_event_insert compares this list with the model.
+EVENT_COLUMNS = ("channel_id", "received_at", "headers", "body", "content_type", "event_type", "dedup_key",
+                 "status", "attempts", "run_after", "error")
+
+
+@lru_cache(maxsize=4)
+def _insert_sql(vendor: str) -> str:
+    """One INSERT ... SELECT ... WHERE EXISTS: the row is only written while the channel is active
+    with the token and secret the request was checked against (see _channels)."""
+    mark = "?" if vendor == "sqlite" else "%s"
+    values = [mark] * len(EVENT_COLUMNS)
+    if vendor == "postgresql":
+        values[EVENT_COLUMNS.index("headers")] = "%s::jsonb"
+    return (f"INSERT INTO {InboundEvent._meta.db_table} ({', '.join(EVENT_COLUMNS)}) "
+            f"SELECT {', '.join(values)} WHERE EXISTS (SELECT 1 FROM {Channel._meta.db_table} "
+            f"WHERE id = {mark} AND token = {mark} AND secret = {mark} AND is_active = {mark}) RETURNING id")
+
+
+@dataclass(slots=True)
+class Received:
+    """A webhook's event as the hook stores it: what _event_insert writes and acknowledge reads.
+
+    Not an InboundEvent instance: building the model instance was a tenth of a hook's CPU
+    (bench_ingest). A delivery already held is answered with its InboundEvent row instead, which
+    has the same attributes."""
+
+    channel: Channel
+    headers: dict[str, str]
+    body: bytes
+    content_type: str
+    event_type: str
+    dedup_key: str | None
+    status: str = InboundEvent.Status.RECEIVED
+    error: str = ""
+    received_at: datetime = field(default_factory=timezone.now)
+    pk: int | None = None
+
+
+def _event_insert(event: Received) -> None:
+    """event.save() written out as one prepared INSERT on the driver's own connection.
+
+    What the ORM adds to a hook was most of its CPU (bench_ingest, docs/benchmarks.md): its save
+    and BEGIN/COMMIT round trips, each field's preparation, and, on PostgreSQL, Django's
+    client-side binding, which makes the server parse and plan the statement again for every
+    hook (the raw baseline's psycopg prepares it once). Here the values are built directly, the
+    statement is prepared once per connection (PostgreSQL; sqlite3 caches it), and a single
+    statement in autocommit is atomic by itself; inside an outer transaction (tests) a savepoint
+    keeps a duplicate from breaking it. Driver errors arrive as Django's (IntegrityError for a
+    held dedup key), and mark the connection as Django's own cursor would."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    now, channel = event.received_at, event.channel
+    headers = json.dumps(event.headers, ensure_ascii=False)
+    if conn.vendor == "sqlite":
+        now = conn.ops.adapt_datetimefield_value(now)
+    params = (channel.pk, now, headers, event.body, event.content_type, event.event_type, event.dedup_key,
+              event.status, 0, now, event.error, channel.pk, channel.token, channel.secret, True)
+    sql = _insert_sql(conn.vendor)
+    with transaction.atomic() if conn.in_atomic_block else nullcontext():
+        conn.ensure_connection()
+        with conn.wrap_database_errors:
+            if conn.vendor == "postgresql":
+                raw = conn.connection
+                if raw.prepare_threshold is None:
+                    # Django turns psycopg's prepared statements off; on, but never automatic, this
+                    # connection prepares what asks for it (prepare=True) and nothing else.
+                    raw.prepare_threshold = sys.maxsize
+                with psycopg.Cursor(raw) as cursor:  # server-side binding, not Django's client side
+                    row = cursor.execute(sql, params, prepare=settings.OKNO_HOOK_PREPARED).fetchone()
+            else:
+                row = conn.connection.execute(sql, params).fetchone()
+    if row is None:
+        raise _ChannelChanged
+    event.pk = row[0]
 
 
 @csrf_exempt
@@ -128,7 +189,7 @@ def _receive(request: HttpRequest, kind: str, token: str, rest: str, *, fresh: b
         return _refuse(request, exc.status, str(exc))
     by_get = request.method == "GET"  # whatever type a GET claims, its fields are form-encoded
     content_type = "application/x-www-form-urlencoded" if by_get else request.content_type or ""
-    event = InboundEvent(
+    event = Received(
         channel=channel, headers=_headers(request), body=body,
         content_type=content_type if by_get else request.META.get("CONTENT_TYPE", ""),
         event_type=adapter.event_type(body, content_type)[:100], dedup_key=adapter.dedup_key(body, content_type),

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-sqlite test-postgres bench lint browser-deps run worker migrate seed messages
+.PHONY: install demo test test-sqlite test-postgres bench lint browser-deps bench-deps run worker migrate seed messages
 
 install: $(STAMP)
 
@@ -32,7 +32,11 @@ test: install browser-deps
 lint: install
 	$(BIN)/ruff check okno bench scripts
 
-bench: install
+# Debian's wrk, the HTTP load generator of the ingest benchmark.
+bench-deps:
+	./scripts/bench-deps.sh
+
+bench: install bench-deps
 	$(BIN)/python -m bench
 
 # Re-extracts UI strings into okno/locale/ru/LC_MESSAGES/django.po and compiles django.mo.

@@ -9,13 +9,18 @@ from okno.people.models import ApiToken, User
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Rate-limit counters live in the cache: one test's refusals must not throttle the next."""
+def _fresh_rate_limits():
+    """Rate-limit counters outlive a test's database (in the process, or in a shared cache): one
+    test's refusals must not throttle the next."""
     from django.core.cache import cache
 
+    from okno.core import ratelimit
+
     cache.clear()
+    ratelimit.reset()
     yield
     cache.clear()
+    ratelimit.reset()
 
 
 @pytest.fixture(autouse=True)

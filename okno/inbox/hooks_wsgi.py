@@ -28,8 +28,10 @@ receiver added later will not hear hooks) and reset_queries (DEBUG's query log, 
 import logging
 import re
 import select
+import threading
 from collections.abc import Callable, Iterable
 
+from django.conf import settings
 from django.core import signals
 from django.core.cache import close_caches
 from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
@@ -38,6 +40,7 @@ from django.db import connections
 from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import set_script_prefix
 
+from okno.core.ratelimit import PER_PROCESS_CACHES
 from okno.inbox.views_hooks import inbound_hook
 
 log = logging.getLogger(__name__)
@@ -77,10 +80,30 @@ def _dead_while_idle(conn) -> bool:
     return False
 
 
+_thread = threading.local()
+
+
+def _thread_connections() -> list:
+    """This thread's database connections, as connections.all(initialized_only=True) lists them.
+
+    Kept per thread once the list holds one: a thread's connection objects, once made, stay for
+    its life (closing one keeps the object), while each walk reads a context-local twice per
+    alias (two walks were a tenth of a hook's CPU). New storage (a test swapping DATABASES) is
+    noticed and walked again. A hook uses the default database only; a second alias opened
+    later by a page served in the same thread is looked after by Django's own handler."""
+    storage = connections._connections
+    kept = getattr(_thread, "connections", None)
+    if kept is not None and kept[0] is storage:
+        return kept[1]
+    found = connections.all(initialized_only=True)
+    if found:
+        _thread.connections = (storage, found)
+    return found
+
+
 def connections_ready() -> None:
-    """request_started's close_old_connections, plus a dead idle connection replaced (one walk
-    over the connections: each lookup of a thread's connections is a context-local read)."""
-    for conn in connections.all(initialized_only=True):
+    """request_started's close_old_connections, plus a dead idle connection replaced."""
+    for conn in _thread_connections():
         conn.close_if_unusable_or_obsolete()
         if conn.connection is not None and not conn.in_atomic_block and _dead_while_idle(conn):
             conn.close()  # the next query opens a new one
@@ -88,9 +111,10 @@ def connections_ready() -> None:
 
 def connections_release() -> None:
     """What request_finished runs, minus reset_urlconf: hooks never set a urlconf of their own."""
-    for conn in connections.all(initialized_only=True):
+    for conn in _thread_connections():
         conn.close_if_unusable_or_obsolete()
-    close_caches()
+    if any(c["BACKEND"] not in PER_PROCESS_CACHES for c in settings.CACHES.values()):
+        close_caches()  # a client of a cache server lets its connection go; local memory holds none
 
 
 def _error_response(request: WSGIRequest | None, exc: Exception, kind: str) -> HttpResponse:

@@ -1,20 +1,11 @@
 import json
 
-import pytest
-from django.core.cache import cache
-
 from okno.contacts.models import Contact
+from okno.core import ratelimit
 from okno.inbox.drain import inbound_drain
 from okno.inbox.models import InboundEvent
 from okno.inbox.services import inbound_event_retry
 from okno.inbox.tests.factories import make_channel
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()  # the limits live in the cache, which outlives a test's database
-    yield
-    cache.clear()
 
 
 def post_json(client, channel, body: dict, **headers):
@@ -60,7 +51,7 @@ def test_a_retry_of_a_rate_limited_submission_is_accepted_later(db, client, sett
     body = {"name": "Ольга", "phone": "+7 916 000-00-02"}
     assert post_json(client, channel, body).status_code == 429
     # when the minute has passed (a fresh window) and the customer sends the same form again
-    cache.clear()
+    ratelimit.reset()
     assert post_json(client, channel, body).status_code == 200
     inbound_drain()
     assert Contact.objects.filter(first_name="Ольга").count() == 1

@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.db import transaction
 
 import okno.inbox.batch as batch
@@ -25,13 +24,6 @@ from okno.people.tests.factories import DepartmentFactory, UserFactory
 from okno.timeline.models import Activity
 
 PAYLOADS = Path(__file__).parent / "payloads"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()  # the form's per-address limit lives in the cache, which outlives a test's database
-    yield
-    cache.clear()
 
 
 def payload(path: str) -> bytes:

@@ -81,12 +81,12 @@ def _ingest(bench: Bench, procs: Procs, cfg: dict, rows: list[dict]) -> tuple[in
     for layout in LAYOUTS:
         port = free_port()
         web = procs.web(port=port, workers=layout[0], threads=layout[1])
-        results[layout] = bench.ingest_wrk(port=port, clients=CLIENTS, seconds=cfg["ingest_seconds"])
+        results[layout] = bench.ingest_wrk(port=port, clients=CLIENTS, seconds=cfg["ingest_seconds"], web_pgid=web.pid)
         procs.stop(web)
     best = max(results, key=lambda k: results[k]["rate"])
     port = free_port()
     web = procs.web(port=port, workers=best[0], threads=best[1])
-    python_client = bench.ingest(port=port, clients=CLIENTS, seconds=cfg["ingest_seconds"])
+    python_client = bench.ingest(port=port, clients=CLIENTS, seconds=cfg["ingest_seconds"], web_pgid=web.pid)
     procs.stop(web)
     raw.append(bench.raw(seconds=cfg["raw_seconds"], clients=CLIENTS))
     raw_rate = max(r["rate"] for r in raw)
@@ -104,6 +104,13 @@ def _ingest(bench: Bench, procs: Procs, cfg: dict, rows: list[dict]) -> tuple[in
                      share >= INGEST_TARGET))
     rows.append(_row(f"ingest / raw (granian {best[0]}x{best[1]}, Python client)",
                      f"{python_client['rate'] / raw_rate:.0%}"))
+    # Where the CPU went, per request (bench/ingest/cpu.py): load generator / web / database.
+    raw_best = max(raw, key=lambda r: r["rate"])
+    for label, res in ((f"raw ({CLIENTS} threads)", raw_best), (f"ingest {best[0]}x{best[1]}, wrk", results[best]),
+                       (f"ingest {best[0]}x{best[1]}, Python client", python_client)):
+        c = res["cpu"]
+        rows.append(_row(f"CPU µs per request, client / web / database: {label}",
+                         f"{c['client_us']} / {c['web_us']} / {c['db_us']} = {sum(c.values())}"))
     return best
 
 

@@ -11,6 +11,7 @@ import time
 
 from django.conf import settings
 
+from bench.ingest.cpu import seconds as _seconds
 from bench.ingest.load import Drive
 
 INSERT = ("INSERT INTO inbox_inboundevent (channel_id, received_at, headers, body, content_type, event_type, "
@@ -41,9 +42,15 @@ def raw_insert_rate(*, channel_id: int, bodies: list[bytes], clients: int, secon
     ctype = "application/x-www-form-urlencoded"
     drive = Drive(items=len(bodies), clients=clients)
     done = [0]
+    db_seconds = [0.0]
 
     def client() -> None:
         conn = _pg_connect() if pg else _sqlite_connect()
+        # The backend's CPU is read before the connection closes (its process exits with it).
+        backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0] if pg else None
+        if pg:
+            conn.commit()
+        db_before = _seconds(backend) if backend else 0.0
         if pg:
             sql = INSERT.format(", ".join(["%s"] * 7) + ", 'ignored', 0, now(), ''")
         else:
@@ -61,9 +68,15 @@ def raw_insert_rate(*, channel_id: int, bodies: list[bytes], clients: int, secon
                 conn.execute(sql, params)
                 conn.execute("COMMIT")
             count += 1
+        db_used = _seconds(backend) - db_before if backend else 0.0
         conn.close()
         with drive.lock:
             done[0] += count
+            db_seconds[0] += db_used
 
+    began = time.process_time()
     elapsed = drive.run(client, seconds)
-    return {"rows": done[0], "seconds": elapsed, "rate": done[0] / elapsed}
+    per = 1e6 / max(done[0], 1)
+    return {"rows": done[0], "seconds": elapsed, "rate": done[0] / elapsed,
+            "cpu": {"client_us": round((time.process_time() - began) * per), "web_us": 0,
+                    "db_us": round(db_seconds[0] * per)}}

@@ -9,6 +9,7 @@ import uuid
 from django.db import close_old_connections, connection
 
 from bench.ingest import wrk
+from bench.ingest.cpu import Meter
 from bench.ingest.load import closed_loop, form_body, open_loop, request_bytes
 from bench.ingest.raw import raw_insert_rate
 
@@ -80,7 +81,7 @@ class Bench:
         closed_loop(port=port, requests=reqs, clients=clients, seconds=2.0)
         self.wait_idle(timeout=60)
 
-    def ingest(self, *, port: int, clients: int, seconds: float) -> dict:
+    def ingest(self, *, port: int, clients: int, seconds: float, web_pgid: int | None = None) -> dict:
         """Closed-loop POSTs for `seconds`; the stored rows are counted, then deleted (never processed)."""
         from okno.inbox.models import InboundEvent
 
@@ -88,12 +89,14 @@ class Bench:
         _first, reqs = self.requests(ch, port, int(seconds * 5000))
         closed_loop(port=port, requests=reqs[:200], clients=clients, seconds=1.0)  # warm-up: imports, connections
         InboundEvent.objects.filter(channel=ch).delete()
+        meter = Meter(web_pgid=web_pgid).start()
         res = closed_loop(port=port, requests=reqs[200:], clients=clients, seconds=seconds)
+        res["cpu"] = meter.stop(res["ok"])
         res["stored"] = InboundEvent.objects.filter(channel=ch).count()
         InboundEvent.objects.filter(channel=ch).delete()
         return res
 
-    def ingest_wrk(self, *, port: int, clients: int, seconds: int) -> dict:
+    def ingest_wrk(self, *, port: int, clients: int, seconds: int, web_pgid: int | None = None) -> dict:
         """As ingest, the load from wrk; stored may exceed acknowledged by the requests in flight
         when wrk stopped counting (at most one per connection)."""
         from okno.inbox.models import InboundEvent
@@ -106,8 +109,10 @@ class Bench:
         self.next_n += count
         bodies = [form_body(first + i, run=self.run, phone_prefix=self.prefix) for i in range(count)]
         wrk.closed_loop(port=port, path=warm.webhook_path, bodies=bodies[:400], connections=clients, seconds=1)
+        meter = Meter(web_pgid=web_pgid, children=True).start()
         res = wrk.closed_loop(port=port, path=ch.webhook_path, bodies=bodies[400:], connections=clients,
                               seconds=seconds)
+        res["cpu"] = meter.stop(res["ok"])
         InboundEvent.objects.filter(channel=warm).delete()
         res["stored"] = InboundEvent.objects.filter(channel=ch).count()
         InboundEvent.objects.filter(channel=ch).delete()

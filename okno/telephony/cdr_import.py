@@ -290,8 +290,15 @@ class _Preparer:
 
 def _in_order(rows: list[dict]) -> bool:
     """Are one line's rows already in calls._order's order? They come out start, ivr or ring,
-    answer, end, so they are whenever their times do not go back."""
-    return all(a["at"] <= b["at"] for a, b in zip(rows, rows[1:], strict=False))
+    answer, end, so they are whenever their times do not go back. A plain loop: the generator
+    over pairs cost a twentieth of the reading."""
+    previous = ""
+    for row in rows:
+        at = row["at"]
+        if at < previous:
+            return False
+        previous = at
+    return True
 
 
 

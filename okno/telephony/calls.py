@@ -56,8 +56,45 @@ class CallFact:
         return row
 
 
-def _order(row: dict) -> tuple:
-    return (row.get("at", ""), row.get("seq", 0), KINDS.index(row["kind"]), json.dumps(row, sort_keys=True))
+_KIND_INDEX = {kind: i for i, kind in enumerate(KINDS)}
+
+
+class _OrderKey:
+    """The sort key of a fact: (time, sequence, kind), ties broken by the fact's sorted JSON text.
+
+    Compares as the tuple (at, seq, kind, json) would, but makes the JSON only for facts whose
+    time, sequence and kind are all equal, which is rare: made for every fact, that text was
+    four tenths of `call_summary` (an import sorts a million calls' facts).
+    """
+
+    __slots__ = ("head", "row", "tail")
+
+    def __init__(self, row: dict):
+        self.head = (row.get("at", ""), row.get("seq", 0), _KIND_INDEX[row["kind"]])
+        self.row, self.tail = row, None
+
+    def _tail(self) -> str:
+        # Kept once made: a ring group's rows (one per extension, same time and kind) tie often.
+        if self.tail is None:
+            self.tail = json.dumps(self.row, sort_keys=True)
+        return self.tail
+
+    def __lt__(self, other: "_OrderKey") -> bool:
+        if self.head != other.head:
+            return self.head < other.head
+        return self._tail() < other._tail()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _OrderKey):
+            return NotImplemented
+        return self.head == other.head and self._tail() == other._tail()
+
+    __hash__ = None  # a sort key, compared only
+
+
+def _order(row: dict) -> _OrderKey:
+    """The canonical order of a call's facts (`sorted(facts, key=_order)`)."""
+    return _OrderKey(row)
 
 
 @dataclass
@@ -85,61 +122,106 @@ class CallSummary:
     legs: dict[str, LegSummary] = field(default_factory=dict)
 
 
-def _first(rows: list[dict], key: str) -> str:
-    return next((r[key] for r in rows if r.get(key)), "")
-
-
 def call_summary(rows: list[dict]) -> CallSummary:
     """The call's fields from its facts (rows of CallFact.as_row), whatever order they came in."""
-    rows = sorted(rows, key=_order)
-    at = {id(r): datetime.fromisoformat(r["at"]) for r in rows if r.get("at")}
-    s = CallSummary(direction=_first(rows, "direction") or Call.Direction.IN, customer=_first(rows, "customer"),
-                    line=_first(rows, "line"), recording=_first(rows, "recording"))
-    times = sorted(at.values())
-    s.started_at = times[0] if times else None
-    answers = [r for r in rows if r["kind"] == "answer" and id(r) in at]
-    ends = [r for r in rows if r["kind"] == "end"]
-    s.answered_at = at[id(answers[0])] if answers else None
-    end_times = [at[id(r)] for r in ends if id(r) in at]
-    s.ended_at = max(end_times) if end_times else None
-    if answers:
-        s.extension = _first(answers, "extension")
+    return call_summary_of_sorted(sorted(rows, key=_order))
+
+
+def call_summary_of_sorted(rows: list[dict]) -> CallSummary:
+    """`call_summary` of facts already in `_order`'s order (the CDR import sorts them once for
+    storing; sorting them again here was a sixth of its summary).
+
+    One pass over the facts, each date parsed once: a pass per field (first direction, first
+    customer, the answers, the ends...) made this a quarter of the import's reading.
+    """
+    parse = datetime.fromisoformat
+    direction = customer = line = recording = ""
+    answer_extension = start_extension = last_extension = ""  # last: of the rings and ends, for a missed call
+    started_at = answered_at = ended_at = None
+    ends = said_answered = rang = ivr = False
+    stated = ""
+    legs: dict[str, LegSummary] = {}
+    for r in rows:
+        kind = r["kind"]
+        if not direction:
+            direction = r.get("direction") or ""
+        if not customer:
+            customer = r.get("customer") or ""
+        if not line:
+            line = r.get("line") or ""
+        if not recording:
+            recording = r.get("recording") or ""
+        text = r.get("at")
+        when = parse(text) if text else None
+        if when is not None and (started_at is None or when < started_at):
+            started_at = when
+        extension = r.get("extension") or ""
+        if kind == "answer":
+            if when is not None:
+                if answered_at is None:
+                    answered_at = when
+                if not answer_extension:
+                    answer_extension = extension
+        elif kind == "end":
+            ends = True
+            if when is not None and (ended_at is None or when > ended_at):
+                ended_at = when
+            outcome = r.get("outcome")
+            if outcome == "answered":
+                said_answered = True
+            elif outcome in STATED_OUTCOMES:
+                stated = outcome
+            if extension:
+                last_extension = extension
+        elif kind == "ring":
+            rang = True
+            if extension:
+                last_extension = extension
+        elif kind == "start":
+            if not start_extension:
+                start_extension = extension
+        elif kind == "ivr":
+            ivr = True
+        leg_id = r.get("leg")
+        if not leg_id:
+            continue
+        leg = legs.get(leg_id)
+        if leg is None:
+            leg = legs[leg_id] = LegSummary()
+        if not leg.extension:
+            leg.extension = extension
+        if when is not None:
+            if leg.started_at is None or when < leg.started_at:
+                leg.started_at = when
+            if kind == "answer" and leg.answered_at is None:
+                leg.answered_at = when
+            if kind == "end" and (leg.ended_at is None or when > leg.ended_at):
+                leg.ended_at = when
+        if kind == "end":
+            leg.outcome = r.get("outcome") or ""
+    s = CallSummary(direction=direction or Call.Direction.IN, customer=customer, line=line, recording=recording,
+                    started_at=started_at, answered_at=answered_at, ended_at=ended_at, legs=legs)
+    s.extension = answer_extension
     if not s.extension and s.direction == Call.Direction.OUT:
-        s.extension = _first([r for r in rows if r["kind"] == "start"], "extension")
+        s.extension = start_extension
     if not s.extension:
-        # A missed call belongs to whom it rang last.
-        s.extension = _first(list(reversed([r for r in rows if r["kind"] in ("ring", "end")])), "extension")
-    if s.answered_at is not None or any(r.get("outcome") == "answered" for r in ends):
+        s.extension = last_extension  # a missed call belongs to whom it rang last
+    if answered_at is not None or said_answered:
         # A PBX that reports only the end (a CDR) may still say a person answered.
         s.outcome = Call.Outcome.ANSWERED
     elif ends:
-        stated = [r["outcome"] for r in ends if r.get("outcome") in STATED_OUTCOMES]
         if stated:
-            s.outcome = stated[-1]
-        elif any(r["kind"] == "ivr" for r in rows) and not any(r["kind"] == "ring" for r in rows):
+            s.outcome = stated
+        elif ivr and not rang:
             s.outcome = Call.Outcome.ABANDONED
         else:
             s.outcome = Call.Outcome.MISSED
-    waited_until = s.answered_at or s.ended_at
-    if s.started_at and waited_until:
-        s.wait_seconds = max(0, round((waited_until - s.started_at).total_seconds()))
-    if s.ended_at:
-        s.talk_seconds = max(0, round((s.ended_at - s.answered_at).total_seconds())) if s.answered_at else 0
-    for r in rows:
-        if not r.get("leg"):
-            continue
-        leg = s.legs.setdefault(r["leg"], LegSummary())
-        leg.extension = leg.extension or r.get("extension", "")
-        when = at.get(id(r))
-        if when is not None:
-            leg.started_at = min(leg.started_at or when, when)
-            if r["kind"] == "answer" and leg.answered_at is None:
-                leg.answered_at = when
-            if r["kind"] == "end":
-                leg.ended_at = max(leg.ended_at or when, when)
-        if r["kind"] == "end":
-            leg.outcome = r.get("outcome") or ""
-    for leg in s.legs.values():
+    waited_until = answered_at or ended_at
+    if started_at and waited_until:
+        s.wait_seconds = max(0, round((waited_until - started_at).total_seconds()))
+    if ended_at:
+        s.talk_seconds = max(0, round((ended_at - answered_at).total_seconds())) if answered_at else 0
+    for leg in legs.values():
         if leg.answered_at is not None:
             leg.outcome = Call.Outcome.ANSWERED
         elif leg.ended_at is not None and not leg.outcome:

@@ -46,7 +46,7 @@ from django.utils import timezone
 
 from okno.core.phones import try_normalize_phone
 from okno.inbox.models import Channel
-from okno.telephony.calls import CallSummary, _order, _summary_line, call_summary
+from okno.telephony.calls import CallSummary, _order, _summary_line, call_summary_of_sorted
 from okno.telephony.cdr_bulk import Table, datetime_text, sqlite_tuned
 from okno.telephony.cdr_csv import Cdr, CdrError, CdrOptions, cdr_options, cdr_rows, read_cdr_line
 from okno.telephony.cdr_writer import CdrWriter, _new_rows
@@ -263,7 +263,7 @@ class _Preparer:
                 # One line's rows are distinct, and in order unless the PBX's clock went back:
                 # sorting (a JSON text per row for _order's last key) costs as much as the summary.
                 facts = rows if _in_order(rows) else sorted(rows, key=_order)
-            s = call_summary(facts)
+            s = call_summary_of_sorted(facts)
             values, number = self.values(s)
             row = call_template.copy()
             for i, value in zip(summary_at, values, strict=True):
@@ -290,8 +290,15 @@ class _Preparer:
 
 def _in_order(rows: list[dict]) -> bool:
     """Are one line's rows already in calls._order's order? They come out start, ivr or ring,
-    answer, end, so they are whenever their times do not go back."""
-    return all(a["at"] <= b["at"] for a, b in zip(rows, rows[1:], strict=False))
+    answer, end, so they are whenever their times do not go back. A plain loop: the generator
+    over pairs cost a twentieth of the reading."""
+    previous = ""
+    for row in rows:
+        at = row["at"]
+        if at < previous:
+            return False
+        previous = at
+    return True
 
 
 

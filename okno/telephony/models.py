@@ -35,16 +35,20 @@ class Call(models.Model):
         ABANDONED = "abandoned", _("abandoned in IVR")
         VOICEMAIL = "voicemail", _("voicemail")
 
-    channel = models.ForeignKey("inbox.Channel", on_delete=models.PROTECT, related_name="calls")
+    # No single-column indexes where a composite one leads with the column (channel: the unique
+    # (channel, pbx_call_id); contact: (contact, -started_at); employee: (employee, started_at)):
+    # the composite serves the same look-ups and foreign-key actions, and each index is one more
+    # entry written per call (docs/benchmarks.md, bench_cdr).
+    channel = models.ForeignKey("inbox.Channel", on_delete=models.PROTECT, related_name="calls", db_index=False)
     pbx_call_id = models.CharField(max_length=128)
     direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.IN)
     # The customer's number in E.164 when it parses, else as the PBX sent it.
     customer_number = models.CharField(max_length=64, blank=True)
     line = models.CharField(_("line"), max_length=64, blank=True)
     contact = models.ForeignKey("contacts.Contact", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="calls")
+                                related_name="calls", db_index=False)
     employee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="calls")
+                                 related_name="calls", db_index=False)
     department = models.ForeignKey("people.Department", null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     # An extension no PbxExtension names: the call is kept and listed for an administrator.
@@ -77,7 +81,8 @@ class Call(models.Model):
 class CallLeg(models.Model):
     """One leg of a call: the PBX ringing one employee (a transfer makes another leg)."""
 
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="legs")
+    # Indexed by the unique (call, leg_id), which leads with it (see Call.channel).
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="legs", db_index=False)
     leg_id = models.CharField(max_length=128)
     extension = models.CharField(max_length=64, blank=True)
     employee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

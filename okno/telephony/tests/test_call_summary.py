@@ -1,11 +1,14 @@
-"""The call built from its facts does not depend on their order or on repeats (no database)."""
+"""The call built from its facts does not depend on their order or on repeats (no database), and its
+one-pass form and lazy sort key give what the versions they replaced gave."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from okno.telephony.calls import CallFact, call_summary
+from okno.telephony.calls import KINDS, STATED_OUTCOMES, CallFact, CallSummary, LegSummary, _order, call_summary
+from okno.telephony.models import Call
 
 T = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -51,3 +54,86 @@ def test_missed_busy_and_abandoned():
 @given(st.permutations(TRANSFERRED), st.lists(st.sampled_from(TRANSFERRED), max_size=4))
 def test_order_and_repeats_do_not_change_the_call(order, repeats):
     assert call_summary(list(order) + repeats) == call_summary(TRANSFERRED)
+
+
+def _reference_summary(rows: list[dict]) -> CallSummary:
+    """call_summary as it was written before its one-pass form (a pass per field): the oracle."""
+    def first(rows, key):
+        return next((r[key] for r in rows if r.get(key)), "")
+
+    rows = sorted(rows, key=_order)
+    at = {id(r): datetime.fromisoformat(r["at"]) for r in rows if r.get("at")}
+    s = CallSummary(direction=first(rows, "direction") or Call.Direction.IN, customer=first(rows, "customer"),
+                    line=first(rows, "line"), recording=first(rows, "recording"))
+    times = sorted(at.values())
+    s.started_at = times[0] if times else None
+    answers = [r for r in rows if r["kind"] == "answer" and id(r) in at]
+    ends = [r for r in rows if r["kind"] == "end"]
+    s.answered_at = at[id(answers[0])] if answers else None
+    end_times = [at[id(r)] for r in ends if id(r) in at]
+    s.ended_at = max(end_times) if end_times else None
+    if answers:
+        s.extension = first(answers, "extension")
+    if not s.extension and s.direction == Call.Direction.OUT:
+        s.extension = first([r for r in rows if r["kind"] == "start"], "extension")
+    if not s.extension:
+        s.extension = first(list(reversed([r for r in rows if r["kind"] in ("ring", "end")])), "extension")
+    if s.answered_at is not None or any(r.get("outcome") == "answered" for r in ends):
+        s.outcome = Call.Outcome.ANSWERED
+    elif ends:
+        stated = [r["outcome"] for r in ends if r.get("outcome") in STATED_OUTCOMES]
+        if stated:
+            s.outcome = stated[-1]
+        elif any(r["kind"] == "ivr" for r in rows) and not any(r["kind"] == "ring" for r in rows):
+            s.outcome = Call.Outcome.ABANDONED
+        else:
+            s.outcome = Call.Outcome.MISSED
+    waited_until = s.answered_at or s.ended_at
+    if s.started_at and waited_until:
+        s.wait_seconds = max(0, round((waited_until - s.started_at).total_seconds()))
+    if s.ended_at:
+        s.talk_seconds = max(0, round((s.ended_at - s.answered_at).total_seconds())) if s.answered_at else 0
+    for r in rows:
+        if not r.get("leg"):
+            continue
+        leg = s.legs.setdefault(r["leg"], LegSummary())
+        leg.extension = leg.extension or r.get("extension", "")
+        when = at.get(id(r))
+        if when is not None:
+            leg.started_at = min(leg.started_at or when, when)
+            if r["kind"] == "answer" and leg.answered_at is None:
+                leg.answered_at = when
+            if r["kind"] == "end":
+                leg.ended_at = max(leg.ended_at or when, when)
+        if r["kind"] == "end":
+            leg.outcome = r.get("outcome") or ""
+    for leg in s.legs.values():
+        if leg.answered_at is not None:
+            leg.outcome = Call.Outcome.ANSWERED
+        elif leg.ended_at is not None and not leg.outcome:
+            leg.outcome = Call.Outcome.MISSED
+    return s
+
+
+_facts = st.lists(st.builds(
+    fact, st.sampled_from(KINDS), st.one_of(st.none(), st.integers(0, 30)),
+    leg=st.sampled_from(["", "a", "b"]), direction=st.sampled_from(["", "in", "out", "internal"]),
+    customer=st.sampled_from(["", "+79161234567", "101"]), line=st.sampled_from(["", "74951234567"]),
+    extension=st.sampled_from(["", "101", "102"]), outcome=st.sampled_from(["", "answered", *STATED_OUTCOMES]),
+    seq=st.integers(0, 2), recording=st.sampled_from(["", "r-1"])), max_size=12)
+
+
+@settings(max_examples=500)
+@given(_facts)
+def test_the_one_pass_summary_is_the_summary_it_replaced(rows):
+    # given any facts, in any order, repeated or not; when summarised; then as the multi-pass version did
+    assert call_summary(rows) == _reference_summary(rows)
+
+
+@given(_facts)
+def test_facts_sort_as_by_the_full_tuple_key(rows):
+    # the lazy key orders exactly as (time, sequence, kind, sorted JSON) did
+    def full(row):
+        return (row.get("at", ""), row.get("seq", 0), KINDS.index(row["kind"]), json.dumps(row, sort_keys=True))
+
+    assert sorted(rows, key=_order) == sorted(rows, key=full)

@@ -11,7 +11,9 @@ from okno.contacts.tests.factories import make_contact
 from okno.deals.models import Lead
 from okno.inbox.tests.factories import make_channel
 from okno.people.tests.factories import DepartmentFactory, UserFactory
+from okno.telephony import cdr_writer
 from okno.telephony.calls import CallFact, _order, call_fact_record, callbacks_drain
+from okno.telephony.cdr_bulk import keyed_lookup
 from okno.telephony.cdr_import import CdrImportRefused, cdr_import, cdr_import_file
 from okno.telephony.models import Call, CallLeg, PbxExtension
 from okno.telephony.tests.cdr_lines import cdr_file, cdr_line
@@ -297,3 +299,27 @@ def test_a_file_read_by_the_helper_process_imports_the_same(asterisk, tmp_path):
     assert calls(asterisk) == calls(other)
     # and the facts are stored in the live path's canonical order
     assert all(c.facts == sorted(c.facts, key=_order) for c in Call.objects.all())
+
+
+def test_a_call_made_live_between_look_up_and_write_is_merged_on_the_second_attempt(asterisk, monkeypatch):
+    # given a call seen live, which the chunk's first look-up of stored calls misses (as when AMI
+    # makes it a moment after the look-up)
+    call_fact_record(channel=asterisk, fact=CallFact(call_id="1705314600.1", kind="start", at=T0,
+                                                     direction="in", customer="+79161234567"))
+    looked_up = []
+
+    def late_lookup(table, column, keys, select, where="", join=""):
+        looked_up.append(table)
+        if table == Call._meta.db_table and looked_up.count(table) == 1:
+            where = f"{where} AND 1 = 0" if where else "1 = 0"
+        return keyed_lookup(table, column, keys, select, where, join)
+
+    monkeypatch.setattr(cdr_writer, "keyed_lookup", late_lookup)
+    # when the CDR is imported: the first write (COPY on PostgreSQL, INSERT on SQLite) breaks the
+    # unique (channel, pbx_call_id) and the chunk is written again
+    report = run(asterisk, cdr_line(21), cdr_line(21, uniqueid="1.9", linkedid="1.9", src="79160000009"))
+    # then the live call got the file's facts, the new one was made once, and nothing is doubled
+    assert (report.calls_created, report.calls_updated) == (1, 1)
+    assert looked_up.count(Call._meta.db_table) == 2
+    assert Call.objects.count() == 2 and Call.objects.get(pbx_call_id="1705314600.1").outcome == "answered"
+    assert Activity.objects.filter(kind="call").count() == 2 and CallLeg.objects.count() == 2

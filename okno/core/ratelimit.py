@@ -15,7 +15,7 @@ _windows: dict[tuple[int, int], dict[str, int]] = {}
 _lock = threading.Lock()
 # Cache backends that keep nothing outside the process (and hold no connection to close).
 PER_PROCESS_CACHES = ("django.core.cache.backends.locmem.LocMemCache",
-                         "django.core.cache.backends.dummy.DummyCache")
+                      "django.core.cache.backends.dummy.DummyCache")
 
 
 def rate_limited(key: str, *, limit: int, window_seconds: int) -> bool:

@@ -149,7 +149,6 @@ class Table:
                 raw.prepare_threshold = threshold
         return found
 
-
     def copy(self, rows: list[list], ids: list[int] | None = None) -> None:
         """PostgreSQL: the rows by COPY, with `ids` (from `reserve_ids`) as their primary keys, else
         the column's default.

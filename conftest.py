@@ -8,6 +8,24 @@ from django.test import Client
 from okno.people.models import ApiToken, User
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """SQLite's test database in a file, not in memory.
+
+    With an in-memory database Django hands the test's own connection to the live server's
+    threads (there is no other way to reach that database), so a browser test's page requests,
+    its push stream and the test body, running the worker's drain, used one sqlite3 connection
+    from several threads at once: the Django docs warn this fails at random, and a screen-pop
+    test did, about one run in eight under load. A file gives every thread its own connection
+    and SQLite's locking, as in production."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3" and not db.get("TEST", {}).get("NAME"):
+        name = f"{db['NAME']}.test" if db["NAME"] != ":memory:" else "var/test-run.sqlite3"
+        db.setdefault("TEST", {})["NAME"] = name
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     """Rate-limit counters outlive a test's database (in the process, or in a shared cache): one

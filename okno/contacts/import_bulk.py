@@ -22,6 +22,7 @@ from okno.contacts.models import (
     MessengerHandle,
     Tag,
 )
+from okno.contacts.selectors import rows_of_active_cards
 from okno.contacts.services import ContactData
 from okno.core.bulk import chunks as _chunks
 from okno.core.bulk import insert_rows
@@ -38,19 +39,13 @@ def certain_matches(*, phones: set[tuple[str, str]], emails: set[str]
     """
     by_phone: dict[tuple[str, str], list[int]] = defaultdict(list)
     by_email: dict[str, list[int]] = defaultdict(list)
-    active = Contact.Status.ACTIVE
-    for chunk in _chunks(sorted({e164 for e164, _ in phones})):
-        rows = (ContactPhone.objects.filter(e164__in=chunk, contact__status=active)
-                .order_by("contact_id").values_list("e164", "extension", "contact_id"))
-        for e164, ext, cid in rows:
-            if (e164, ext) in phones and cid not in by_phone[(e164, ext)]:
-                by_phone[(e164, ext)].append(cid)
-    for chunk in _chunks(sorted(emails)):
-        rows = (ContactEmail.objects.filter(email__in=chunk, contact__status=active)
-                .order_by("contact_id").values_list("email", "contact_id"))
-        for email, cid in rows:
-            if cid not in by_email[email]:
-                by_email[email].append(cid)
+    for e164, ext, cid in rows_of_active_cards(ContactPhone.objects, "e164", {e164 for e164, _ in phones},
+                                               ("e164", "extension")):
+        if (e164, ext) in phones and cid not in by_phone[(e164, ext)]:
+            by_phone[(e164, ext)].append(cid)
+    for email, cid in rows_of_active_cards(ContactEmail.objects, "email", emails, ("email",)):
+        if cid not in by_email[email]:
+            by_email[email].append(cid)
     return dict(by_phone), dict(by_email)
 
 

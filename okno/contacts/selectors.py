@@ -1,9 +1,12 @@
 """Reading contacts, always through the visibility rule."""
 
+from collections.abc import Iterable, Sequence
+
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from okno.contacts.models import Company, Contact
+from okno.core.bulk import chunks
 from okno.core.emails import InvalidEmail, normalize_email
 from okno.core.phones import try_normalize_phone
 from okno.core.text import fold
@@ -13,6 +16,24 @@ from okno.people.visibility import contact_visibility_q
 
 def contacts_visible(*, user: User) -> QuerySet[Contact]:
     return Contact.objects.filter(contact_visibility_q(user), status=Contact.Status.ACTIVE)
+
+
+def rows_of_active_cards(rows: QuerySet, field: str, values: Iterable, columns: Sequence[str]) -> list[tuple]:
+    """`columns` and then `contact_id` of the `rows` (phones, e-mails, handles) whose `field` is
+    one of `values` and whose card is active, ordered by card.
+
+    Two look-ups by index, the rows by value and then their cards by id, rather than one join:
+    given a long list of values, a planner without statistics (SQLite never has any unless
+    analysed; PostgreSQL's may date from when the tables were empty) walked every active card
+    through the status index and probed its rows. At a million cards that was 0.3 s per look-up
+    of 200 values, most of the worker's time for a batch of new customers on SQLite."""
+    found: list[tuple] = []
+    for chunk in chunks(sorted(set(values))):
+        found += rows.filter(**{f"{field}__in": chunk}).values_list(*columns, "contact_id")
+    active: set[int] = set()
+    for chunk in chunks(sorted({row[-1] for row in found})):
+        active.update(Contact.objects.filter(pk__in=chunk, status=Contact.Status.ACTIVE).values_list("pk", flat=True))
+    return sorted((row for row in found if row[-1] in active), key=lambda row: row[-1])
 
 
 def contact_list(

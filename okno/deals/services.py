@@ -53,8 +53,10 @@ def _round_robin_many(department_id: int, count: int) -> list[User | None]:
         # A microsecond per turn keeps the order for the next batch: whoever got the last
         # lead of this one is the last in line.
         last_turn[user.pk] = now + timedelta(microseconds=i)
-    for pk, at in last_turn.items():
-        User.objects.filter(pk=pk).update(last_lead_at=at)
+    # One statement for everyone given a turn: an UPDATE per member was most of a batch's
+    # routing when the department is a call centre (500 at work: 200 statements a batch).
+    turned = [User(pk=pk, last_lead_at=at) for pk, at in last_turn.items()]
+    User.objects.bulk_update(turned, ["last_lead_at"], batch_size=500)
     return chosen
 
 

@@ -1,9 +1,9 @@
 """Leads: opening one per new conversation, and routing it to a person."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -53,11 +53,27 @@ def _round_robin_many(department_id: int, count: int) -> list[User | None]:
         # A microsecond per turn keeps the order for the next batch: whoever got the last
         # lead of this one is the last in line.
         last_turn[user.pk] = now + timedelta(microseconds=i)
-    # One statement for everyone given a turn: an UPDATE per member was most of a batch's
-    # routing when the department is a call centre (500 at work: 200 statements a batch).
-    turned = [User(pk=pk, last_lead_at=at) for pk, at in last_turn.items()]
-    User.objects.bulk_update(turned, ["last_lead_at"], batch_size=500)
+    _last_turns_save(last_turn)
     return chosen
+
+
+def _last_turns_save(last_turn: dict[int, datetime]) -> None:
+    """Each member's new `last_lead_at`, for a whole batch at once.
+
+    An UPDATE per member was most of a batch's routing when the department is a call centre
+    (500 at work: 200 statements per 200 leads), and Django's bulk_update builds a CASE
+    expression of every row in Python (65 ms a batch). PostgreSQL takes the pairs as two arrays
+    in one statement; SQLite runs in the process, where a prepared statement per row is cheap."""
+    table = User._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"UPDATE {table} AS u SET last_lead_at = t.at FROM unnest(%s::bigint[], "
+                           f"%s::timestamptz[]) AS t(id, at) WHERE u.id = t.id",
+                           [list(last_turn), list(last_turn.values())])
+        else:
+            adapt = connection.ops.adapt_datetimefield_value
+            cursor.executemany(f"UPDATE {table} SET last_lead_at = %s WHERE id = %s",
+                               [(adapt(at), pk) for pk, at in last_turn.items()])
 
 
 def lead_assignees_for_new_customers(*, channel, count: int) -> list[tuple[User | None, str]]:

@@ -19,7 +19,7 @@ class InboxConfig(AppConfig):
         post_save.connect(views_hooks.channels_forget, sender=Channel, dispatch_uid="inbox-channels-forget")
         post_delete.connect(views_hooks.channels_forget, sender=Channel, dispatch_uid="inbox-channels-forget-del")
         merge_registry.register(Conversation, "contact")
-        worker.register_drain("inbox", drain.inbound_drain, idle_sleep=0.1)
+        worker.register_drain("inbox", drain.inbound_drain, idle_sleep=0.1, urgent=True)
         worker.register_drain("deliveries", replies.deliveries_drain, idle_sleep=0.5)
         worker.register_drain("mailboxes", mailbox.mailboxes_drain, idle_sleep=5)
         from okno.inbox import telegram_files  # retries are minutes apart; an idle look is one indexed query

@@ -24,7 +24,7 @@ class TelephonyConfig(AppConfig):
         merge_registry.register(Call, "contact")
         merge_registry.register(CallRequest, "contact")
         # Click-to-call requests: a person waits for their phone to ring, so look often.
-        worker.register_drain("call_requests", call_requests_drain, idle_sleep=0.2)
+        worker.register_drain("call_requests", call_requests_drain, idle_sleep=0.2, urgent=True)
         worker.register_drain("callbacks", callbacks_drain, idle_sleep=2.0)
         # Recordings wait for their PBX anyway (Zadarma: 40 s): a relaxed look is enough.
         worker.register_drain("recordings", recordings_drain, idle_sleep=2.0)

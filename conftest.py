@@ -22,7 +22,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
     db = settings.DATABASES["default"]
     if db["ENGINE"] == "django.db.backends.sqlite3" and not db.get("TEST", {}).get("NAME"):
-        name = f"{db['NAME']}.test" if db["NAME"] != ":memory:" else "var/test-run.sqlite3"
+        name = f"{db['NAME']}.test" if str(db["NAME"]) != ":memory:" else str(settings.VAR_DIR / "test-run.sqlite3")
         db.setdefault("TEST", {})["NAME"] = name
 
 

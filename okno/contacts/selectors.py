@@ -1,4 +1,5 @@
-"""Reading contacts, always through the visibility rule."""
+"""Reading contacts: for a person always through the visibility rule; for the system's batch
+paths (the inbox, imports), `rows_of_active_cards`, which sees every active card."""
 
 from collections.abc import Iterable, Sequence
 

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "okno.telephony",
     "okno.work",
     "okno.push",
+    # Last: the demo company may import every domain, and nothing imports it.
+    "okno.demo",
 ]
 
 MIDDLEWARE = [
@@ -174,7 +176,7 @@ OKNO_CALLBACK_GRACE_SECONDS = float(env("OKNO_CALLBACK_GRACE_SECONDS", "15"))
 OKNO_PUSH_URL = env("OKNO_PUSH_URL", "/push/stream")
 # How often a push process looks for new pushes: the most it adds to a screen pop's latency.
 OKNO_PUSH_POLL_SECONDS = float(env("OKNO_PUSH_POLL_SECONDS", "0.1"))
-# Business hours of every line that names none (JSON, okno/work/business_hours.py), e.g.
+# Business hours of every line that names none (JSON, okno/core/business_hours.py), e.g.
 # {"timezone": "Europe/Moscow", "mon": "09:00-18:00", ...}: callback deadlines count only open
 # time. Empty: always open.
 OKNO_BUSINESS_HOURS = json.loads(env("OKNO_BUSINESS_HOURS", "") or "null")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("contacts/", include("okno.contacts.urls")),
     path("people/", include("okno.people.urls")),
     path("inbox/", include("okno.inbox.urls")),
+    path("", include("okno.deals.urls")),
     path("telephony/", include("okno.telephony.urls")),
     path("push/", include("okno.push.urls")),
 ]

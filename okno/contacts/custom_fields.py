@@ -2,10 +2,10 @@
 
 import re
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from okno.contacts.models import CustomField
+from okno.core.access import require_admin
 from okno.core.errors import FieldError
 from okno.people.models import User
 
@@ -36,8 +36,7 @@ def custom_field_create(
     position: int = 0,
 ) -> CustomField:
     """Adds a field to every card. The key names the value in Contact.custom and in the API."""
-    if not actor.is_admin:
-        raise PermissionDenied("Only an administrator defines custom fields")
+    require_admin(actor, "Only an administrator defines custom fields")
     key = key.strip()
     choices = _clean_choices(choices or [])
     errors: dict[str, str] = {}
@@ -63,8 +62,7 @@ def custom_field_update(
     Values already on cards are not rewritten; a value that no longer fits the new type is
     reported the next time someone saves that card.
     """
-    if not actor.is_admin:
-        raise PermissionDenied("Only an administrator defines custom fields")
+    require_admin(actor, "Only an administrator defines custom fields")
     choices = _clean_choices(choices or [])
     errors: dict[str, str] = {}
     _check(label=label, type=type, choices=choices, errors=errors)

@@ -26,6 +26,7 @@ from rapidfuzz.distance import OSA
 
 from okno.contacts import names
 from okno.contacts.models import Contact, ContactEmail, ContactMatchKey, ContactPhone
+from okno.core.bulk import chunks
 from okno.core.phones import format_phone
 from okno.core.text import fold
 
@@ -212,10 +213,6 @@ def score_pair(a: Features, b: Features) -> tuple[str, float, list[str]] | None:
     return ("likely" if name[0] >= LIKELY else "possible"), name[0], [name[2]]
 
 
-def _chunks(items: list, size: int = _CHUNK):
-    for i in range(0, len(items), size):
-        yield items[i: i + size]
-
 
 def load_features(ids, *, base: QuerySet | None = None) -> dict[int, Features]:
     """Features of the given contacts found in `base` (all contacts by default), by id."""
@@ -223,7 +220,7 @@ def load_features(ids, *, base: QuerySet | None = None) -> dict[int, Features]:
     rows: dict[int, tuple] = {}
     phones: dict[int, list] = defaultdict(list)
     emails: dict[int, list] = defaultdict(list)
-    for chunk in _chunks(sorted(set(ids))):
+    for chunk in chunks(sorted(set(ids)), _CHUNK):
         for row in base.filter(pk__in=chunk).values_list(
                 "pk", "first_name", "last_name", "middle_name", "company__name", "city"):
             rows[row[0]] = row
@@ -253,15 +250,15 @@ def linked_ids(feats: list[Features], *, keys_by_probe: list[set[str]], hub_limi
     by_phone: dict[tuple[str, str], set[int]] = defaultdict(set)
     by_email: dict[str, set[int]] = defaultdict(set)
     by_key: dict[str, set[int]] = defaultdict(set)
-    for chunk in _chunks(sorted({e164 for e164, _ in phones})):
+    for chunk in chunks(sorted({e164 for e164, _ in phones}), _CHUNK):
         rows = ContactPhone.objects.filter(e164__in=chunk).values_list("contact_id", "e164", "extension")
         for cid, e164, ext in rows:
             by_phone[(e164, ext)].add(cid)
-    for chunk in _chunks(emails):
+    for chunk in chunks(emails, _CHUNK):
         for cid, email in ContactEmail.objects.filter(email__in=chunk).values_list("contact_id", "email"):
             by_email[email].add(cid)
     read = 0
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys, _CHUNK):
         qs = ContactMatchKey.objects.filter(key__in=chunk).values_list("key", "contact_id")
         if key_rows_limit is not None:
             qs = qs[: key_rows_limit - read]

@@ -7,13 +7,14 @@ already has) is deleted and kept whole in the snapshot, so undo re-creates it wi
 """
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from django.apps import apps
 from django.core import serializers
 from django.db import models
 
 from okno.contacts import merge_registry
+from okno.core.bulk import chunks
 from okno.core.errors import ApiError
 
 # The same value twice on one card only adds noise: a second copy of a number is dropped
@@ -27,10 +28,6 @@ SOFT_DUPLICATE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
 # Well under SQLite's limit on bound parameters, and short statements on PostgreSQL.
 BATCH = 500
 
-
-def _chunks(items: list, size: int = BATCH) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield items[i: i + size]
 
 
 def unique_sets(model: type[models.Model]) -> list[tuple[str, ...]]:
@@ -78,7 +75,7 @@ def move_rule_rows(
             pks = by_card.get(from_id)
             if not pks:
                 continue
-            for chunk in _chunks(pks):
+            for chunk in chunks(pks, BATCH):
                 manager.filter(pk__in=chunk).update(**{attname: kept_id})
             snapshot["moved"].append({"rule": rule.label, "from": from_id, "pks": pks})
 
@@ -144,7 +141,7 @@ def move_back(snapshot: dict, *, kept_id: int) -> int:
     missing = 0
     for entry in snapshot.get("moved", []):
         model, attname = _model_and_attname(entry["rule"])
-        for chunk in _chunks(entry["pks"]):
+        for chunk in chunks(entry["pks"], BATCH):
             moved = model._base_manager.filter(pk__in=chunk, **{attname: kept_id}).update(**{attname: entry["from"]})
             missing += len(chunk) - moved
     return missing

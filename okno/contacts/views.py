@@ -6,7 +6,6 @@ Views parse the request, call one service or selector and render; values are che
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,12 +29,9 @@ from okno.contacts.selectors import ContactMerged, contact_get, contact_list, co
 from okno.core.emails import InvalidEmail, normalize_email
 from okno.core.errors import FieldError
 from okno.core.phones import try_normalize_phone
-from okno.inbox.models import Conversation
-from okno.inbox.selectors import conversations_for_timeline
 from okno.people.models import User
 from okno.people.visibility import users_visible_to
-from okno.telephony.recordings import recording_urls_for_timeline
-from okno.timeline.models import Activity, Note
+from okno.timeline.selectors import timeline_for_card
 from okno.timeline.services import note_add
 
 PAGE_SIZE = 50
@@ -82,23 +78,6 @@ def _field_labels() -> dict[str, str]:
     return labels
 
 
-def _timeline(contact: Contact) -> list[Activity]:
-    """The newest 100 entries with their details: notes in one query, conversations in three, call
-    recordings in one."""
-    activities = list(contact.activities.select_related("author")[:100])
-    note_ids = [a.detail_id for a in activities if a.kind == Activity.Kind.NOTE and a.detail_id]
-    notes = Note.objects.in_bulk(note_ids)
-    conversation_type = ContentType.objects.get_for_model(Conversation)
-    conversations = conversations_for_timeline(
-        [a.detail_id for a in activities if a.detail_type_id == conversation_type.pk and a.detail_id])
-    recordings = recording_urls_for_timeline(activities)
-    for a in activities:
-        note = notes.get(a.detail_id) if a.kind == Activity.Kind.NOTE else None
-        a.body = note.body if note else a.summary
-        a.conversation = conversations.get(a.detail_id) if a.detail_type_id == conversation_type.pk else None
-        a.recording_url = recordings.get(a.pk, "")
-    return activities
-
 
 def _visible_or_redirect(request: HttpRequest, pk: int):
     try:
@@ -132,7 +111,7 @@ def contact_card(request: HttpRequest, pk: int) -> HttpResponse:
             change.label = labels.get(change.field, change.field)
         context["history"] = history
     else:
-        context["activities"] = _timeline(contact)
+        context["activities"] = timeline_for_card(contact=contact)
     if request.htmx and request.htmx.target == "card-tab":
         return render(request, "contacts/_card_tab.html", context)
     return render(request, "contacts/card.html", context)
@@ -278,7 +257,7 @@ def add_note(request: HttpRequest, pk: int) -> HttpResponse:
         note_add(contact=contact, body=body, author=request.user)
     if request.htmx:
         return render(request, "contacts/_timeline.html", {
-            "contact": contact, "activities": _timeline(contact), "note_error": error,
+            "contact": contact, "activities": timeline_for_card(contact=contact), "note_error": error,
             "note_body": request.POST.get("body", "") if error else "",
         })  # 200 even with an error: htmx does not swap 4xx answers by default
     if error:

@@ -3,16 +3,16 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from okno.contacts.custom_fields import custom_field_create, custom_field_update
-from okno.contacts.forms import reason_text
 from okno.contacts.models import CustomField
+from okno.core.access import require_admin
 from okno.core.errors import FieldError
+from okno.core.reasons import reason_text
 
 
 class CustomFieldForm(forms.Form):
@@ -34,20 +34,15 @@ def _add_errors(form: forms.Form, exc: FieldError) -> None:
         form.add_error(name if name in form.fields else None, reason_text(reason))
 
 
-def _require_admin(request: HttpRequest) -> None:
-    if not request.user.is_admin:
-        raise PermissionDenied
-
-
 @login_required
 def custom_field_list(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request.user)
     return render(request, "contacts/custom_fields.html", {"fields": CustomField.objects.all()})
 
 
 @login_required
 def custom_field_new(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request.user)
     form = CustomFieldForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -62,7 +57,7 @@ def custom_field_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def custom_field_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request.user)
     field = get_object_or_404(CustomField, pk=pk)
     initial = {"key": field.key, "label": field.label, "type": field.type, "choices": "\n".join(field.choices),
                "position": field.position}

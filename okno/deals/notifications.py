@@ -66,7 +66,7 @@ def _send_reminder(lead: Lead) -> None:
                  "Source: %(source)s\nOpen the card: %(url)s\nYour leads: %(leads)s") % {
             "created": timezone.localtime(lead.created_at).strftime("%Y-%m-%d %H:%M"), "contact": lead.contact,
             "source": lead.source or "—", "url": url,
-            "leads": settings.SITE_URL.rstrip("/") + reverse("inbox:leads")}
+            "leads": settings.SITE_URL.rstrip("/") + reverse("deals:leads")}
     send_mail(subject, body, None, [lead.assignee.email])
 
 

@@ -2,11 +2,11 @@
 
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 
+from okno.core.access import require_admin
 from okno.inbox.channels import channel_create, channel_rotate_secret, channel_webhook_url
 from okno.inbox.models import Channel, InboundEvent
 from okno.inbox.services import inbound_event_retry
@@ -47,11 +47,6 @@ def _channel_out(c: Channel) -> dict:
             "department_id": c.department_id, "fallback_user_id": c.fallback_user_id}
 
 
-def _admin(request: HttpRequest) -> None:
-    if not request.auth.is_admin:
-        raise PermissionDenied("Only an administrator manages channels")
-
-
 @router.post("/channels", response={201: ChannelOut})
 def create_channel(request: HttpRequest, payload: ChannelIn):
     channel = channel_create(actor=request.auth, kind=payload.kind, name=payload.name, settings_=payload.settings,
@@ -61,19 +56,19 @@ def create_channel(request: HttpRequest, payload: ChannelIn):
 
 @router.get("/channels", response=list[ChannelOut])
 def list_channels(request: HttpRequest):
-    _admin(request)
+    require_admin(request.auth, "Only an administrator manages channels")
     return [_channel_out(c) for c in Channel.objects.order_by("pk")]
 
 
 @router.post("/channels/{int:channel_id}/rotate-secret", response=ChannelOut)
 def rotate_secret(request: HttpRequest, channel_id: int):
-    _admin(request)
+    require_admin(request.auth, "Only an administrator manages channels")
     return _channel_out(channel_rotate_secret(actor=request.auth, channel=get_object_or_404(Channel, pk=channel_id)))
 
 
 @router.get("/inbound-events", response=list[EventOut])
 def list_events(request: HttpRequest, status: str = "", limit: int = Query(100, ge=1, le=1000)):
-    _admin(request)
+    require_admin(request.auth, "Only an administrator manages channels")
     qs = InboundEvent.objects.order_by("-pk").defer("body")
     if status:
         qs = qs.filter(status=status)
@@ -82,7 +77,7 @@ def list_events(request: HttpRequest, status: str = "", limit: int = Query(100, 
 
 @router.post("/inbound-events/{int:event_id}/retry", response=EventOut)
 def retry_event(request: HttpRequest, event_id: int):
-    _admin(request)
+    require_admin(request.auth, "Only an administrator manages channels")
     event = get_object_or_404(InboundEvent.objects.defer("body"), pk=event_id)
     inbound_event_retry(event=event)
     event.refresh_from_db()

@@ -3,23 +3,18 @@
 import secrets
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 
+from okno.core.access import require_admin
+from okno.core.business_hours import BadBusinessHours, business_hours_parse
 from okno.core.errors import FieldError
 from okno.inbox import adapters
 from okno.inbox.models import Channel
 from okno.people.models import Department, User
-from okno.work.business_hours import BadBusinessHours, business_hours_parse
-
-
-def _require_admin(actor: User) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied("Only an administrator manages channels")
 
 
 def channel_create(*, actor: User, kind: str, name: str, settings_: dict | None = None,
                    department_id: int | None = None, fallback_user_id: int | None = None) -> Channel:
-    _require_admin(actor)
+    require_admin(actor, "Only an administrator manages channels")
     errors: dict[str, str] = {}
     adapter = adapters.get(kind)
     if adapter is None:
@@ -63,7 +58,7 @@ def _deadline_settings_errors(settings_: dict) -> dict[str, str]:
 
 def channel_rotate_secret(*, actor: User, channel: Channel) -> Channel:
     """New URL token and secret: the old URL stops working at once (a leaked URL is cut off)."""
-    _require_admin(actor)
+    require_admin(actor, "Only an administrator manages channels")
     channel.token, channel.secret = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     channel.save(update_fields=["token", "secret"])
     return channel

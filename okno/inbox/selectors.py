@@ -8,6 +8,8 @@ from okno.inbox.attachments import message_attachments
 from okno.inbox.models import Conversation, Message
 from okno.people.models import User
 from okno.people.visibility import contact_visibility_q
+from okno.timeline.models import Activity
+from okno.timeline.registry import details_of
 
 # Longer transcripts are folded on the timeline; the last messages stay in sight.
 FOLD_AFTER = 6
@@ -49,6 +51,13 @@ def conversations_for_timeline(ids: list[int]) -> dict[int, Conversation]:
     qs = (Conversation.objects.filter(pk__in=ids).select_related("channel", "operator")
           .prefetch_related(Prefetch("messages", queryset=messages, to_attr="message_list")))
     return {c.pk: _decorate(c) for c in qs}
+
+
+def conversations_for_activities(activities: list[Activity]) -> dict[int, Conversation]:
+    """The timeline's loader: activity id -> its conversation, ready to draw (three queries a page)."""
+    by_activity = details_of(activities, Conversation)
+    conversations = conversations_for_timeline(list(set(by_activity.values())))
+    return {pk: conversations[cid] for pk, cid in by_activity.items() if cid in conversations}
 
 
 def conversation_for_card(*, user: User, pk: int) -> Conversation | None:

@@ -5,7 +5,6 @@ import json
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import BinaryField, Count
 from django.db.models.functions import Substr
@@ -16,25 +15,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from okno.contacts.forms import reason_text
+from okno.core.access import require_admin
 from okno.core.errors import FieldError
+from okno.core.reasons import reason_text
 from okno.inbox import adapters
 from okno.inbox.channels import channel_create, channel_rotate_secret, channel_webhook_url
 from okno.inbox.models import Channel, InboundEvent
 from okno.inbox.services import inbound_event_retry
 from okno.people.models import User
-from okno.people.views import department_tree
+from okno.people.selectors import department_tree
 
 PROBLEM_STATUSES = (InboundEvent.Status.FAILED, InboundEvent.Status.REJECTED, InboundEvent.Status.UNKNOWN)
 # Enough of a raw body to recognise it; the whole body can be a megabyte.
 PREVIEW_BYTES = 600
 PAGE_SIZE = 50
 FORM_FIELD = {"department_id": "department", "fallback_user_id": "fallback_user"}
-
-
-def _require_admin(request: HttpRequest) -> None:
-    if not request.user.is_admin:
-        raise PermissionDenied
 
 
 class ChannelForm(forms.Form):
@@ -70,7 +65,7 @@ class ChannelForm(forms.Form):
 
 @login_required
 def channel_list(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request.user)
     channels = list(Channel.objects.select_related("department", "fallback_user").order_by("name", "pk"))
     for c in channels:
         c.webhook_url = channel_webhook_url(c)
@@ -79,7 +74,7 @@ def channel_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def channel_new(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request.user)
     form = ChannelForm(request.POST or None, initial={"kind": "form"})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -108,7 +103,7 @@ def _form_snippet(channel: Channel, url: str) -> str:
 
 @login_required
 def channel_page(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request.user)
     channel = get_object_or_404(Channel.objects.select_related("department", "fallback_user"), pk=pk)
     url = channel_webhook_url(channel)
     events = list(channel.events.annotate(preview=Substr("body", 1, 200, output_field=BinaryField()))
@@ -125,7 +120,7 @@ def channel_page(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def channel_rotate(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request.user)
     channel = channel_rotate_secret(actor=request.user, channel=get_object_or_404(Channel, pk=pk))
     messages.success(request, _("New URL and secret for %(name)s: the old URL no longer works; "
                                 "update it at the provider.") % {"name": channel.name})
@@ -135,7 +130,7 @@ def channel_rotate(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def problems_page(request: HttpRequest) -> HttpResponse:
     """Failed, rejected and unknown events with their error; ignored ones on request (rate-limited forms)."""
-    _require_admin(request)
+    require_admin(request.user)
     status = request.GET.get("status", "")
     statuses = [status] if status in InboundEvent.Status.values and status != InboundEvent.Status.DONE \
         else list(PROBLEM_STATUSES)
@@ -159,7 +154,7 @@ def problems_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def problems_retry(request: HttpRequest) -> HttpResponse:
     """"Process again" for one event, the ticked ones, or every failed one."""
-    _require_admin(request)
+    require_admin(request.user)
     qs = InboundEvent.objects.exclude(status=InboundEvent.Status.DONE).defer("body")
     if request.POST.get("all_failed"):
         qs = qs.filter(status=InboundEvent.Status.FAILED)

@@ -2,16 +2,12 @@
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from okno.core.access import require_admin
 from okno.core.errors import FieldError
 from okno.people.models import Department, User
-
-
-def _require_admin(actor: User) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied("Only an administrator manages people")
 
 
 def _department_fields(*, name: str, parent_id: int | None, moving: Department | None = None) -> Department | None:
@@ -44,7 +40,7 @@ def _role_and_department(role: str, department_id: int | None, errors: dict[str,
 
 
 def department_create(*, actor: User, name: str, parent_id: int | None = None) -> Department:
-    _require_admin(actor)
+    require_admin(actor, "Only an administrator manages people")
     parent = _department_fields(name=name, parent_id=parent_id)
     return Department.objects.create(name=name.strip(), parent=parent)
 
@@ -54,7 +50,7 @@ def user_create(
     *, actor: User, username: str, password: str, first_name: str = "", last_name: str = "",
     department_id: int | None = None, role: str = User.Role.MANAGER, email: str = "",
 ) -> User:
-    _require_admin(actor)
+    require_admin(actor, "Only an administrator manages people")
     errors = {}
     if not username.strip():
         errors["username"] = "required"
@@ -79,7 +75,7 @@ def user_create(
 @transaction.atomic
 def department_update(*, actor: User, department: Department, name: str, parent_id: int | None = None) -> Department:
     """Renames or moves a department; a move under its own subtree would make a loop, so it is refused."""
-    _require_admin(actor)
+    require_admin(actor, "Only an administrator manages people")
     parent = _department_fields(name=name, parent_id=parent_id, moving=department)
     department.name, department.parent = name.strip(), parent
     department.save()
@@ -92,7 +88,7 @@ def user_update(
     first_name: str | None = None, last_name: str | None = None, email: str | None = None,
 ) -> User:
     """Changes a person's role, department or access. An administrator cannot lock themself out."""
-    _require_admin(actor)
+    require_admin(actor, "Only an administrator manages people")
     errors = {}
     department = _role_and_department(role, department_id, errors)
     if user.pk == actor.pk and (not is_active or role != User.Role.ADMIN) and not actor.is_superuser:

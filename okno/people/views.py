@@ -4,8 +4,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,18 +11,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from okno.contacts.forms import reason_text
+from okno.core.access import require_admin
 from okno.core.errors import FieldError
+from okno.core.reasons import reason_text
 from okno.people import services
 from okno.people.models import Department, User
+from okno.people.selectors import department_tree
 
 # Service errors name the model's id fields; the forms show them by their own names.
 FORM_FIELD = {"parent_id": "parent", "department_id": "department"}
-
-
-def _require_admin(request: HttpRequest) -> None:
-    if not request.user.is_admin:
-        raise PermissionDenied
 
 
 def _add_errors(form: forms.Form, exc: FieldError) -> None:
@@ -32,22 +27,6 @@ def _add_errors(form: forms.Form, exc: FieldError) -> None:
         name = FORM_FIELD.get(name, name)
         form.add_error(name if name in form.fields else None, reason_text(reason))
 
-
-def department_tree() -> list[Department]:
-    """All departments in tree order, each with `depth` for indenting."""
-    by_parent: dict[int | None, list[Department]] = {}
-    for d in Department.objects.annotate(member_count=Count("members")):
-        by_parent.setdefault(d.parent_id, []).append(d)
-    out: list[Department] = []
-
-    def walk(parent_id: int | None, depth: int) -> None:
-        for d in by_parent.get(parent_id, []):
-            d.depth, d.indent = depth, "\u2003" * depth
-            out.append(d)
-            walk(d.pk, depth + 1)
-
-    walk(None, 0)
-    return out
 
 
 class DepartmentForm(forms.Form):
@@ -86,7 +65,7 @@ class UserCreateForm(UserEditForm):
 
 @login_required
 def people_index(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request.user)
     return render(request, "people/index.html", {
         "departments": department_tree(),
         "users": User.objects.select_related("department").order_by("-is_active", "last_name", "username"),
@@ -95,7 +74,7 @@ def people_index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def department_new(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request.user)
     form = DepartmentForm(request.POST or None, initial={"parent": request.GET.get("parent")})
     if request.method == "POST" and form.is_valid():
         try:
@@ -112,7 +91,7 @@ def department_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request.user)
     dep = get_object_or_404(Department, pk=pk)
     form = DepartmentForm(request.POST or None, initial={"name": dep.name, "parent": dep.parent_id})
     if request.method == "POST" and form.is_valid():
@@ -129,7 +108,7 @@ def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def user_new(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request.user)
     form = UserCreateForm(request.POST or None, initial={"role": User.Role.MANAGER,
                                                          "department": request.GET.get("department")})
     if request.method == "POST" and form.is_valid():
@@ -150,7 +129,7 @@ def user_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request.user)
     person = get_object_or_404(User, pk=pk)
     form = UserEditForm(request.POST or None, initial={
         "first_name": person.first_name, "last_name": person.last_name, "email": person.email,

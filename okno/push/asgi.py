@@ -21,7 +21,7 @@ from django.conf import settings  # noqa: E402
 from django.http.cookie import parse_cookie  # noqa: E402
 
 from okno.push.hub import get_hub  # noqa: E402
-from okno.push.services import PING, pushes_for_user_after, session_user_id, site_origin  # noqa: E402
+from okno.push.services import PING, cors_headers, pushes_for_user_after, session_user_id  # noqa: E402
 
 STREAM_PATH = "/push/stream"
 PING_SECONDS = 15
@@ -47,14 +47,6 @@ def _headers(scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
 
 
-def cors_headers(origin: str) -> list[tuple[bytes, bytes]]:
-    """The push process may listen on its own port (make demo): the site's own pages may read it."""
-    if origin and origin == site_origin():
-        return [(b"access-control-allow-origin", origin.encode()), (b"access-control-allow-credentials", b"true"),
-                (b"vary", b"Origin")]
-    return []
-
-
 async def _disconnect(receive) -> None:
     # The request's (empty) body comes first; only http.disconnect means the page went away.
     while (await receive())["type"] != "http.disconnect":
@@ -63,7 +55,7 @@ async def _disconnect(receive) -> None:
 
 async def stream(scope, receive, send) -> None:
     headers = _headers(scope)
-    cors = cors_headers(headers.get("origin", ""))
+    cors = [(k.lower().encode(), v.encode()) for k, v in cors_headers(headers.get("origin", ""))]
     session_key = parse_cookie(headers.get("cookie", "")).get(settings.SESSION_COOKIE_NAME, "")
     user_id = await sync_to_async(session_user_id, thread_sensitive=False)(session_key) if session_key else None
     if user_id is None:

@@ -62,6 +62,16 @@ def site_origin() -> str:
     return f"{site.scheme}://{site.netloc}"
 
 
+def cors_headers(origin: str) -> list[tuple[str, str]]:
+    """The push process may listen on its own port (make demo): the site's own pages may read it.
+
+    The one origin check of both stream paths (the ASGI process and the WSGI view)."""
+    if origin and origin == site_origin():
+        return [("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Credentials", "true"),
+                ("Vary", "Origin")]
+    return []
+
+
 def session_user_id(session_key: str) -> int | None:
     """The signed-in, active user of a session cookie, checked as Django's auth checks it (the
     password hash in the session must still match), or None. Its connection is closed after:

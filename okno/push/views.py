@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
-from okno.push.services import PING, push_latest_id, pushes_after, pushes_for_user_after, site_origin
+from okno.push.services import PING, cors_headers, push_latest_id, pushes_after, pushes_for_user_after
 
 WSGI_STREAM_SECONDS = 120
 
@@ -53,11 +53,8 @@ def _stream_wsgi(user_id: int, last_id: int | None, start_id: int) -> Iterator[b
 
 def _allow_site_origin(request: HttpRequest, response: HttpResponse) -> None:
     """The push process may listen on its own port (make demo): the site's pages may read it."""
-    origin = request.headers.get("Origin", "")
-    if origin and origin == site_origin():
-        response["Access-Control-Allow-Origin"] = origin
-        response["Access-Control-Allow-Credentials"] = "true"
-        response["Vary"] = "Origin"
+    for name, value in cors_headers(request.headers.get("Origin", "")):
+        response[name] = value
 
 
 def push_stream(request: HttpRequest) -> HttpResponse:

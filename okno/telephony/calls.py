@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from okno.contacts.identify import Identity, contact_identify
+from okno.core.business_hours import BadBusinessHours, BusinessHours, business_hours_parse
 from okno.core.phones import try_normalize_phone
 from okno.deals.services import lead_create, lead_open_for_contact
 from okno.inbox.models import Channel
@@ -23,7 +24,6 @@ from okno.telephony.models import Call, CallLeg, PbxExtension
 from okno.telephony.pops import call_changed_push, screen_pops_for_ringing
 from okno.timeline.models import Activity
 from okno.timeline.services import activity_record
-from okno.work.business_hours import BadBusinessHours, BusinessHours, business_hours_parse
 from okno.work.services import callback_for_missed_call, callbacks_close_for_number
 
 log = logging.getLogger(__name__)

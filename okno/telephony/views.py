@@ -1,13 +1,13 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from okno.core.access import require_admin
 from okno.core.errors import ApiError, FieldError
 from okno.inbox.models import Channel
 from okno.people.models import User
@@ -24,8 +24,7 @@ class AssignForm(forms.Form):
 @login_required
 def unmatched(request: HttpRequest) -> HttpResponse:
     """Calls through extensions nobody has: an administrator says who is behind each one."""
-    if not request.user.is_admin:
-        raise PermissionDenied
+    require_admin(request.user)
     form = AssignForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():

@@ -7,6 +7,11 @@ class TimelineConfig(AppConfig):
 
     def ready(self) -> None:
         from okno.contacts import merge_registry
+        from okno.timeline import registry
         from okno.timeline.models import Activity
+        from okno.timeline.selectors import notes_for_timeline
 
         merge_registry.register(Activity, "contact")
+        registry.register(kinds=[Activity.Kind.NOTE], template="timeline/_note.html", load=notes_for_timeline)
+        # A merge, its undo and system entries say everything in their summary.
+        registry.register(kinds=[Activity.Kind.MERGE, Activity.Kind.SYSTEM], template="timeline/_summary.html")

@@ -7,8 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from okno.contacts.models import Contact
+from okno.core.business_hours import BusinessHours
 from okno.people.models import Department, User
-from okno.work.business_hours import BusinessHours
 from okno.work.models import WorkItem
 
 

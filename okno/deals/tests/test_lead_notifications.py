@@ -30,17 +30,17 @@ def new_lead(assignee, *, title="Нужен счёт", minutes_ago=0) -> Lead:
 def test_fragment_counts_my_unread_leads_and_shows_the_newest(db):
     me, colleague = UserFactory(), UserFactory()
     client = logged_in(me)
-    empty = client.get("/inbox/notifications/").content.decode()
+    empty = client.get("/leads/notifications/").content.decode()
     assert 'data-count' not in empty and "every 5s" in empty
     new_lead(me, title="Первая", minutes_ago=10)
     newest = new_lead(me, title="Вторая")
     new_lead(colleague, title="Чужая")
-    body = client.get("/inbox/notifications/").content.decode()
+    body = client.get("/leads/notifications/").content.decode()
     assert 'data-count="2"' in body and "Вторая" in body and "Чужая" not in body
     assert f"/contacts/{newest.contact_id}/" in body
     # once read, it is no longer counted
-    client.post(f"/inbox/leads/{newest.pk}/read/")
-    body = client.get("/inbox/notifications/").content.decode()
+    client.post(f"/leads/{newest.pk}/read/")
+    body = client.get("/leads/notifications/").content.decode()
     assert 'data-count="1"' in body and "Первая" in body
 
 
@@ -49,14 +49,14 @@ def test_my_leads_page_lists_mine_newest_first_and_take_in_work(db):
     older, newer = new_lead(me, title="Старая", minutes_ago=30), new_lead(me, title="Новая")
     theirs = new_lead(colleague, title="Чужая")
     client = logged_in(me)
-    page = client.get("/inbox/leads/").content.decode()
+    page = client.get("/leads/").content.decode()
     assert page.index("Новая") < page.index("Старая") and "Чужая" not in page
-    r = client.post(f"/inbox/leads/{older.pk}/take/")
+    r = client.post(f"/leads/{older.pk}/take/")
     assert r.status_code == 302 and r["Location"] == f"/contacts/{older.contact_id}/"
     older.refresh_from_db()
     assert older.status == Lead.Status.IN_WORK and older.read_at is not None
     # another person's lead cannot be touched
-    assert client.post(f"/inbox/leads/{theirs.pk}/read/").status_code == 404
+    assert client.post(f"/leads/{theirs.pk}/read/").status_code == 404
     assert Lead.objects.get(pk=theirs.pk).read_at is None
     assert newer.read_at is None
 
@@ -84,7 +84,7 @@ def test_no_reminder_for_a_read_or_unassigned_lead(db, settings, mailoutbox):
     settings.OKNO_LEAD_REMIND_MINUTES = 15
     me = UserFactory(email="anna@example.ru")
     read = new_lead(me, minutes_ago=60)
-    logged_in(me).post(f"/inbox/leads/{read.pk}/read/")
+    logged_in(me).post(f"/leads/{read.pk}/read/")
     nobodys = lead_create(contact=make_contact(first_name="Пётр"), title="Ничья")
     assert nobodys.assignee is None
     Lead.objects.filter(pk=nobodys.pk).update(created_at=timezone.now() - timedelta(hours=1))

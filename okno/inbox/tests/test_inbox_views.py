@@ -126,4 +126,4 @@ def test_nav_shows_the_failed_count_to_administrators_only(db, admin_user):
         manager_page = manager.get("/contacts/").content.decode()
     assert not [q for q in queries if "inbox_inboundevent" in q["sql"]]  # no count for non-admins
     assert "nav-inbox-problems" not in manager_page and "/inbox/problems/" not in manager_page
-    assert 'hx-get="/inbox/notifications/"' in manager_page
+    assert 'hx-get="/leads/notifications/"' in manager_page

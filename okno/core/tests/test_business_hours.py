@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from okno.work.business_hours import BadBusinessHours, business_hours_parse
+from okno.core.business_hours import BadBusinessHours, business_hours_parse
 
 MSK = ZoneInfo("Europe/Moscow")
 WEEKDAYS = {d: "09:00-18:00" for d in ("mon", "tue", "wed", "thu", "fri")}

@@ -20,7 +20,7 @@ from okno.contacts.custom_fields import custom_field_create
 from okno.contacts.import_bulk import contacts_bulk_create
 from okno.contacts.models import Contact, CustomField, FieldChange, Tag
 from okno.contacts.services import contact_data_clean
-from okno.core.demo_data import CUSTOM_FIELDS, TAGS, Generator, RawContact, translit
+from okno.demo.data import CUSTOM_FIELDS, TAGS, Generator, RawContact, translit
 from okno.people.models import Department, User
 from okno.people.services import department_create
 from okno.timeline.models import Activity, Note

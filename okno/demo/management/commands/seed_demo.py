@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from okno.core import demo
+from okno.demo import company as demo
 
 
 class Command(BaseCommand):

@@ -18,10 +18,10 @@ from rapidfuzz.distance import OSA
 
 from okno.contacts.models import Contact, ContactEmail, ContactMatchKey, ContactPhone, CustomField
 from okno.contacts.services import contact_refresh_derived
-from okno.core import demo
-from okno.core.demo_data import translit
 from okno.core.phones import normalize_phone
 from okno.core.text import fold
+from okno.demo import company as demo
+from okno.demo.data import translit
 from okno.people.models import Department, User
 from okno.timeline.models import Activity
 

@@ -47,10 +47,15 @@ from okno.contacts.api import router as contacts_router  # noqa: E402
 from okno.contacts.api_companies import router as companies_router  # noqa: E402
 from okno.contacts.api_duplicates import router as duplicates_router  # noqa: E402
 from okno.contacts.api_imports import router as contacts_imports_router  # noqa: E402
+from okno.core.api_calendars import router as calendars_router  # noqa: E402
 from okno.deals.api import router as deals_router  # noqa: E402
+from okno.deals.api_deals import router as deals_deals_router  # noqa: E402
+from okno.deals.api_pipelines import router as pipelines_router  # noqa: E402
 from okno.inbox.api import router as inbox_router  # noqa: E402
 from okno.inbox.api_conversations import router as conversations_router  # noqa: E402
+from okno.outbox.api import router as webhook_endpoints_router  # noqa: E402
 from okno.people.api import router as people_router  # noqa: E402
+from okno.robots.api import router as robots_router  # noqa: E402
 from okno.telephony.api import router as calls_router  # noqa: E402
 from okno.work.api import router as work_router  # noqa: E402
 
@@ -63,5 +68,10 @@ api.add_router("/v1/companies", companies_router)
 api.add_router("/v1", inbox_router)
 api.add_router("/v1", conversations_router)
 api.add_router("/v1", deals_router)
+api.add_router("/v1", calendars_router)
+api.add_router("/v1", pipelines_router)
+api.add_router("/v1", deals_deals_router)
+api.add_router("/v1", robots_router)
+api.add_router("/v1", webhook_endpoints_router)
 api.add_router("/v1", calls_router)
 api.add_router("/v1", work_router)

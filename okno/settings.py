@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "okno.inbox",
     "okno.deals",
     "okno.telephony",
+    "okno.outbox",
+    "okno.robots",
     "okno.work",
     "okno.push",
     # Last: the demo company may import every domain, and nothing imports it.

@@ -17,6 +17,7 @@ urlpatterns = [
     path("people/", include("okno.people.urls")),
     path("inbox/", include("okno.inbox.urls")),
     path("", include("okno.deals.urls")),
+    path("robots/", include("okno.robots.urls")),
     path("telephony/", include("okno.telephony.urls")),
     path("push/", include("okno.push.urls")),
 ]

@@ -9,11 +9,12 @@ class DealsConfig(AppConfig):
         from okno.contacts import merge_registry
         from okno.core import worker
         from okno.deals import notifications
-        from okno.deals.models import Lead
+        from okno.deals.models import Deal, Lead
         from okno.timeline import registry as timeline
         from okno.timeline.models import Activity
 
         merge_registry.register(Lead, "contact")
+        merge_registry.register(Deal, "contact")
         timeline.register(kinds=[Activity.Kind.DEAL], template="timeline/_summary.html")
         # An unread lead is e-mailed after minutes, so looking twice a minute is plenty.
         worker.register_drain("lead_reminders", notifications.lead_reminders, idle_sleep=30)

@@ -35,6 +35,10 @@ class Lead(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # Why it was closed as lost (status LOST), and when it was converted or lost.
+    lost_reason = models.ForeignKey("deals.LostReason", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
     # When the unread lead was e-mailed to its assignee; claimed by conditional UPDATE, so once.
     reminded_at = models.DateTimeField(null=True, blank=True)
 
@@ -47,3 +51,15 @@ class Lead(models.Model):
             models.Index(fields=["created_at"], name="lead_remind_due",
                          condition=models.Q(read_at__isnull=True, reminded_at__isnull=True)),
         ]
+
+
+# Pipelines and deals live in their own module; Django finds models through this one.
+from okno.deals.models_deals import (  # noqa: E402, F401
+    Deal,
+    DealLineItem,
+    DealStageChange,
+    LostReason,
+    Pipeline,
+    PipelineField,
+    Stage,
+)

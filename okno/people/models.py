@@ -16,6 +16,9 @@ class Department(models.Model):
     # Members of a department see each other's customers (the usual set-up of a small
     # sales team); turned off, a manager sees only their own.
     share_contacts = models.BooleanField(_("members see each other's contacts"), default=True)
+    # The business calendar its deadlines and callbacks count on; empty: the parent's, then the company's.
+    calendar = models.ForeignKey("core.Calendar", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", verbose_name=_("calendar"))
 
     class Meta:
         ordering = ["name"]

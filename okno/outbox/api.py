@@ -1,0 +1,5 @@
+"""/api/v1/webhook-endpoints."""
+
+from ninja import Router
+
+router = Router(tags=["webhook-endpoints"])

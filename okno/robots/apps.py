@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RobotsConfig(AppConfig):
+    name = "okno.robots"
+    label = "robots"

@@ -1,12 +1,11 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from okno.api import api
 from okno.inbox.views_hooks import inbound_hook
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="contacts:list", permanent=False)),
+    path("", include("okno.home.urls")),
     path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -6,12 +6,15 @@ from django.utils.translation import gettext_lazy as _
 class WorkItem(models.Model):
     """A unit of a manager's work with a deadline: what the manager screen will serve.
 
-    Kinds so far: `callback` (a missed call to return). A repeat of the same reason (the same
-    number calling again) folds into the open item instead of making another.
+    Kinds so far: `callback` (a missed call to return), `task` (a robot's to-do on a deal). A
+    repeat of the same reason (the same number calling again) folds into the open item instead
+    of making another.
     """
 
     class Kind(models.TextChoices):
         CALLBACK = "callback", _("callback")
+        # A to-do a robot made for a deal (create_work_item), with its title.
+        TASK = "task", _("task")
 
     class Status(models.TextChoices):
         OPEN = "open", _("open")
@@ -23,6 +26,8 @@ class WorkItem(models.Model):
                                 related_name="work_items")
     # What the item is about when it is not a card yet: the number to call back.
     number = models.CharField(max_length=64, blank=True)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    deal = models.ForeignKey("deals.Deal", null=True, blank=True, on_delete=models.CASCADE, related_name="work_items")
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="work_items")
     department = models.ForeignKey("people.Department", null=True, blank=True, on_delete=models.SET_NULL,

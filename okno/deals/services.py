@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from okno.contacts.models import Contact
+from okno.core import events
 from okno.deals.models import Lead
 from okno.people.models import User
 
@@ -112,8 +113,20 @@ def lead_route(*, lead: Lead, channel) -> Lead:
     return lead
 
 
+@transaction.atomic
 def lead_create(*, contact: Contact, channel=None, conversation=None, title: str = "", source: str = "",
                 utm: dict | None = None) -> Lead:
+    """A new lead, routed; publishes `lead.created` (robots' lead deadlines, webhooks) once routed."""
     lead = Lead.objects.create(contact=contact, channel=channel, conversation=conversation, title=title[:300],
                                source=source, utm=utm or {})
-    return lead_route(lead=lead, channel=channel)
+    lead = lead_route(lead=lead, channel=channel)
+    events.publish("lead.created", subject=lead, data=lead_event_data(lead), at=lead.created_at)
+    return lead
+
+
+def lead_event_data(lead: Lead) -> dict:
+    """The JSON of `lead.created` (also for batch paths that insert leads without this service)."""
+    return {"lead_id": lead.pk, "contact_id": lead.contact_id, "channel_id": lead.channel_id,
+            "conversation_id": lead.conversation_id, "title": lead.title, "source": lead.source, "utm": lead.utm,
+            "assignee_id": lead.assignee_id, "department_id": lead.department_id, "routed_by": lead.routed_by,
+            "at": lead.created_at.isoformat()}

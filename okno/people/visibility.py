@@ -26,6 +26,23 @@ def contact_visibility_q(user: User, prefix: str = "") -> Q:
     return own
 
 
+def deal_visibility_q(user: User, prefix: str = "") -> Q:
+    """A filter on Deal (or on a model reaching it through `prefix`, e.g. "deal__").
+
+    The card's rule: a deal with a contact is visible exactly when its contact is. A deal
+    without one is judged as a card would be, by its own responsible and department: admins,
+    its responsible, heads of its department's subtree, and members of its department when the
+    department shares contacts. (Deal carries `responsible_id` and `department_id` like Contact,
+    so the same rule is reused; people imports no deals.)"""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_admin:
+        return Q()
+    with_contact = Q(**{f"{prefix}contact__isnull": False}) & contact_visibility_q(user, prefix=f"{prefix}contact__")
+    without = Q(**{f"{prefix}contact__isnull": True}) & contact_visibility_q(user, prefix=prefix)
+    return with_contact | without
+
+
 def users_visible_to(user: User) -> Q:
     """Whom a user may pick as responsible: admins anyone, heads their subtree, others themselves."""
     if user.is_admin:

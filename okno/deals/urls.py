@@ -1,9 +1,21 @@
 from django.urls import path
 
-from okno.deals import views
+from okno.deals import views, views_board, views_deals
 
 app_name = "deals"
 urlpatterns = [
+    # The deal pages (board, list, export, deal page, the card's panel).
+    path("deals/", views_deals.deal_list_page, name="list"),
+    path("deals/board/", views_board.board_default, name="board_default"),
+    path("deals/export/", views_deals.deal_export, name="export"),
+    path("deals/for-contact/<int:contact_id>/", views_deals.deals_for_contact, name="for_contact"),
+    path("deals/<int:pk>/", views_deals.deal_page, name="deal"),
+    path("deals/<int:pk>/move/", views_board.deal_move, name="move"),
+    path("deals/<int:pk>/field/<str:field>/", views_deals.deal_field, name="deal_field"),
+    path("deals/<int:pk>/custom/", views_deals.deal_custom, name="deal_custom"),
+    path("deals/<int:pk>/lines/", views_deals.deal_lines, name="deal_lines"),
+    path("pipelines/<int:pk>/board/", views_board.board, name="board"),
+    path("pipelines/<int:pk>/board/column/<int:stage_id>/", views_board.column, name="column"),
     path("leads/", views.leads_page, name="leads"),
     path("leads/notifications/", views.notifications, name="notifications"),
     path("leads/<int:pk>/read/", views.lead_read, name="lead_read"),

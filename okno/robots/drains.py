@@ -1,0 +1,194 @@
+"""The worker's robot drains: deadlines falling due, and runs of robots' actions.
+
+`deadlines_drain` claims due open deadlines by lease and settles a batch in one transaction: a
+deadline whose deal already left its stage (or whose lead was taken) is met, the rest are
+missed (a conditional UPDATE on `status = 'open'`: a deadline is missed exactly once, and a
+move racing the drain either closes it first or finds it missed), their deals are marked
+overdue, escalations are queued as runs, and level-2 deadlines open, counted from the miss.
+The work per deadline is a few rows written in bulk: 10,000 falling due in one minute settle
+in seconds (bench/bench_robots.py).
+
+`robot_runs_drain` claims pending runs and executes each in its own transaction, which first
+takes the run's row (FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE transaction has one writer)
+and checks that it is still pending: a run whose lease ran out while its first worker was
+still busy is not done twice. A failure is retried with back-off, then waits on the "Robot
+problems" page.
+"""
+
+import logging
+import traceback
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from okno.core.bulk import chunks, insert_rows
+from okno.core.leases import claim_batch
+from okno.deals.models import Deal, Lead
+from okno.robots.actions import DEAL_ACTIONS, RunRefused, escalate, lead_action
+from okno.robots.models import Deadline, Robot, RobotRun
+from okno.robots.schedule import calendar_for_department, calendar_for_pipeline, deadline_due, stage_entry
+
+log = logging.getLogger(__name__)
+
+DEADLINE_BATCH = 1000
+RUN_BATCH = 100
+LEASE_SECONDS = 120
+# After the n-th failed attempt the run waits this long; after the last it waits for a person.
+BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1),
+           timedelta(hours=6))
+
+
+def _robots(ids) -> dict[int, Robot]:
+    return {r.pk: r for r in Robot.objects.filter(pk__in=set(ids)).prefetch_related("children")}
+
+
+def deadlines_drain(batch: int = DEADLINE_BATCH) -> int:
+    """Settles one batch of due deadlines; returns how many were claimed."""
+    ids = claim_batch(Deadline, ready=Q(status=Deadline.Status.OPEN), limit=batch, lease_seconds=LEASE_SECONDS,
+                      order_by="run_after")
+    if ids:
+        deadlines_settle(ids)
+    return len(ids)
+
+
+@transaction.atomic
+def deadlines_settle(ids: list[int]) -> tuple[int, int]:
+    """Met or missed, for the claimed deadlines still open; returns (met, missed)."""
+    now = timezone.now()
+    qs = Deadline.objects.filter(pk__in=ids, status=Deadline.Status.OPEN)
+    if settings.IS_POSTGRES:
+        qs = qs.select_for_update()  # a move closing them waits, then finds them settled
+    rows = list(qs.values("pk", "robot_id", "deal_id", "lead_id", "stage_id", "due_at", "level"))
+    if not rows:
+        return 0, 0
+    deal_ids = [r["deal_id"] for r in rows if r["deal_id"]]
+    lead_ids = [r["lead_id"] for r in rows if r["lead_id"]]
+    deals = {d.pk: d for d in Deal.objects.filter(pk__in=deal_ids).select_related(
+        "pipeline__calendar", "pipeline__department__calendar")} if deal_ids else {}
+    leads = {lead.pk: lead for lead in Lead.objects.filter(pk__in=lead_ids).select_related(
+        "department__calendar")} if lead_ids else {}
+    met, missed = [], []
+    for r in rows:
+        if r["deal_id"]:
+            deal = deals.get(r["deal_id"])
+            (missed if deal is not None and deal.stage_id == r["stage_id"] else met).append(r)
+        else:
+            lead = leads.get(r["lead_id"])
+            (missed if lead is not None and lead.status == Lead.Status.NEW else met).append(r)
+    if met:  # the move's subscriber would have closed them; a deal changed behind its back did not
+        Deadline.objects.filter(pk__in=[r["pk"] for r in met], status=Deadline.Status.OPEN).update(
+            status=Deadline.Status.MET, closed_at=now, locked_until=None)
+    if missed:
+        _missed(missed, deals=deals, leads=leads, now=now)
+    return len(met), len(missed)
+
+
+def _missed(rows: list[dict], *, deals: dict, leads: dict, now) -> None:
+    for part in chunks([r["pk"] for r in rows]):
+        Deadline.objects.filter(pk__in=part, status=Deadline.Status.OPEN).update(
+            status=Deadline.Status.MISSED, closed_at=now, locked_until=None)
+    overdue = [r["deal_id"] for r in rows if r["deal_id"]]
+    for part in chunks(overdue):
+        Deal.objects.filter(pk__in=part, is_overdue=False).update(is_overdue=True)
+    robots = _robots(r["robot_id"] for r in rows)
+    runs, level2 = [], []
+    calendars: dict = {}
+    for r in rows:
+        robot = robots[r["robot_id"]]
+        deal, lead = deals.get(r["deal_id"]), leads.get(r["lead_id"])
+        if robot.escalation:
+            runs.append({"robot_id": robot.pk, "deal_id": r["deal_id"], "lead_id": r["lead_id"],
+                         "stage_id": r["stage_id"], "entry": f"deadline:{r['pk']}", "purpose": "escalation",
+                         "status": RobotRun.Status.PENDING, "due_at": now, "run_after": now, "created_at": now})
+        if r["level"] == 1:
+            for child in robot.children.all():
+                if not child.is_active:
+                    continue
+                cal_key = ("p", deal.pipeline_id) if deal is not None else ("d", lead.department_id)
+                cal = calendars.get(cal_key)
+                if cal is None:
+                    cal = calendars[cal_key] = calendar_for_pipeline(deal.pipeline) if deal is not None \
+                        else calendar_for_department(lead.department if lead.department_id else None)
+                due = deadline_due(child, r["due_at"], cal)
+                level2.append({"robot_id": child.pk, "deal_id": r["deal_id"], "lead_id": r["lead_id"],
+                               "stage_id": r["stage_id"], "level": 2, "due_at": due, "run_after": due,
+                               "status": Deadline.Status.OPEN, "created_at": now})
+    insert_rows(RobotRun, runs, ignore_conflicts=True)
+    insert_rows(Deadline, level2)
+
+
+# ---- runs ----------------------------------------------------------------------------------
+
+def robot_runs_drain(batch: int = RUN_BATCH) -> int:
+    """Claims pending runs and executes each; returns how many were claimed."""
+    ids = claim_batch(RobotRun, ready=Q(status=RobotRun.Status.PENDING), limit=batch, lease_seconds=LEASE_SECONDS,
+                      order_by="run_after")
+    for pk in ids:
+        robot_run_execute(pk)
+    return len(ids)
+
+
+def _finish(pk: int, **fields) -> None:
+    RobotRun.objects.filter(pk=pk).update(locked_until=None, finished_at=timezone.now(), **fields)
+
+
+def _why_skip(run: RobotRun, robot: Robot, deal: Deal | None) -> str:
+    if not robot.is_active:
+        return "the robot is switched off"
+    if deal is None or run.purpose != "action":
+        return ""
+    if run.stage_id and deal.stage_id != run.stage_id:
+        return "the deal left the stage"
+    if robot.trigger != Robot.Trigger.EVENT and run.entry != stage_entry(deal):
+        return "the deal left the stage and came back: the new stay has its own run"
+    return ""
+
+
+def _execute(run: RobotRun) -> tuple[str, str]:
+    robot = Robot.objects.get(pk=run.robot_id)
+    deal = Deal.objects.select_related("pipeline", "stage", "contact", "company", "responsible", "department") \
+        .filter(pk=run.deal_id).first() if run.deal_id else None
+    lead = Lead.objects.select_related("department", "assignee").filter(pk=run.lead_id).first() \
+        if run.lead_id else None
+    if deal is None and lead is None:
+        return RobotRun.Status.SKIPPED, "the deal is gone"
+    if run.purpose == "escalation":
+        return RobotRun.Status.DONE, escalate(run, robot, deal=deal, lead=lead)
+    why = _why_skip(run, robot, deal)
+    if why:
+        return RobotRun.Status.SKIPPED, why
+    if lead is not None:
+        return RobotRun.Status.DONE, lead_action(run, robot, lead)
+    return RobotRun.Status.DONE, DEAL_ACTIONS[robot.action](run, robot, deal)
+
+
+def robot_run_execute(pk: int) -> str | None:
+    """Runs one claimed run in its own transaction; its failure is recorded, never raised.
+    Returns the status it ended in (None: it was not pending any more)."""
+    try:
+        with transaction.atomic():
+            qs = RobotRun.objects.filter(pk=pk, status=RobotRun.Status.PENDING)
+            if settings.IS_POSTGRES:
+                qs = qs.select_for_update()
+            run = qs.first()
+            if run is None:
+                return None
+            status, result = _execute(run)
+            _finish(pk, status=status, result=result[:500], error="")
+            return status
+    except RunRefused as exc:
+        _finish(pk, status=RobotRun.Status.FAILED, error=str(exc))
+        return RobotRun.Status.FAILED
+    except Exception as exc:  # anything else: count the attempt, retry with back-off
+        error = f"{exc.__class__.__name__}: {exc}\n\n{traceback.format_exc(limit=6)}"
+        log.warning("robot run %s failed: %s", pk, error)
+        attempts = RobotRun.objects.filter(pk=pk).values_list("attempts", flat=True).first() or 1
+        if attempts > len(BACKOFF):
+            _finish(pk, status=RobotRun.Status.WAITING, error=error)
+            return RobotRun.Status.WAITING
+        RobotRun.objects.filter(pk=pk).update(error=error, locked_until=None,
+                                              run_after=timezone.now() + BACKOFF[attempts - 1])
+        return RobotRun.Status.PENDING

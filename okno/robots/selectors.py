@@ -1,0 +1,44 @@
+"""Reads of robots: a pipeline's robots, a deal's deadlines and robot log, the problems list."""
+
+from django.db.models import QuerySet
+
+from okno.robots.models import Deadline, RegisterEntry, Robot, RobotRun
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def deal_deadlines(deal) -> list[dict]:
+    """The deal's deadlines for its GET and page: open ones first, then the history."""
+    rows = Deadline.objects.filter(deal_id=deal.pk).order_by("-created_at", "-id")[:50]
+    return [{"id": d.id, "robot_id": d.robot_id, "level": d.level, "due_at": _iso(d.due_at), "status": d.status,
+             "closed_at": _iso(d.closed_at), "escalated_at": _iso(d.escalated_at)} for d in rows]
+
+
+def deal_robot_runs(*, deal, limit: int = 200) -> QuerySet[RobotRun]:
+    """The deal's robot log, newest first (the caller checked that the deal is visible)."""
+    return RobotRun.objects.filter(deal_id=deal.pk).select_related("robot").order_by("-created_at", "-id")[:limit]
+
+
+def robots_of_pipeline(*, pipeline_id: int | None) -> QuerySet[Robot]:
+    qs = Robot.objects.select_related("stage").order_by("stage__position", "position", "id")
+    return qs.filter(pipeline_id=pipeline_id) if pipeline_id is not None else qs.filter(for_leads=True)
+
+
+def robot_problems(*, status: str = "") -> QuerySet[RobotRun]:
+    statuses = [status] if status in RobotRun.PROBLEMS else list(RobotRun.PROBLEMS)
+    return (RobotRun.objects.filter(status__in=statuses)
+            .select_related("robot", "deal", "lead", "robot__stage", "robot__pipeline").order_by("-id"))
+
+
+def register_entries(*, name: str) -> QuerySet[RegisterEntry]:
+    return RegisterEntry.objects.filter(name=name).select_related("deal").order_by("at", "id")
+
+
+def run_as_data(run: RobotRun) -> dict:
+    return {"id": run.pk, "robot_id": run.robot_id, "robot": str(run.robot), "purpose": run.purpose,
+            "action": run.robot.action or run.robot.escalation, "deal_id": run.deal_id, "lead_id": run.lead_id,
+            "status": run.status, "due_at": _iso(run.due_at), "run_after": _iso(run.run_after),
+            "attempts": run.attempts, "result": run.result, "error": run.error.split("\n\n")[0],
+            "created_at": _iso(run.created_at), "finished_at": _iso(run.finished_at)}

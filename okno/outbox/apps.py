@@ -9,3 +9,24 @@ class OutboxConfig(AppConfig):
 
     name = "okno.outbox"
     label = "outbox"
+
+    def ready(self) -> None:
+        from okno.contacts import merge_registry
+        from okno.core import events, worker
+        from okno.outbox.drain import outbox_drain
+        from okno.outbox.models import OutboxMessage
+        from okno.outbox.selectors import messages_for_timeline
+        from okno.outbox.services import outbox_webhooks_for_event
+        from okno.outbox.sms_status import sms_status_drain
+        from okno.timeline import registry as timeline
+        from okno.timeline.models import Activity
+
+        merge_registry.register(OutboxMessage, "contact")
+        timeline.register(kinds=[Activity.Kind.OUTBOX], template="outbox/_timeline_outbox.html",
+                          load=messages_for_timeline)
+        # Every event, filtered by each endpoint's list: one subscriber, so no event is queued twice.
+        events.subscribe("*", outbox_webhooks_for_event, key="outbox.webhooks")
+        # Robots' sends and webhooks: half a second of idle pick-up is well inside "the first retry
+        # within a minute", and an idle look is one indexed query.
+        worker.register_drain("outbox", outbox_drain, idle_sleep=0.5)
+        worker.register_drain("sms_status", sms_status_drain, idle_sleep=30)

@@ -24,6 +24,8 @@ class Activity(models.Model):
         DEAL = "deal", _("deal")
         MERGE = "merge", _("merge")
         SYSTEM = "system", _("system")
+        # An e-mail or SMS Okno sent (okno.outbox), drawn by the outbox's fragment.
+        OUTBOX = "outbox", _("sent message")
 
     # Indexed by (contact, -occurred_at) only: a single-column index beside it served no query
     # and was one more entry per timeline row written (bench_cdr).

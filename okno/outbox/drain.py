@@ -1,0 +1,251 @@
+"""The worker's `outbox` drain: claims due messages with a lease, sends them, records each answer.
+
+At-least-once with idempotency keys. A message is marked sent only after the other side said
+yes; a worker killed between that answer and our commit leaves the row leased, and once the
+lease runs out another worker sends it again with the same key: the same `webhook-id` (a
+Standard Webhooks receiver drops the repeat) and the same e-mail Message-ID. Nothing is lost,
+and each result is committed as soon as it is known, so a kill repeats one batch's in-flight
+sends at most.
+
+Webhooks and SMS are HTTP calls to other servers: they run in a small thread pool (no ORM in
+the threads: they get plain values), so one slow receiver does not hold the batch up for its
+whole timeout per message. E-mails go one after another over one SMTP connection.
+"""
+
+import hashlib
+import logging
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from okno.core.leases import claim_batch
+from okno.outbox import sms, webhooks
+from okno.outbox.models import DeliveryAttempt, OutboxMessage, SmsProvider
+from okno.outbox.services import webhook_endpoint_disable
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+THREADS = 8
+# 50 messages over 8 threads at a 15 s timeout each is ~95 s at worst; a killed worker's rows
+# are sent again by another once this runs out.
+LEASE_SECONDS = 180
+# After the n-th failed try, wait WEBHOOK_DELAYS[n-1]: Standard Webhooks' example schedule
+# (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h: ten tries over ~75 hours), then give up.
+WEBHOOK_DELAYS = (timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
+                  timedelta(hours=5), timedelta(hours=10), timedelta(hours=14), timedelta(hours=20),
+                  timedelta(hours=24))
+# An SMS or e-mail about an order is useless days later: six tries over ~2.5 hours.
+MESSAGE_DELAYS = (timedelta(seconds=5), timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30),
+                  timedelta(hours=2))
+# A row whose send keeps crashing the worker (killed, or a bug) is given up after this many extra claims.
+EXTRA_CLAIMS = 3
+SMTP_TIMEOUT_SECONDS = 30
+
+
+@dataclass
+class Result:
+    ok: bool
+    error: str = ""
+    status_code: int | None = None
+    duration_ms: int = 0
+    retry_after_seconds: int | None = None
+    gone: bool = False
+    permanent: bool = False
+    provider_message_id: str = ""
+    provider_id: int | None = None
+
+
+def delays_for(kind: str) -> tuple[timedelta, ...]:
+    return WEBHOOK_DELAYS if kind == OutboxMessage.Kind.WEBHOOK else MESSAGE_DELAYS
+
+
+def retry_delay(kind: str, attempts: int, retry_after_seconds: int | None = None) -> timedelta | None:
+    """How long to wait after the `attempts`-th failed try; None: that was the last one."""
+    delays = delays_for(kind)
+    if attempts > len(delays):
+        return None
+    delay = delays[attempts - 1]
+    if delay >= timedelta(minutes=5):
+        delay += delay * random.uniform(0, 0.1)  # jitter: a receiver back up is not hit by all at once
+    if retry_after_seconds:
+        delay = max(delay, timedelta(seconds=min(retry_after_seconds, 24 * 3600)))
+    return delay
+
+
+def message_id_header(key: str) -> str:
+    """The e-mail's Message-ID, the same on every try of this key: a sink can drop the repeat."""
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@okno.outbox>"
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _send_webhook(job: dict) -> Result:
+    a = webhooks.deliver(url=job["url"], secret=job["secret"], msg_id=job["key"], body=job["body"],
+                         allow_private_network=job["allow_private_network"])
+    return Result(ok=a.ok, error=a.error, status_code=a.status_code, duration_ms=a.duration_ms,
+                  retry_after_seconds=a.retry_after_seconds, gone=a.gone, permanent=a.permanent)
+
+
+def _send_sms(job: dict) -> Result:
+    provider = job["provider"]
+    started = time.monotonic()
+    try:
+        sent = sms.adapter(provider.kind).send(provider, to=job["to"], text=job["text"], key=job["key"])
+    except sms.SmsError as exc:
+        return Result(ok=False, error=f"{provider.name}: {exc}", duration_ms=_ms(started))
+    return Result(ok=True, provider_message_id=sent.message_id, provider_id=provider.pk, duration_ms=_ms(started))
+
+
+def _job(message: OutboxMessage, provider: SmsProvider | None) -> tuple[object, dict] | Result:
+    """The plain values a thread needs, or the Result at once when there is nothing to send."""
+    if message.kind == OutboxMessage.Kind.WEBHOOK:
+        endpoint = message.endpoint
+        if endpoint is None or not endpoint.is_active:
+            reason = endpoint.disabled_reason if endpoint else "deleted"
+            return Result(ok=False, permanent=True, error=f"endpoint disabled: {reason}")
+        return _send_webhook, {"url": endpoint.url, "secret": endpoint.secret, "key": message.key,
+                               "body": message.payload.get("body", ""),
+                               "allow_private_network": endpoint.allow_private_network}
+    if provider is None:
+        return Result(ok=False, error="no active SMS provider: add one on the SMS provider page")
+    return _send_sms, {"provider": provider, "to": message.payload.get("to", ""),
+                       "text": message.payload.get("text", ""), "key": message.key}
+
+
+def _send_email(message: OutboxMessage, connection) -> Result:
+    started = time.monotonic()
+    p = message.payload
+    email = EmailMessage(p.get("subject", ""), p.get("body", ""), None, [p.get("to", "")], connection=connection,
+                         headers={"Message-ID": message_id_header(message.key), "X-Okno-Key": message.key})
+    try:
+        email.send()
+    except Exception as exc:  # SMTP refusals, a dropped connection, a bad address: retried
+        return Result(ok=False, error=f"{type(exc).__name__}: {exc}", duration_ms=_ms(started))
+    return Result(ok=True, duration_ms=_ms(started))
+
+
+def _timeline(message: OutboxMessage) -> None:
+    from okno.contacts.models import Contact
+    from okno.timeline.models import Activity
+    from okno.timeline.services import activity_record
+
+    contact = Contact.objects.filter(pk=message.contact_id).first()
+    if contact is None:
+        return
+    p = message.payload
+    with override(settings.LANGUAGE_CODE):
+        if message.kind == OutboxMessage.Kind.EMAIL:
+            summary = _("E-mail to %(to)s: %(subject)s") % {"to": p.get("to", ""), "subject": p.get("subject", "")}
+        else:
+            summary = _("SMS to %(to)s: %(text)s") % {"to": p.get("to", ""), "text": p.get("text", "")}
+    activity_record(contact=contact, kind=Activity.Kind.OUTBOX, summary=summary, detail=message,
+                    occurred_at=message.sent_at)
+
+
+def record(message: OutboxMessage, result: Result) -> None:
+    """Writes one try's outcome: the attempt's log line and the message's new state, in one transaction."""
+    now = timezone.now()
+    with transaction.atomic():
+        DeliveryAttempt.objects.create(
+            message_id=message.pk, endpoint_id=message.endpoint_id, attempt=message.attempts, ok=result.ok,
+            status_code=result.status_code, error=result.error[:2000], duration_ms=result.duration_ms, at=now)
+        fields = {"locked_until": None}
+        if result.ok:
+            fields.update(status=OutboxMessage.Status.SENT, sent_at=now, last_error="")
+            if message.kind == OutboxMessage.Kind.SMS:
+                fields.update(provider_message_id=result.provider_message_id, provider_id=result.provider_id,
+                              delivery_status=sms.ACCEPTED)
+        else:
+            if result.gone:
+                webhook_endpoint_disable(endpoint_id=message.endpoint_id, reason=f"{now:%Y-%m-%d %H:%M} 410 Gone")
+            delay = None if (result.gone or result.permanent) else retry_delay(
+                message.kind, message.attempts, result.retry_after_seconds)
+            if delay is None:
+                final = result.gone or result.permanent
+                fields.update(status=OutboxMessage.Status.FAILED if final else OutboxMessage.Status.GAVE_UP,
+                              last_error=result.error)
+            else:
+                fields.update(status=OutboxMessage.Status.PENDING, last_error=result.error, run_after=now + delay)
+        OutboxMessage.objects.filter(pk=message.pk).update(**fields)
+        if result.ok and message.contact_id and message.kind != OutboxMessage.Kind.WEBHOOK:
+            message.sent_at = now
+            _timeline(message)
+    if not result.ok:
+        log.warning("outbox %s %s try %s failed: %s", message.kind, message.key, message.attempts, result.error)
+
+
+def default_sms_provider() -> SmsProvider | None:
+    return SmsProvider.objects.filter(is_active=True).order_by("-is_default", "pk").first()
+
+
+def outbox_drain(batch: int = BATCH) -> int:
+    """The worker's loop: claims due messages with a lease (two workers never send one row at once)."""
+    ids = claim_batch(OutboxMessage, ready=Q(status=OutboxMessage.Status.PENDING), limit=batch,
+                      lease_seconds=LEASE_SECONDS, order_by="run_after")
+    if not ids:
+        return 0
+    messages = list(OutboxMessage.objects.filter(pk__in=ids).select_related("endpoint").order_by("pk"))
+    provider = default_sms_provider() if any(m.kind == OutboxMessage.Kind.SMS for m in messages) else None
+    jobs = []
+    for m in messages:
+        if m.attempts > len(delays_for(m.kind)) + 1 + EXTRA_CLAIMS:
+            record(m, Result(ok=False, error="given up: the send kept crashing the worker"))
+            continue
+        if m.kind == OutboxMessage.Kind.EMAIL:
+            continue
+        job = _job(m, provider)
+        if isinstance(job, Result):
+            record(m, job)
+        else:
+            jobs.append((m, job))
+    emails = [m for m in messages if m.kind == OutboxMessage.Kind.EMAIL
+              and m.attempts <= len(MESSAGE_DELAYS) + 1 + EXTRA_CLAIMS]
+    pool = ThreadPoolExecutor(max_workers=min(THREADS, len(jobs))) if jobs else None
+    try:
+        futures = {pool.submit(fn, values): m for m, (fn, values) in jobs} if pool else {}
+        if emails:
+            _send_emails(emails)
+        for future in as_completed(futures):
+            try:
+                result = future.result()
+            except Exception as exc:  # a bug in an adapter: retried like a failed send
+                log.exception("outbox send %s crashed", futures[future].key)
+                result = Result(ok=False, error=f"{type(exc).__name__}: {exc}")
+            record(futures[future], result)
+    finally:
+        if pool:
+            pool.shutdown(wait=True)
+    return len(ids)
+
+
+def _send_emails(emails: list[OutboxMessage]) -> None:
+    connection = get_connection()
+    if hasattr(connection, "timeout") and connection.timeout is None:
+        connection.timeout = SMTP_TIMEOUT_SECONDS  # Django's default waits for ever on a hung server
+    try:
+        connection.open()
+    except Exception as exc:
+        for m in emails:
+            record(m, Result(ok=False, error=f"{type(exc).__name__}: {exc}"))
+        return
+    try:
+        for m in emails:
+            record(m, _send_email(m, connection))
+    finally:
+        try:
+            connection.close()
+        except Exception:  # the server went away; nothing left to tidy
+            log.debug("SMTP close failed", exc_info=True)

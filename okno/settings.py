@@ -87,6 +87,8 @@ TEMPLATES = [
                 "okno.inbox.context_processors.inbox",
                 "okno.telephony.context_processors.telephony",
                 "okno.push.context_processors.push",
+                # The sidebar: sections, items and counters, once per full page (lazy).
+                "okno.core.navigation.navigation",
             ],
         },
     },

@@ -13,3 +13,16 @@ class ContactsConfig(AppConfig):
         merge_registry.register_builtin()
         # Idle polls every 2 s: a new duplicate may wait that long to show on the page.
         register_drain("duplicates", duplicates_drain, idle_sleep=2.0)
+        from django.utils.translation import gettext_lazy as _  # the sidebar's items
+
+        from okno.core import navigation
+
+        W = navigation.WORK
+        navigation.register_item(W, "contacts", _("Contacts"), "contacts:list", order=40,
+                                 match=("/contacts/new/", "/contacts/merge/"))
+        navigation.register_item(W, "companies", _("Companies"), "contacts:companies", order=50)
+        navigation.register_item(W, "duplicates", _("Duplicates"), "contacts:duplicates", order=60)
+        navigation.register_item(W, "import", _("Import and export"), "contacts:import", order=65,
+                                 match=("/contacts/export/",))
+        navigation.register_item(navigation.SETTINGS, "custom_fields", _("Custom fields"),
+                                 "contacts:custom_fields", order=60, visible=navigation.admins_only)

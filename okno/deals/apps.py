@@ -18,3 +18,5 @@ class DealsConfig(AppConfig):
         timeline.register(kinds=[Activity.Kind.DEAL], template="timeline/_summary.html")
         # An unread lead is e-mailed after minutes, so looking twice a minute is plenty.
         worker.register_drain("lead_reminders", notifications.lead_reminders, idle_sleep=30)
+        from okno.deals import navigation as deals_navigation  # the sidebar's lead and deal items
+        deals_navigation.register()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from okno.deals import views, views_board, views_deals
+from okno.deals import views, views_board, views_deals, views_leads
 
 app_name = "deals"
 urlpatterns = [
@@ -20,4 +20,9 @@ urlpatterns = [
     path("leads/notifications/", views.notifications, name="notifications"),
     path("leads/<int:pk>/read/", views.lead_read, name="lead_read"),
     path("leads/<int:pk>/take/", views.lead_take, name="lead_take"),
+    path("leads/all/", views_leads.leads_all, name="leads_all"),
+    path("leads/reassign/", views_leads.leads_reassign, name="leads_reassign"),
+    path("leads/<int:pk>/convert/", views_leads.lead_convert_view, name="lead_convert"),
+    path("leads/<int:pk>/lose/", views_leads.lead_lose_view, name="lead_lose"),
+    path("leads/for-contact/<int:contact_id>/", views_leads.leads_for_contact, name="leads_for_contact"),
 ]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from okno.deals.models import Lead
 from okno.deals.notifications import lead_mark_read, lead_take_in_work, leads_assigned, leads_unread
+from okno.deals.views_leads import lead_end_choices
 
 PAGE_SIZE = 50
 # Seconds between two polls of the notification badge (the template's hx-trigger).
@@ -24,7 +25,7 @@ POLL_SECONDS = 5
 @login_required
 def leads_page(request: HttpRequest) -> HttpResponse:
     page = Paginator(leads_assigned(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "deals/leads.html", {"page": page})
+    return render(request, "deals/leads.html", {"page": page, **lead_end_choices(request.user)})
 
 
 def _lead(request: HttpRequest, pk: int) -> Lead:

@@ -7,3 +7,8 @@ class HomeConfig(AppConfig):
 
     name = "okno.home"
     label = "home"
+
+    def ready(self) -> None:
+        from okno.home import navigation
+
+        navigation.register()

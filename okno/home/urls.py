@@ -1,7 +1,8 @@
 from django.urls import path
-from django.views.generic import RedirectView
+
+from okno.home import views
 
 app_name = "home"
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="contacts:list", permanent=False), name="index"),
+    path("", views.my_day, name="index"),
 ]

@@ -27,3 +27,6 @@ class InboxConfig(AppConfig):
         worker.register_drain("mailboxes", mailbox.mailboxes_drain, idle_sleep=5)
         from okno.inbox import telegram_files  # retries are minutes apart; an idle look is one indexed query
         worker.register_drain("telegram_files", telegram_files.telegram_files_drain, idle_sleep=5)
+        from okno.inbox import navigation as inbox_navigation  # the sidebar's items
+
+        inbox_navigation.register()

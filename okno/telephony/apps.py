@@ -33,3 +33,10 @@ class TelephonyConfig(AppConfig):
         worker.register_drain("callbacks", callbacks_drain, idle_sleep=2.0)
         # Recordings wait for their PBX anyway (Zadarma: 40 s): a relaxed look is enough.
         worker.register_drain("recordings", recordings_drain, idle_sleep=2.0)
+        from django.utils.translation import gettext_lazy as _  # the sidebar's items
+
+        from okno.core import navigation
+
+        # No call log page yet: the one telephony page is the administrator's list of unmatched extensions.
+        navigation.register_item(navigation.COMMUNICATIONS, "unmatched_extensions", _("Unmatched extensions"),
+                                 "telephony:unmatched", order=40, visible=navigation.admins_only)

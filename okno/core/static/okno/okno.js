@@ -26,6 +26,14 @@
     // Removing a phone changes what the duplicate check should look at.
     if (form) form.dispatchEvent(new Event("input", { bubbles: true }));
   });
+  // "Tick all": a header checkbox ticks the rows' checkboxes of the same name (the leads' bulk reassign).
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest("[data-tick-all]");
+    if (!all) return;
+    var table = all.closest("table") || document;
+    table.querySelectorAll('input[type=checkbox][name="' + all.getAttribute("data-tick-all") + '"]')
+      .forEach(function (box) { box.checked = all.checked; });
+  });
   // Confirmation for dangerous buttons without a separate page.
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");

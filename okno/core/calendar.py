@@ -354,6 +354,18 @@ def work_calendar_for(*candidates) -> WorkCalendar:
     return default_work_calendar()
 
 
+def calendar_of_department(department):
+    """The Calendar row of a department, else of its parent, and so on up; None when no
+    department on the way names one. (Typed loosely: core does not import people.)"""
+    seen = 0
+    while department is not None and seen < 50:  # a tree is dozens deep at most; a cycle stops here
+        if getattr(department, "calendar_id", None):
+            return department.calendar
+        department = department.parent if getattr(department, "parent_id", None) else None
+        seen += 1
+    return None
+
+
 def default_work_calendar() -> WorkCalendar:
     global _default
     now = _time.monotonic()

@@ -5,7 +5,7 @@ import secrets
 from django.conf import settings
 
 from okno.core.access import require_admin
-from okno.core.business_hours import BadBusinessHours, business_hours_parse
+from okno.core.business_hours import business_hours_settings_errors
 from okno.core.errors import FieldError
 from okno.inbox import adapters
 from okno.inbox.models import Channel
@@ -49,10 +49,7 @@ def _deadline_settings_errors(settings_: dict) -> dict[str, str]:
                 raise ValueError
         except (TypeError, ValueError):
             errors["settings.callback_minutes"] = "must be a number of minutes, 0 or more"
-    try:
-        business_hours_parse(settings_.get("business_hours"), field="settings.business_hours")
-    except BadBusinessHours as exc:
-        errors.update(exc.errors)
+    errors.update(business_hours_settings_errors(settings_))
     return errors
 
 

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from okno.contacts.identify import Identity, contact_identify
-from okno.core.business_hours import BadBusinessHours, BusinessHours, business_hours_parse
+from okno.core.business_hours import BadBusinessHours, BusinessHours, business_hours_for
 from okno.core.phones import try_normalize_phone
 from okno.deals.services import lead_create, lead_open_for_contact
 from okno.inbox.models import Channel
@@ -330,7 +330,8 @@ def callbacks_drain(*, now=None, batch: int = 100) -> int:
     now = now or timezone.now()
     with transaction.atomic():
         qs = (Call.objects.filter(callback_due=True, ended_at__lte=now - timedelta(
-            seconds=settings.OKNO_CALLBACK_GRACE_SECONDS)).select_related("channel", "contact").order_by("ended_at"))
+            seconds=settings.OKNO_CALLBACK_GRACE_SECONDS)).select_related("channel__department__calendar", "contact")
+            .order_by("ended_at"))
         if settings.IS_POSTGRES:
             qs = qs.select_for_update(skip_locked=True, of=("self",))
         calls = list(qs[:batch])
@@ -345,10 +346,11 @@ def callbacks_drain(*, now=None, batch: int = 100) -> int:
 
 
 def _business_hours(channel: Channel) -> BusinessHours | None:
-    """The line's hours, else OKNO_BUSINESS_HOURS; a timetable kept before it was checked counts as none."""
-    value = channel.settings.get("business_hours") or settings.OKNO_BUSINESS_HOURS
+    """The line's calendar, hours or department's calendar, else OKNO_BUSINESS_HOURS
+    (okno/core/business_hours.py); a timetable kept before it was checked counts as none."""
     try:
-        return business_hours_parse(value)
+        return business_hours_for(channel.settings, department=channel.department,
+                                  fallback=settings.OKNO_BUSINESS_HOURS)
     except BadBusinessHours as exc:
         log.warning("channel %s: business hours ignored: %s", channel.pk, exc)
         return None

@@ -1,13 +1,17 @@
-"""/api/v1/leads: the customer's requests, visible as their cards are."""
+"""/api/v1/leads: the customer's requests, visible as their cards are; converting a lead to a
+deal, closing it as lost, reassigning in bulk; /api/v1/lost-reasons."""
 
 from datetime import datetime
 
-from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from django.http import Http404, HttpRequest
+from ninja import Query, Router, Schema, Status
 
-from okno.deals.models import Lead
-from okno.people.visibility import contact_visibility_q
+from okno.core.errors import FieldError
+from okno.deals import lead_services
+from okno.deals.api_deals import DealDetailOut, deal_detail_out
+from okno.deals.models import LostReason
+from okno.deals.selectors import deal_get, lead_get, leads_visible, pipelines_visible
+from okno.people.models import User
 
 router = Router(tags=["leads"])
 
@@ -24,17 +28,52 @@ class LeadOut(Schema):
     assignee_id: int | None
     department_id: int | None
     routed_by: str
+    lost_reason_id: int | None
+    closed_at: datetime | None
     created_at: datetime
 
 
-def _visible(request: HttpRequest):
-    return Lead.objects.filter(contact_visibility_q(request.auth, prefix="contact__"))
+class ConvertIn(Schema):
+    pipeline_id: int
+    stage_id: int | None = None
+    title: str | None = None
+    amount: str | int | float | None = None
+    currency: str | None = None
+    responsible_id: int | None = None
+    custom: dict | None = None
+
+
+class LoseIn(Schema):
+    reason: str | int | None = None
+
+
+class ReassignIn(Schema):
+    lead_ids: list[int]
+    assignee_id: int | None = None
+
+
+class LostReasonIn(Schema):
+    name: str = ""
+    position: int | None = None
+
+
+class LostReasonPatch(Schema):
+    name: str | None = None
+    position: int | None = None
+    is_active: bool | None = None
+
+
+class LostReasonOut(Schema):
+    id: int
+    name: str
+    position: int
+    is_active: bool
 
 
 @router.get("/leads", response=list[LeadOut])
 def list_leads(request: HttpRequest, contact: int | None = None, status: str = "",
                limit: int = Query(100, ge=1, le=1000)):
-    qs = _visible(request)
+    qs = leads_visible(user=request.auth)
     if contact is not None:
         qs = qs.filter(contact_id=contact)
     if status:
@@ -44,4 +83,59 @@ def list_leads(request: HttpRequest, contact: int | None = None, status: str = "
 
 @router.get("/leads/{int:lead_id}", response=LeadOut)
 def get_lead(request: HttpRequest, lead_id: int):
-    return get_object_or_404(_visible(request), pk=lead_id)
+    return lead_get(user=request.auth, pk=lead_id)
+
+
+@router.post("/leads/{int:lead_id}/convert", response={201: DealDetailOut})
+def convert_lead(request: HttpRequest, lead_id: int, payload: ConvertIn):
+    """The lead becomes a deal in the pipeline (its first open stage unless `stage_id`)."""
+    lead = lead_get(user=request.auth, pk=lead_id)
+    data = payload.dict(exclude_unset=True)
+    pipeline = pipelines_visible(user=request.auth).filter(pk=data.pop("pipeline_id")).first()
+    if pipeline is None:
+        raise FieldError({"pipeline_id": "no such pipeline"})
+    deal = lead_services.lead_convert(actor=request.auth, lead=lead, pipeline=pipeline,
+                                      data={k: v for k, v in data.items() if v is not None}, via="api")
+    try:
+        return Status(201, deal_detail_out(deal_get(user=request.auth, pk=deal.pk)))
+    except Http404:
+        # Converted into a department the converting person does not see: the deal exists.
+        raise FieldError({"pipeline_id": "converted, but the deal is outside what you may see"}) from None
+
+
+@router.post("/leads/{int:lead_id}/lose", response=LeadOut)
+def lose_lead(request: HttpRequest, lead_id: int, payload: LoseIn):
+    lead = lead_get(user=request.auth, pk=lead_id)
+    return lead_services.lead_lose(actor=request.auth, lead=lead, reason=payload.reason)
+
+
+@router.post("/leads/reassign")
+def reassign_leads(request: HttpRequest, payload: ReassignIn):
+    """Heads and administrators: the leads they see go to `assignee_id` (null: back to the queue)."""
+    assignee = None
+    if payload.assignee_id is not None:
+        assignee = User.objects.filter(pk=payload.assignee_id).first()
+        if assignee is None:
+            raise FieldError({"assignee_id": "no such user you may assign"})
+    changed = lead_services.lead_reassign(actor=request.auth, leads=payload.lead_ids, assignee=assignee)
+    return {"changed": changed}
+
+
+@router.get("/lost-reasons", response=list[LostReasonOut])
+def list_lost_reasons(request: HttpRequest, include_inactive: bool = False):
+    qs = LostReason.objects.all()
+    return list(qs if include_inactive else qs.filter(is_active=True))
+
+
+@router.post("/lost-reasons", response={201: LostReasonOut})
+def create_lost_reason(request: HttpRequest, payload: LostReasonIn):
+    return Status(201, lead_services.lost_reason_create(actor=request.auth, name=payload.name,
+                                                        position=payload.position))
+
+
+@router.patch("/lost-reasons/{int:reason_id}", response=LostReasonOut)
+def update_lost_reason(request: HttpRequest, reason_id: int, payload: LostReasonPatch):
+    reason = LostReason.objects.filter(pk=reason_id).first()
+    if reason is None:
+        raise Http404("No such reason")
+    return lead_services.lost_reason_update(actor=request.auth, reason=reason, data=payload.dict(exclude_unset=True))

@@ -452,7 +452,7 @@ def deal_move_to_stage(*, deal: Deal, stage: Stage, actor: User | None = None, v
     takes a LostReason by id, name or row); leaving a closed stage clears closed_at and the
     reason. Writes a DealStageChange and an Activity, then publishes `deal.stage_changed`
     inside the transaction, after the row is updated, so robots close and open deadlines with it."""
-    deal = Deal.objects.select_for_update().select_related("contact").get(pk=deal.pk)
+    deal = Deal.objects.select_for_update(of=("self",)).select_related("contact").get(pk=deal.pk)
     if stage.pipeline_id != deal.pipeline_id:
         raise FieldError({"stage_id": "this stage belongs to another pipeline"})
     if stage.pk == deal.stage_id:

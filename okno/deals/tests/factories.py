@@ -74,6 +74,8 @@ class DealFactory(factory.django.DjangoModelFactory):
     stage = factory.LazyAttribute(lambda o: o.pipeline.stages.order_by("position", "id").first())
     title = factory.Sequence(lambda n: f"Сделка {n}")
     amount = Decimal("1500.00")
+    responsible = None
+    contact = None
     department = factory.LazyAttribute(lambda o: o.responsible.department if o.responsible else None)
 
 

@@ -15,7 +15,9 @@ class DealsConfig(AppConfig):
 
         merge_registry.register(Lead, "contact")
         merge_registry.register(Deal, "contact")
-        timeline.register(kinds=[Activity.Kind.DEAL], template="timeline/_summary.html")
+        from okno.deals.timeline import deals_for_timeline
+
+        timeline.register(kinds=[Activity.Kind.DEAL], template="deals/_timeline_deal.html", load=deals_for_timeline)
         # An unread lead is e-mailed after minutes, so looking twice a minute is plenty.
         worker.register_drain("lead_reminders", notifications.lead_reminders, idle_sleep=30)
         from okno.deals import navigation as deals_navigation  # the sidebar's lead and deal items

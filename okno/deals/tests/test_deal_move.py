@@ -155,3 +155,20 @@ def test_line_items_make_the_amount(db, heard):
     with pytest.raises(FieldError) as exc:
         deal_update(actor=None, deal=deal, data=deal_data_clean({"amount": 5}, pipeline=pipeline, partial=True))
     assert "amount" in exc.value.by_field
+
+
+def test_the_cards_timeline_shows_the_deal_with_a_link(db):
+    # given
+    from django.test import Client
+
+    manager = UserFactory()
+    contact = make_contact(actor=manager)
+    pipeline = PipelineFactory()
+    deal = make_deal(actor=manager, pipeline=pipeline, contact_id=contact.pk, title="Заказ 77", amount="990")
+    deal_move_to_stage(deal=deal, stage=stage_of(pipeline, "paused"), actor=manager)
+    client = Client()
+    client.force_login(manager)
+    # when
+    page = client.get(f"/contacts/{contact.pk}/").content.decode()
+    # then: both entries draw the deal as it is now
+    assert page.count(f'href="/deals/{deal.pk}/"') >= 2 and "Заказ 77" in page and "Пауза" in page

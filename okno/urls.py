@@ -19,6 +19,7 @@ urlpatterns = [
     path("robots/", include("okno.robots.urls")),
     path("telephony/", include("okno.telephony.urls")),
     path("push/", include("okno.push.urls")),
+    path("settings/calendars/", include("okno.core.urls_calendars")),
 ]
 # No MEDIA_URL route, not even with DEBUG: stored files (customers' attachments, imports) are
 # served only through views that check who may see them (inbox:message_file).

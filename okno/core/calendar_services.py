@@ -1,4 +1,7 @@
-"""Calendars: validation (API and settings form alike) and the administrator's writes."""
+"""Calendars: validation (API and settings form alike) and the administrator's writes.
+
+Reasons are English, as every service's are (pages translate them with reason_text); the fixed
+ones are marked with gettext_noop so that makemessages offers them."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as _
 
 from okno.core.access import require_admin
 from okno.core.calendar import DAYS, invalidate_cache, parse_spans

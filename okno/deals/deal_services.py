@@ -457,7 +457,8 @@ def deal_move_to_stage(*, deal: Deal, stage: Stage, actor: User | None = None, v
         raise FieldError({"stage_id": "this stage belongs to another pipeline"})
     if stage.pk == deal.stage_id:
         return deal
-    missing = {_field_name(key): _("required before entering “%(stage)s”") % {"stage": stage.name}
+    # Reasons speak English to programs, as every service's do; pages translate them (reason_text).
+    missing = {_field_name(key): f"required before entering “{stage.name}”"
                for key in stage.required_fields or [] if _is_empty(deal, key)}
     if missing:
         raise FieldError(missing, detail="Required fields are empty")

@@ -172,3 +172,40 @@ def test_the_cards_timeline_shows_the_deal_with_a_link(db):
     page = client.get(f"/contacts/{contact.pk}/").content.decode()
     # then: both entries draw the deal as it is now
     assert page.count(f'href="/deals/{deal.pk}/"') >= 2 and "Заказ 77" in page and "Пауза" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_moves_are_serialised_and_the_history_chains():
+    """Two people dragging the same deal at once: each move reads the row it changes, so every
+    DealStageChange starts where the previous one ended (no lost update of the stage)."""
+    import threading
+
+    from django.db import connection
+
+    # given
+    pipeline = PipelineFactory()
+    deal = make_deal(pipeline=pipeline)
+    targets = [stage_of(pipeline, "paused"), stage_of(pipeline, "open", 1)]
+    errors = []
+
+    def mover(stage):
+        try:
+            for _ in range(5):
+                deal_move_to_stage(deal=Deal.objects.get(pk=deal.pk), stage=stage)
+        except Exception as exc:  # noqa: BLE001: reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=mover, args=(stage,)) for stage in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # then
+    assert errors == []
+    changes = list(DealStageChange.objects.filter(deal=deal).order_by("at", "id"))
+    for before, after in zip(changes, changes[1:], strict=False):
+        assert after.from_stage_id == before.to_stage_id
+    assert Deal.objects.get(pk=deal.pk).stage_id == changes[-1].to_stage_id

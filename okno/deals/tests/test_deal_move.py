@@ -192,7 +192,7 @@ def test_concurrent_moves_are_serialised_and_the_history_chains():
         try:
             for _ in range(5):
                 deal_move_to_stage(deal=Deal.objects.get(pk=deal.pk), stage=stage)
-        except Exception as exc:  # noqa: BLE001: reported below
+        except Exception as exc:  # reported below
             errors.append(exc)
         finally:
             connection.close()

@@ -6,7 +6,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from okno.contacts.identify import Identity, contact_identify, identity_is_of
-from okno.deals.models import Lead
+from okno.core import events
+from okno.deals.models import Deal, Lead, Stage
 from okno.deals.services import lead_create, lead_open_for_contact
 from okno.inbox import adapters
 from okno.inbox.items import InboundItem
@@ -114,6 +115,13 @@ def inbound_item_record(*, channel: Channel, item: InboundItem) -> Message | Non
             adapter.recorded(channel, item)
         if message is not None and message.sent_at > conv.last_message_at:
             Conversation.objects.filter(pk=conv.pk).update(last_message_at=message.sent_at)
+        deal_ids = list(Deal.objects.filter(contact_id=contact.pk).exclude(stage__kind__in=Stage.CLOSED)
+                        .values_list("pk", flat=True)[:20]) if message is not None and \
+            message.direction == Message.Direction.IN else []
+        if deal_ids:  # the customer wrote about an open deal: its robots (and webhooks) hear it
+            events.publish("message.received", subject=message, at=message.sent_at, data={
+                "message_id": message.pk, "conversation_id": conv.pk, "contact_id": contact.pk,
+                "channel_id": channel.pk, "deal_ids": deal_ids, "at": message.sent_at.isoformat()})
     if new_conversation and item.opens_lead:
         lead = lead_open_for_contact(contact=contact)
         if lead is None:

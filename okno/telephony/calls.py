@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from okno.contacts.identify import Identity, contact_identify
+from okno.core import events
 from okno.core.business_hours import BadBusinessHours, BusinessHours, business_hours_for
 from okno.core.phones import try_normalize_phone
 from okno.deals.services import lead_create, lead_open_for_contact
@@ -248,7 +249,16 @@ def call_fact_record(*, channel: Channel, fact: CallFact) -> Call:
     if row in call.facts:
         return call
     call.facts = sorted([*call.facts, row], key=_order)
+    before = (call.outcome, call.ended_at is not None)
     _apply(call, call_summary(call.facts), rings=fact.kind in ("ring", "answer"))
+    if call.ended_at is not None and call.contact_id and before != (call.outcome, True) \
+            and call.outcome in (Call.Outcome.ANSWERED, *MISSED):
+        # The call ended answered or missed (a later fact may still change it: robots key their
+        # runs by the call, so a repeat runs nothing twice).
+        events.publish("call.answered" if call.outcome == Call.Outcome.ANSWERED else "call.missed", subject=call,
+                       at=call.ended_at, data={"call_id": call.pk, "contact_id": call.contact_id,
+                                               "direction": call.direction, "outcome": call.outcome,
+                                               "at": call.ended_at.isoformat()})
     return call
 
 

@@ -25,3 +25,17 @@ class Calendar(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # The company default is cached per process (okno.core.calendar); forget it on any save.
+        from okno.core.calendar import invalidate_cache
+
+        invalidate_cache()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        from okno.core.calendar import invalidate_cache
+
+        invalidate_cache()
+        return result

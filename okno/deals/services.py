@@ -124,6 +124,13 @@ def lead_create(*, contact: Contact, channel=None, conversation=None, title: str
     return lead
 
 
+def leads_created_publish(*, leads) -> None:
+    """`lead.created` for leads a batch path inserted without `lead_create` (the inbox drain's
+    `insert_rows`): call it in the same transaction, with the inserted leads loaded."""
+    for lead in leads:
+        events.publish("lead.created", subject=lead, data=lead_event_data(lead), at=lead.created_at)
+
+
 def lead_event_data(lead: Lead) -> dict:
     """The JSON of `lead.created` (also for batch paths that insert leads without this service)."""
     return {"lead_id": lead.pk, "contact_id": lead.contact_id, "channel_id": lead.channel_id,

@@ -35,6 +35,15 @@ def test_creating_a_lead_publishes_lead_created(db, heard):
     assert created[0].data["assignee_id"] == lead.assignee_id
 
 
+def test_batch_inserted_leads_are_published_too(db, heard):
+    lead = new_lead(UserFactory())
+    heard.clear()
+    from okno.deals.services import leads_created_publish
+
+    leads_created_publish(leads=Lead.objects.filter(pk=lead.pk))
+    assert [(e.name, e.data["lead_id"]) for e in heard] == [("lead.created", lead.pk)]
+
+
 def test_convert_carries_the_lead_over_and_closes_it(db, heard):
     # given
     manager = UserFactory()

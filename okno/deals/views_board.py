@@ -63,6 +63,12 @@ def refusal_text(pipeline: Pipeline, error: FieldError) -> str:
     return "; ".join(parts) or reason_text(error.detail)
 
 
+def deal_base() -> str:
+    """"/deals/": a card's links are this + id + "/" (and + "move/"), as deals:deal and
+    deals:move reverse (a test holds them equal)."""
+    return reverse("deals:list")
+
+
 def _people(user: User):
     return User.objects.filter(users_visible_to(user), is_active=True).order_by("first_name", "last_name", "id")
 
@@ -74,7 +80,7 @@ def _board_context(request: HttpRequest, pipeline: Pipeline, filters: DealFilter
     return {
         "pipeline": pipeline, "columns": columns, "filters": filters, "query": query,
         "pipelines": list(selectors.pipelines_visible(user=request.user)), "people": _people(request.user),
-        "currency": "RUB",
+        "currency": "RUB", "deal_base": deal_base(),
     }
 
 
@@ -107,7 +113,7 @@ def column(request: HttpRequest, pk: int, stage_id: int) -> HttpResponse:
                                 per_page=PER_COLUMN, filters=filters.for_selectors(user=request.user))
     return render(request, "deals/_deal_cards.html", {
         "pipeline": pipeline, "stage": stage, "deals": page.deals, "next_after": page.next_after,
-        "query": urlencode(filters.query(with_sort=False)),
+        "query": urlencode(filters.query(with_sort=False)), "deal_base": deal_base(),
     })
 
 
@@ -144,6 +150,6 @@ def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
                         else reverse("deals:deal", args=[deal.pk]))
     deal = selectors.deal_get(user=request.user, pk=deal.pk)
     filters = DealFilters.from_query(request.POST)
-    card = render_to_string("deals/_card.html", {"deal": deal}, request=request)
+    card = render_to_string("deals/_card.html", {"deal": deal, "deal_base": deal_base()}, request=request)
     return JsonResponse({"card": card, "stage": deal.stage_id,
                          "columns": _columns_json(request, deal.pipeline, filters, deal.currency)})

@@ -170,3 +170,13 @@ def test_overdue_mark_on_the_card(team):
     DealFactory(pipeline=pipeline, responsible=manager, is_overdue=True)
     html = client_for(manager).get(reverse("deals:board", args=[pipeline.pk])).content.decode()
     assert "is-overdue" in html and "overdue-mark" in html
+
+
+def test_card_links_built_from_deal_base_equal_the_reversed_urls(team):
+    # given a deal on the board (its card's links are concatenated, not reversed, for speed)
+    pipeline, manager = team["pipeline"], team["manager"]
+    deal = DealFactory(pipeline=pipeline, responsible=manager)
+    html = client_for(manager).get(reverse("deals:board", args=[pipeline.pk])).content.decode()
+    # then they are exactly what deals:deal and deals:move reverse to
+    assert f'href="{reverse("deals:deal", args=[deal.pk])}"' in html
+    assert f'data-move-url="{reverse("deals:move", args=[deal.pk])}"' in html

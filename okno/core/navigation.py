@@ -19,13 +19,15 @@ by URL name, and its counter is a function the domain gives.
   give it a title.
 - `match`: URL prefixes that also make the item the current one (e.g. a card under a list).
   The current item is the one whose URL (or match prefix) is the longest prefix of the path;
-  "/" is current only on "/".
+  "/" is current only on "/". An item with `query` (a filtered view of another item's page,
+  like "Unassigned" on all leads with `assignee=none`) is current only when the request has it.
 """
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
@@ -160,8 +162,17 @@ def _is_visible(item: NavItem, user) -> bool:
         return False
 
 
-def navigation_for(user, path: str) -> list[ShownSection]:
-    """The sections and items `user` sees, with counters and the current item marked."""
+def _query_matches(item: NavItem, query) -> bool:
+    """An item with a query ("assignee=none") is current only when the page was asked with it."""
+    if not item.query:
+        return True
+    wanted = parse_qs(item.query)
+    return all(query is not None and query.getlist(k) == v for k, v in wanted.items())
+
+
+def navigation_for(user, path: str, query=None) -> list[ShownSection]:
+    """The sections and items `user` sees, with counters and the current item marked
+    (`query`: the request's GET, for items that are a filtered view of another's page)."""
     sections: dict[str, ShownSection] = {}
     best: tuple[int, ShownItem] | None = None
     for item in registered_items():
@@ -173,11 +184,15 @@ def navigation_for(user, path: str) -> list[ShownSection]:
         shown = ShownItem(item.key, item.label, url, item.dom_id, _count(item, user))
         section = SECTIONS[item.section]
         sections.setdefault(section.key, ShownSection(section.key, section.label)).items.append(shown)
+        if not _query_matches(item, query):
+            continue
         base = url.split("?", 1)[0]
         for prefix in (base, *item.match):
             hit = path == prefix if prefix == "/" else path.startswith(prefix)
-            if hit and (best is None or len(prefix) > best[0]):
-                best = (len(prefix), shown)
+            # Of two items on the same page, the one whose query the request carries wins.
+            score = len(prefix) * 2 + (1 if item.query else 0)
+            if hit and (best is None or score > best[0]):
+                best = (score, shown)
     if best is not None:
         best[1].active = True
     return list(sections.values())
@@ -192,7 +207,7 @@ def navigation(request: HttpRequest) -> dict:
 
     def sections() -> list[ShownSection]:
         if not hasattr(request, "_okno_navigation"):
-            request._okno_navigation = navigation_for(user, request.path)
+            request._okno_navigation = navigation_for(user, request.path, request.GET)
         return request._okno_navigation
 
     return {"nav_sections": sections}

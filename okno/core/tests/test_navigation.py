@@ -77,3 +77,18 @@ def test_every_page_of_the_old_top_bar_is_registered():
     assert {"home:index", "contacts:list", "contacts:companies", "contacts:duplicates", "contacts:import",
             "deals:leads", "inbox:channels", "inbox:problems", "telephony:unmatched", "people:index",
             "contacts:custom_fields", "deals:leads_all"} <= names
+
+
+def test_a_filtered_view_of_a_page_is_current_only_with_its_query(registry):
+    from django.http import QueryDict
+
+    register_item(registry.WORK, "unassigned", "Unassigned", "deals:leads_all", order=1, query="assignee=none")
+    register_item(registry.WORK, "all_leads", "All leads", "deals:leads_all", order=2)
+
+    def current(query):
+        return [i.key for s in navigation_for(Someone(), "/leads/all/", QueryDict(query)) for i in s.items if i.active]
+
+    assert current("") == ["all_leads"] and current("status=open") == ["all_leads"]
+    assert current("assignee=none&status=open") == ["unassigned"]
+    assert [i.url for s in navigation_for(Someone(), "/") for i in s.items] == ["/leads/all/?assignee=none",
+                                                                              "/leads/all/"]

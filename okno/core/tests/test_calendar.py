@@ -69,6 +69,7 @@ def test_a_day_may_have_several_spans():
     (msk(2025, 10, 31, 17, 50), timedelta(minutes=30), msk(2025, 11, 1, 9, 20)),  # the worked Saturday
     (msk(2025, 10, 31, 17, 0), timedelta(hours=11), msk(2025, 11, 5, 10, 0)),  # 1h Fri, 9h Sat, skip 3-4 Nov
     (msk(2025, 12, 30, 17, 50), timedelta(minutes=30), msk(2026, 1, 12, 9, 20)),  # across the New Year
+    (msk(2025, 12, 30, 19, 0), timedelta(minutes=30), msk(2026, 1, 12, 9, 30)),  # after hours, then holidays
     (msk(2025, 11, 28, 17, 50), timedelta(days=1), msk(2025, 12, 1, 17, 50)),  # P1D: the next working day
     (msk(2025, 11, 28, 19, 0), timedelta(days=1, minutes=30), msk(2025, 12, 2, 9, 30)),
 ])

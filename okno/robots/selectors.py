@@ -11,9 +11,15 @@ def _iso(value):
 
 def deal_deadlines(deal) -> list[dict]:
     """The deal's deadlines for its GET and page: open ones first, then the history."""
-    rows = Deadline.objects.filter(deal_id=deal.pk).order_by("-created_at", "-id")[:50]
-    return [{"id": d.id, "robot_id": d.robot_id, "level": d.level, "due_at": _iso(d.due_at), "status": d.status,
-             "closed_at": _iso(d.closed_at), "escalated_at": _iso(d.escalated_at)} for d in rows]
+    rows = Deadline.objects.filter(deal_id=deal.pk).select_related("robot").order_by("-created_at", "-id")[:50]
+    return [{"id": d.id, "robot_id": d.robot_id, "name": d.robot.name, "level": d.level, "due_at": _iso(d.due_at),
+             "status": d.status, "closed_at": _iso(d.closed_at), "escalated_at": _iso(d.escalated_at)}
+            for d in rows]
+
+
+def deal_robot_log(deal) -> list[dict]:
+    """The deal's last robot runs for its page and GET (`robot_runs`)."""
+    return [run_as_data(r) for r in deal_robot_runs(deal=deal, limit=50)]
 
 
 def deal_robot_runs(*, deal, limit: int = 200) -> QuerySet[RobotRun]:
@@ -37,7 +43,10 @@ def register_entries(*, name: str) -> QuerySet[RegisterEntry]:
 
 
 def run_as_data(run: RobotRun) -> dict:
-    return {"id": run.pk, "robot_id": run.robot_id, "robot": str(run.robot), "purpose": run.purpose,
+    robot = run.robot
+    what = robot.get_escalation_display() if run.purpose == "escalation" else robot.get_action_display()
+    return {"id": run.pk, "robot_id": run.robot_id, "robot": str(robot), "purpose": run.purpose,
+            "summary": f"{robot.name or what}: {run.result}" if run.result else str(robot.name or what),
             "action": run.robot.action or run.robot.escalation, "deal_id": run.deal_id, "lead_id": run.lead_id,
             "status": run.status, "due_at": _iso(run.due_at), "run_after": _iso(run.run_after),
             "attempts": run.attempts, "result": run.result, "error": run.error.split("\n\n")[0],

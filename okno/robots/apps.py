@@ -17,3 +17,6 @@ class RobotsConfig(AppConfig):
         worker.register_drain("robot_runs", drains.robot_runs_drain, idle_sleep=0.2)
         register_deal_extra("deadlines", deal_deadlines)
         register_deal_extra("robot_runs", deal_robot_log)
+        from okno.robots import navigation
+
+        navigation.register()

@@ -455,6 +455,8 @@ def deal_move_to_stage(*, deal: Deal, stage: Stage, actor: User | None = None, v
     deal = Deal.objects.select_for_update(of=("self",)).select_related("contact").get(pk=deal.pk)
     if stage.pipeline_id != deal.pipeline_id:
         raise FieldError({"stage_id": "this stage belongs to another pipeline"})
+    if reason not in (None, "") and stage.kind != Stage.Kind.LOST:
+        raise FieldError({"lost_reason": "only a lost stage takes a reason"})
     if stage.pk == deal.stage_id:
         return deal
     # Reasons speak English to programs, as every service's do; pages translate them (reason_text).
@@ -463,8 +465,6 @@ def deal_move_to_stage(*, deal: Deal, stage: Stage, actor: User | None = None, v
     if missing:
         raise FieldError(missing, detail="Required fields are empty")
     lost_reason = _lost_reason(reason) if stage.kind == Stage.Kind.LOST else None
-    if reason not in (None, "") and stage.kind != Stage.Kind.LOST:
-        raise FieldError({"lost_reason": "only a lost stage takes a reason"})
     now = at or timezone.now()
     from_stage_id = deal.stage_id
     deal.stage = stage

@@ -202,3 +202,46 @@ def test_lost_reasons_admin(api):
     assert api.post("/api/v1/lost-reasons", {"name": ""}).json()["errors"][0]["field"] == "name"
     retired = api.patch(f"/api/v1/lost-reasons/{created.json()['id']}", {"is_active": False}).json()
     assert retired["is_active"] is False and api.get("/api/v1/lost-reasons").json() == []
+
+
+def test_odd_bodies_are_answered_4xx_never_500(sales, api_as, admin_user):
+    # given
+    client, admin = api_as(sales["manager"]), api_as(admin_user)
+    pipeline = sales["pipeline"]
+    deal = make_deal(actor=sales["manager"], pipeline=pipeline)
+    huge = 10 ** 20
+    odd = [
+        (client, "post", "/api/v1/deals", {"pipeline_id": huge, "title": "x"}),
+        (client, "post", "/api/v1/deals", {"pipeline_id": pipeline.pk, "title": "x", "contact_id": huge}),
+        (client, "post", "/api/v1/deals", {"pipeline_id": pipeline.pk, "title": 5}),
+        (client, "post", "/api/v1/deals", {"pipeline_id": pipeline.pk, "title": "x", "amount": "NaN"}),
+        (client, "post", "/api/v1/deals", {"pipeline_id": pipeline.pk, "title": "x", "amount": 1e308}),
+        (client, "post", "/api/v1/deals", {"pipeline_id": pipeline.pk, "title": "x", "amount": [1]}),
+        (client, "post", "/api/v1/deals", {"pipeline_id": pipeline.pk, "title": "x", "custom": []}),
+        (client, "post", "/api/v1/deals", {"pipeline_id": pipeline.pk, "title": "x", "lines": [{"quantity": "0"}]}),
+        (client, "post", "/api/v1/deals", {"pipeline_id": pipeline.pk, "title": "x" * 301}),
+        (client, "post", "/api/v1/deals", ["not", "an", "object"]),
+        (client, "post", f"/api/v1/deals/{deal.pk}/move", {"stage_id": huge}),
+        (client, "post", f"/api/v1/deals/{deal.pk}/move", {"stage_id": "abc"}),
+        (client, "post", f"/api/v1/deals/{deal.pk}/move", {"stage_id": stage_of(pipeline, "lost").pk,
+                                                          "lost_reason": huge}),
+        (client, "post", f"/api/v1/deals/{deal.pk}/move", {"stage_id": stage_of(pipeline).pk, "lost_reason": "x"}),
+        (client, "patch", f"/api/v1/deals/{deal.pk}", {"stage_id": huge}),
+        (client, "patch", f"/api/v1/deals/{deal.pk}", {"title": None, "currency": "12"}),
+        (client, "get", "/api/v1/deals?created_from=yesterday", None),
+        (admin, "post", "/api/v1/pipelines", {"name": "x", "stages": [{"name": "a", "kind": None}]}),
+        (admin, "post", "/api/v1/pipelines", {"name": "x", "stages": "open"}),
+        (admin, "post", "/api/v1/pipelines", {"name": "x", "stages": [], "department_id": huge}),
+        (admin, "post", f"/api/v1/pipelines/{pipeline.pk}/fields", {"key": "Bad Key", "label": "", "type": "x"}),
+        (admin, "post", f"/api/v1/pipelines/{pipeline.pk}/stages", {"name": "x", "required_fields": "amount"}),
+        (admin, "patch", f"/api/v1/pipelines/{pipeline.pk}", {"calendar_id": huge, "position": -1}),
+        (admin, "post", "/api/v1/leads/reassign", {"lead_ids": [huge], "assignee_id": huge}),
+        (admin, "post", "/api/v1/leads/1/convert", {"pipeline_id": huge}),
+    ]
+    for who, method, path, body in odd:
+        # when
+        response = who.get(path.split("?")[0], **dict([path.split("?")[1].split("=")])) if method == "get" \
+            else getattr(who, method)(path, body)
+        # then
+        assert 400 <= response.status_code < 500, (path, body, response.status_code, response.content)
+    assert Deal.objects.count() == 1 and Deal.objects.get(pk=deal.pk).stage_id == deal.stage_id

@@ -12,12 +12,15 @@ router = Router(tags=["people"])
 class DepartmentIn(Schema):
     name: str
     parent_id: int | None = None
+    # Its business calendar (okno.core.calendar); empty: the parent's, then the company's.
+    calendar_id: int | None = None
 
 
 class DepartmentOut(Schema):
     id: int
     name: str
     parent_id: int | None
+    calendar_id: int | None
 
 
 class UserIn(Schema):

@@ -39,10 +39,23 @@ def _role_and_department(role: str, department_id: int | None, errors: dict[str,
     return department
 
 
-def department_create(*, actor: User, name: str, parent_id: int | None = None) -> Department:
+def _calendar(calendar_id: int | None):
+    """The department's business calendar (its callbacks and deadlines count on it), or None."""
+    from okno.core.models import Calendar
+
+    if calendar_id is None:
+        return None
+    calendar = Calendar.objects.filter(pk=calendar_id).first()
+    if calendar is None:
+        raise FieldError({"calendar_id": "no such calendar"})
+    return calendar
+
+
+def department_create(*, actor: User, name: str, parent_id: int | None = None,
+                      calendar_id: int | None = None) -> Department:
     require_admin(actor, "Only an administrator manages people")
     parent = _department_fields(name=name, parent_id=parent_id)
-    return Department.objects.create(name=name.strip(), parent=parent)
+    return Department.objects.create(name=name.strip(), parent=parent, calendar=_calendar(calendar_id))
 
 
 @transaction.atomic
@@ -73,11 +86,16 @@ def user_create(
 
 
 @transaction.atomic
-def department_update(*, actor: User, department: Department, name: str, parent_id: int | None = None) -> Department:
-    """Renames or moves a department; a move under its own subtree would make a loop, so it is refused."""
+def department_update(*, actor: User, department: Department, name: str, parent_id: int | None = None,
+                      calendar_id: int | None | bool = False) -> Department:
+    """Renames or moves a department; a move under its own subtree would make a loop, so it is refused.
+
+    `calendar_id` False keeps the department's calendar; None clears it (the parent's applies)."""
     require_admin(actor, "Only an administrator manages people")
     parent = _department_fields(name=name, parent_id=parent_id, moving=department)
     department.name, department.parent = name.strip(), parent
+    if calendar_id is not False:
+        department.calendar = _calendar(calendar_id)
     department.save()
     return department
 

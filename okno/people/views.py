@@ -19,7 +19,7 @@ from okno.people.models import Department, User
 from okno.people.selectors import department_tree
 
 # Service errors name the model's id fields; the forms show them by their own names.
-FORM_FIELD = {"parent_id": "parent", "department_id": "department"}
+FORM_FIELD = {"parent_id": "parent", "department_id": "department", "calendar_id": "calendar"}
 
 
 def _add_errors(form: forms.Form, exc: FieldError) -> None:
@@ -33,10 +33,17 @@ class DepartmentForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
     parent = forms.TypedChoiceField(label=gettext_lazy("Parent department"), required=False, coerce=int,
                                     empty_value=None)
+    calendar = forms.TypedChoiceField(
+        label=gettext_lazy("Business calendar"), required=False, coerce=int, empty_value=None,
+        help_text=gettext_lazy("Working hours and days off its callbacks and deadlines count on. "
+                               "Empty: the parent department's, then the company's calendar."))
 
     def __init__(self, *args, **kwargs):
+        from okno.core.models import Calendar
+
         super().__init__(*args, **kwargs)
         self.fields["parent"].choices = [("", "—")] + [(d.pk, f"{d.indent}{d.name}") for d in department_tree()]
+        self.fields["calendar"].choices = [("", "—")] + [(c.pk, c.name) for c in Calendar.objects.all()]
 
 
 class UserEditForm(forms.Form):
@@ -79,7 +86,8 @@ def department_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             dep = services.department_create(actor=request.user, name=form.cleaned_data["name"],
-                                             parent_id=form.cleaned_data["parent"])
+                                             parent_id=form.cleaned_data["parent"],
+                                             calendar_id=form.cleaned_data["calendar"])
         except FieldError as exc:
             _add_errors(form, exc)
         else:
@@ -93,11 +101,13 @@ def department_new(request: HttpRequest) -> HttpResponse:
 def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require_admin(request.user)
     dep = get_object_or_404(Department, pk=pk)
-    form = DepartmentForm(request.POST or None, initial={"name": dep.name, "parent": dep.parent_id})
+    form = DepartmentForm(request.POST or None,
+                          initial={"name": dep.name, "parent": dep.parent_id, "calendar": dep.calendar_id})
     if request.method == "POST" and form.is_valid():
         try:
             services.department_update(actor=request.user, department=dep, name=form.cleaned_data["name"],
-                                       parent_id=form.cleaned_data["parent"])
+                                       parent_id=form.cleaned_data["parent"],
+                                       calendar_id=form.cleaned_data["calendar"])
         except FieldError as exc:
             _add_errors(form, exc)
         else:

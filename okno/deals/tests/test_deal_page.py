@@ -173,3 +173,28 @@ def test_deal_list_filters_sorts_and_pages(team):
     assert "sort=amount" in page2.context["export_xlsx"] and "mine=1" in page2.context["export_xlsx"]
     # the outsider sees none of them
     assert client_for(team["outsider"]).get(url).context["page"].paginator.count == 0
+
+
+@pytest.fixture
+def extras():
+    """Registers stand-in deadlines and robot runs, then puts back whatever was registered."""
+    from okno.deals import deal_extras
+
+    saved = dict(deal_extras._extras)
+    yield deal_extras.register_deal_extra
+    deal_extras._extras.clear()
+    deal_extras._extras.update(saved)
+
+
+def test_deal_page_draws_deadlines_and_the_robot_log_from_deal_extras(team, extras):
+    # given a missed deadline and a failed robot run told through the deals' extras registry
+    extras("deadlines", lambda deal: [{"id": 1, "robot_id": 2, "name": "30 minutes", "status": "missed",
+                                       "due_at": "2026-12-04T17:50:00+03:00", "closed_at": None}])
+    extras("robot_runs", lambda deal: [{"id": 5, "summary": "SMS to the customer", "status": "failed",
+                                        "error": "provider said 500", "created_at": "2026-12-04T17:20:00+03:00",
+                                        "finished_at": None}])
+    # when the page opens
+    html = client_for(team["manager"]).get(reverse("deals:deal", args=[team["deal"].pk])).content.decode()
+    # then both panels show them
+    assert "30 minutes" in html and "deadline-missed" in html and 'datetime="2026-12-04T17:50:00+03:00"' in html
+    assert "SMS to the customer" in html and "provider said 500" in html and "robot-run-failed" in html

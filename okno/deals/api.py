@@ -8,9 +8,9 @@ from ninja import Query, Router, Schema, Status
 
 from okno.core.errors import FieldError
 from okno.deals import lead_services
-from okno.deals.api_deals import DealDetailOut, deal_detail_out
+from okno.deals.api_deals import DealDetailOut, deal_detail_out, deal_saved
 from okno.deals.models import LostReason
-from okno.deals.selectors import deal_get, lead_get, leads_visible, pipelines_visible
+from okno.deals.selectors import lead_get, leads_visible, pipelines_visible
 from okno.people.models import User
 
 router = Router(tags=["leads"])
@@ -96,11 +96,7 @@ def convert_lead(request: HttpRequest, lead_id: int, payload: ConvertIn):
         raise FieldError({"pipeline_id": "no such pipeline"})
     deal = lead_services.lead_convert(actor=request.auth, lead=lead, pipeline=pipeline,
                                       data={k: v for k, v in data.items() if v is not None}, via="api")
-    try:
-        return Status(201, deal_detail_out(deal_get(user=request.auth, pk=deal.pk)))
-    except Http404:
-        # Converted into a department the converting person does not see: the deal exists.
-        raise FieldError({"pipeline_id": "converted, but the deal is outside what you may see"}) from None
+    return Status(201, deal_detail_out(deal_saved(deal.pk)))
 
 
 @router.post("/leads/{int:lead_id}/lose", response=LeadOut)

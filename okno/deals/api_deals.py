@@ -138,6 +138,12 @@ def deal_detail_out(deal: Deal) -> dict:
     return body
 
 
+def deal_saved(pk: int) -> Deal:
+    """The deal as a write left it, for the answer to that write: the person who made the change
+    sees its result even when it took the deal outside what they may see (a new responsible)."""
+    return Deal.objects.select_related("stage").get(pk=pk)
+
+
 def _stage(stage_id: int) -> Stage:
     stage = Stage.objects.filter(pk=stage_id).first()
     if stage is None:
@@ -161,7 +167,7 @@ def create_deal(request: HttpRequest, payload: DealIn):
         raise FieldError({"pipeline_id": "no such pipeline"})
     data = deal_data_clean(raw, pipeline=pipeline, actor=request.auth)
     deal = deal_create(actor=request.auth, pipeline=pipeline, data=data, via="api")
-    return Status(201, deal_detail_out(deal_get(user=request.auth, pk=deal.pk)))
+    return Status(201, deal_detail_out(deal_saved(deal.pk)))
 
 
 @router.get("/deals", response=list[DealOut])
@@ -192,7 +198,7 @@ def update_deal(request: HttpRequest, deal_id: int, payload: DealPatch):
         deal = deal_update(actor=request.auth, deal=deal, data=data, via="api")
         if stage is not None:
             deal_move_to_stage(deal=deal, stage=stage, actor=request.auth, via="api", reason=reason)
-    return deal_detail_out(deal_get(user=request.auth, pk=deal_id))
+    return deal_detail_out(deal_saved(deal_id))
 
 
 @router.post("/deals/{int:deal_id}/move", response=DealDetailOut)
@@ -201,4 +207,4 @@ def move_deal(request: HttpRequest, deal_id: int, payload: MoveIn):
     deal = deal_get(user=request.auth, pk=deal_id)
     deal_move_to_stage(deal=deal, stage=_stage(payload.stage_id), actor=request.auth, via="api",
                        reason=payload.lost_reason)
-    return deal_detail_out(deal_get(user=request.auth, pk=deal_id))
+    return deal_detail_out(deal_saved(deal_id))

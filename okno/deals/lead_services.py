@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from okno.core import events
 from okno.core.access import require_admin
@@ -16,6 +17,8 @@ from okno.deals.models import Deal, Lead, LostReason, Pipeline
 from okno.deals.selectors import leads_visible
 from okno.people.models import User
 from okno.people.visibility import users_visible_to
+from okno.timeline.models import Activity
+from okno.timeline.services import activity_record
 
 
 def _close(lead: Lead, status: str, **fields) -> Lead:
@@ -65,7 +68,8 @@ def lead_convert(*, actor: User | None, lead: Lead, pipeline: Pipeline, data: di
 
 @transaction.atomic
 def lead_lose(*, actor: User | None, lead: Lead, reason: str | int) -> Lead:
-    """Closes an open lead as lost with a reason from the list (by id or name; unknown: refused)."""
+    """Closes an open lead as lost with a reason from the list (by id or name; unknown: refused),
+    noted on the customer's timeline."""
     if reason is None or (isinstance(reason, str) and not reason.strip()):
         raise FieldError({"reason": "required"})
     try:
@@ -73,6 +77,9 @@ def lead_lose(*, actor: User | None, lead: Lead, reason: str | int) -> Lead:
     except FieldError:
         raise FieldError({"reason": "no such reason"}) from None
     lead = _close(lead, Lead.Status.LOST, lost_reason=lost_reason)
+    activity_record(contact=lead.contact, kind=Activity.Kind.SYSTEM, author=actor,
+                    summary=_("Lead “%(title)s” closed as lost: %(reason)s") % {
+                        "title": lead.title or lead.pk, "reason": lost_reason.name})
     events.publish("lead.lost", subject=lead, actor=actor, data={
         "lead_id": lead.pk, "contact_id": lead.contact_id, "lost_reason_id": lost_reason.pk,
         "reason": lost_reason.name, "actor_id": actor.pk if actor else None, "at": lead.closed_at.isoformat()})

@@ -78,6 +78,7 @@ def test_lose_takes_a_reason_from_the_list_by_name_or_id(db):
     reason = LostReasonFactory(name="Дорого")
     lost = lead_lose(actor=manager, lead=new_lead(manager), reason="Дорого")
     assert lost.status == Lead.Status.LOST and lost.lost_reason == reason and lost.closed_at is not None
+    assert "Дорого" in lost.contact.activities.get(kind="system").summary
     assert lead_lose(actor=manager, lead=new_lead(manager), reason=reason.pk).lost_reason == reason
     with pytest.raises(FieldError) as exc:
         lead_lose(actor=manager, lead=new_lead(manager), reason="Просто так")

@@ -208,3 +208,18 @@ def move_deal(request: HttpRequest, deal_id: int, payload: MoveIn):
     deal_move_to_stage(deal=deal, stage=_stage(payload.stage_id), actor=request.auth, via="api",
                        reason=payload.lost_reason)
     return deal_detail_out(deal_saved(deal_id))
+
+
+class StageChangeOut(Schema):
+    id: int
+    from_stage_id: int | None
+    to_stage_id: int
+    actor_id: int | None
+    via: str
+    at: datetime
+
+
+@router.get("/deals/{int:deal_id}/history", response=list[StageChangeOut])
+def deal_history(request: HttpRequest, deal_id: int):
+    """Every move of the deal, oldest first (the first one from no stage: its creation)."""
+    return list(deal_get(user=request.auth, pk=deal_id).stage_changes.all())

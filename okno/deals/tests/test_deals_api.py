@@ -100,6 +100,9 @@ def test_move_refuses_empty_required_fields_naming_them(sales, api_as):
     moved = client.post(f"/api/v1/deals/{deal.pk}/move", {"stage_id": confirmed.pk})
     assert moved.status_code == 200 and moved.json()["stage_id"] == confirmed.pk
     assert Deal.objects.get(pk=deal.pk).stage == confirmed
+    history = client.get(f"/api/v1/deals/{deal.pk}/history").json()
+    assert [(h["from_stage_id"], h["to_stage_id"], h["via"]) for h in history] == [
+        (None, stage_of(pipeline).pk, "user"), (stage_of(pipeline).pk, confirmed.pk, "api")]
 
 
 def test_lost_with_a_reason_and_back(sales, api_as):

@@ -122,17 +122,98 @@ def _missed(rows: list[dict], *, deals: dict, leads: dict, now) -> None:
 
 # ---- runs ----------------------------------------------------------------------------------
 
+# Actions that change the deal's row: the batch's next run of that deal reads it again.
+CHANGES_DEAL = (Robot.Action.MOVE_TO_STAGE, Robot.Action.CHANGE_RESPONSIBLE, Robot.Escalation.MOVE,
+                Robot.Escalation.REASSIGN)
+_DEAL_RELATED = ("pipeline", "stage", "contact", "company", "responsible", "department")
+
+
+class _Batch:
+    """What the runs of one batch read: their robots and deals, loaded once for all of them.
+
+    A deal a run has acted on is read again by the next run of the same deal (a move changes
+    its stage, which the next run's checks read)."""
+
+    def __init__(self, runs: list[RobotRun]):
+        self.robots = {r.pk: r for r in Robot.objects.filter(pk__in={run.robot_id for run in runs})}
+        deal_ids = {run.deal_id for run in runs if run.deal_id}
+        self.deals = {d.pk: d for d in Deal.objects.filter(pk__in=deal_ids).select_related(*_DEAL_RELATED)}
+
+    def deal(self, pk: int | None) -> Deal | None:
+        if pk is None:
+            return None
+        if pk not in self.deals:
+            found = Deal.objects.select_related(*_DEAL_RELATED).filter(pk=pk).first()
+            if found is None:
+                return None
+            self.deals[pk] = found
+        return self.deals[pk]
+
+    def touched(self, pk: int | None) -> None:
+        self.deals.pop(pk, None)
+
+
 def robot_runs_drain(batch: int = RUN_BATCH) -> int:
-    """Claims pending runs and executes each; returns how many were claimed."""
+    """Claims pending runs and executes them; returns how many were claimed.
+
+    One transaction per batch (one commit instead of a hundred: on SQLite the commit and the
+    IMMEDIATE lock were most of a run's cost), a savepoint per run, so one run's failure rolls
+    back that run alone. The batch's rows are taken FOR UPDATE on PostgreSQL and read back as
+    still pending: a second worker that claimed them after a lost lease waits, then finds them
+    done. A worker killed mid-batch loses the whole batch's work, which the lease gives to
+    another worker; the outbox's idempotency keys keep its sends single."""
     ids = claim_batch(RobotRun, ready=Q(status=RobotRun.Status.PENDING), limit=batch, lease_seconds=LEASE_SECONDS,
                       order_by="run_after")
-    for pk in ids:
-        robot_run_execute(pk)
+    if ids:
+        robot_runs_execute(ids)
     return len(ids)
+
+
+def robot_run_execute(pk: int) -> str | None:
+    """One run by id (tests, a retry from a page); the status it ended in, or None."""
+    return robot_runs_execute([pk]).get(pk)
+
+
+@transaction.atomic
+def robot_runs_execute(ids: list[int]) -> dict[int, str]:
+    qs = RobotRun.objects.filter(pk__in=ids, status=RobotRun.Status.PENDING).order_by("run_after", "pk")
+    if settings.IS_POSTGRES:
+        qs = qs.select_for_update()
+    runs = list(qs)
+    if not runs:
+        return {}
+    batch = _Batch(runs)
+    return {run.pk: _run_one(run, batch) for run in runs}
 
 
 def _finish(pk: int, **fields) -> None:
     RobotRun.objects.filter(pk=pk).update(locked_until=None, finished_at=timezone.now(), **fields)
+
+
+def _run_one(run: RobotRun, batch: _Batch) -> str:
+    """Executes one run in a savepoint; its failure is recorded, never raised."""
+    try:
+        with transaction.atomic():
+            status, result = _execute(run, batch)
+            _finish(run.pk, status=status, result=result[:500], error="")
+            return status
+    except RunRefused as exc:
+        _finish(run.pk, status=RobotRun.Status.FAILED, error=str(exc))
+        return RobotRun.Status.FAILED
+    except Exception as exc:  # anything else: count the attempt, retry with back-off
+        error = f"{exc.__class__.__name__}: {exc}\n\n{traceback.format_exc(limit=6)}"
+        log.warning("robot run %s failed: %s", run.pk, error)
+        if run.attempts > len(BACKOFF):
+            _finish(run.pk, status=RobotRun.Status.WAITING, error=error)
+            return RobotRun.Status.WAITING
+        RobotRun.objects.filter(pk=run.pk).update(error=error, locked_until=None,
+                                                  run_after=timezone.now() + BACKOFF[max(run.attempts, 1) - 1])
+        return RobotRun.Status.PENDING
+    finally:
+        robot = batch.robots.get(run.robot_id)
+        if robot is not None and (robot.action in CHANGES_DEAL or (
+                run.purpose == "escalation" and robot.escalation in CHANGES_DEAL)):
+            batch.touched(run.deal_id)
 
 
 def _why_skip(run: RobotRun, robot: Robot, deal: Deal | None) -> str:
@@ -147,13 +228,12 @@ def _why_skip(run: RobotRun, robot: Robot, deal: Deal | None) -> str:
     return ""
 
 
-def _execute(run: RobotRun) -> tuple[str, str]:
-    robot = Robot.objects.get(pk=run.robot_id)
-    deal = Deal.objects.select_related("pipeline", "stage", "contact", "company", "responsible", "department") \
-        .filter(pk=run.deal_id).first() if run.deal_id else None
+def _execute(run: RobotRun, batch: _Batch) -> tuple[str, str]:
+    robot = batch.robots.get(run.robot_id)
+    deal = batch.deal(run.deal_id)
     lead = Lead.objects.select_related("department", "assignee").filter(pk=run.lead_id).first() \
         if run.lead_id else None
-    if deal is None and lead is None:
+    if robot is None or (deal is None and lead is None):
         return RobotRun.Status.SKIPPED, "the deal is gone"
     if run.purpose == "escalation":
         return RobotRun.Status.DONE, escalate(run, robot, deal=deal, lead=lead)
@@ -163,32 +243,3 @@ def _execute(run: RobotRun) -> tuple[str, str]:
     if lead is not None:
         return RobotRun.Status.DONE, lead_action(run, robot, lead)
     return RobotRun.Status.DONE, DEAL_ACTIONS[robot.action](run, robot, deal)
-
-
-def robot_run_execute(pk: int) -> str | None:
-    """Runs one claimed run in its own transaction; its failure is recorded, never raised.
-    Returns the status it ended in (None: it was not pending any more)."""
-    try:
-        with transaction.atomic():
-            qs = RobotRun.objects.filter(pk=pk, status=RobotRun.Status.PENDING)
-            if settings.IS_POSTGRES:
-                qs = qs.select_for_update()
-            run = qs.first()
-            if run is None:
-                return None
-            status, result = _execute(run)
-            _finish(pk, status=status, result=result[:500], error="")
-            return status
-    except RunRefused as exc:
-        _finish(pk, status=RobotRun.Status.FAILED, error=str(exc))
-        return RobotRun.Status.FAILED
-    except Exception as exc:  # anything else: count the attempt, retry with back-off
-        error = f"{exc.__class__.__name__}: {exc}\n\n{traceback.format_exc(limit=6)}"
-        log.warning("robot run %s failed: %s", pk, error)
-        attempts = RobotRun.objects.filter(pk=pk).values_list("attempts", flat=True).first() or 1
-        if attempts > len(BACKOFF):
-            _finish(pk, status=RobotRun.Status.WAITING, error=error)
-            return RobotRun.Status.WAITING
-        RobotRun.objects.filter(pk=pk).update(error=error, locked_until=None,
-                                              run_after=timezone.now() + BACKOFF[attempts - 1])
-        return RobotRun.Status.PENDING

@@ -4,8 +4,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from django import template
+from django.urls import reverse
 from django.utils import numberformat, timezone
 from django.utils.formats import get_format
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 register = template.Library()
@@ -50,3 +53,26 @@ def age_text(since: datetime | None, now: datetime | None = None) -> str:
 @register.filter
 def age(since) -> str:
     return age_text(since)
+
+
+@register.simple_tag(takes_context=True)
+def deal_card(context, deal) -> str:
+    """One kanban card. Built here rather than in a template: the board draws 100 of them, and a
+    template include per card (with every value localised on the way out) cost 25 ms of a ~75 ms
+    page on the benchmark's machine; this costs a fifth of that. deals/_card.html calls it too,
+    so the board, "load more" and a drop's answer draw the same card."""
+    base = context.get("deal_base") or reverse("deals:list")
+    currency_format = money_text(deal.amount, deal.currency)
+    overdue = format_html('<span class="badge badge-off overdue-mark" title="{}">{}</span>',
+                          _("A deadline of this stage was missed"), _("overdue")) if deal.is_overdue else ""
+    contact = format_html('<div class="deal-contact">{}</div>', str(deal.contact)) if deal.contact_id else ""
+    responsible = format_html('<span class="deal-responsible">{}</span> · ', deal.responsible.display_name) \
+        if deal.responsible_id else ""
+    return format_html(
+        '<article class="deal-card{}" id="deal-card-{}" draggable="true" data-deal-id="{}" data-move-url="{}{}/move/">'
+        '<a class="deal-title" href="{}{}/" draggable="false">{}</a>{}{}'
+        '<div class="deal-amount">{}</div>'
+        '<div class="deal-meta small muted">{}<span class="deal-age">{}</span></div></article>',
+        " is-overdue" if deal.is_overdue else "", deal.pk, deal.pk, base, deal.pk, base, deal.pk, deal.title,
+        overdue, contact, currency_format, responsible, age_text(deal.created_at),
+    )

@@ -84,17 +84,30 @@ def deal_list(*, user: User, pipeline_id: int | None = None, stage_id: int | Non
             .order_by("-created_at", "-id"))
 
 
+def _ancestor_ids(department_id: int) -> list[int]:
+    """The department and those above it (trees are small: dozens of nodes)."""
+    parents = dict(Department.objects.values_list("pk", "parent_id"))
+    ids, current = [], department_id
+    while current is not None and current not in ids:
+        ids.append(current)
+        current = parents.get(current)
+    return ids
+
+
 def pipelines_visible(*, user: User, include_inactive: bool = False) -> QuerySet[Pipeline]:
-    """Company-wide pipelines and those of the user's department (a head: of their subtree);
-    an administrator sees every pipeline."""
+    """Company-wide pipelines and those of the user's department or a department above it (a
+    team works its division's pipeline); a head also those of their subtree. An administrator
+    sees every pipeline."""
     qs = Pipeline.objects.all() if include_inactive else Pipeline.objects.filter(is_active=True)
     if not user.is_authenticated or not user.is_active:
         return qs.none()
     if user.is_admin:
         return qs
-    departments = [user.department_id] if user.department_id else []
-    if user.role == User.Role.HEAD and user.department_id:
-        departments = Department.objects.get(pk=user.department_id).subtree_ids()
+    if not user.department_id:
+        return qs.filter(department__isnull=True)
+    departments = _ancestor_ids(user.department_id)
+    if user.role == User.Role.HEAD:
+        departments += Department.objects.get(pk=user.department_id).subtree_ids()
     return qs.filter(Q(department__isnull=True) | Q(department_id__in=departments))
 
 

@@ -85,6 +85,8 @@ def test_a_department_pipeline_is_missing_for_other_departments(db, api_as):
     assert member.get(f"/api/v1/pipelines/{theirs.pk}").status_code == 404
     head = api_as(UserFactory(department=support, role=User.Role.HEAD))
     assert {p["id"] for p in head.get("/api/v1/pipelines").json()} == {everyone.pk, theirs.pk}
+    team = api_as(UserFactory(department=DepartmentFactory(parent=support)))  # works its division's pipeline
+    assert {p["id"] for p in team.get("/api/v1/pipelines").json()} == {everyone.pk, theirs.pk}
 
 
 def test_the_board_counts_and_sums_each_column(api, admin_user):

@@ -58,7 +58,7 @@ def deadlines_drain(batch: int = DEADLINE_BATCH) -> int:
 def deadlines_settle(ids: list[int]) -> tuple[int, int]:
     """Met or missed, for the claimed deadlines still open; returns (met, missed)."""
     now = timezone.now()
-    qs = Deadline.objects.filter(pk__in=ids, status=Deadline.Status.OPEN)
+    qs = Deadline.objects.filter(pk__in=ids, status=Deadline.Status.OPEN).order_by("pk")
     if settings.IS_POSTGRES:
         qs = qs.select_for_update()  # a move closing them waits, then finds them settled
     rows = list(qs.values("pk", "robot_id", "deal_id", "lead_id", "stage_id", "due_at", "level"))

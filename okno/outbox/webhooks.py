@@ -100,6 +100,14 @@ def check_url(url: str, *, allow_private_network: bool, must_resolve: bool) -> s
     return addresses[0]
 
 
+def _connect(address: str, port: int, timeout: float) -> socket.socket:
+    sock = socket.create_connection((address, port), timeout)
+    # http.client sends the headers and the body in two writes; with Nagle's algorithm the body
+    # waits for the receiver's delayed ACK: 40 ms a webhook (50 a second) on a local receiver.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 class _PinnedHTTP(http.client.HTTPConnection):
     """Connects to the address that was checked, whatever the name resolves to now."""
 
@@ -108,7 +116,7 @@ class _PinnedHTTP(http.client.HTTPConnection):
         self._address = address
 
     def connect(self):
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _connect(self._address, self.port, self.timeout)
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
@@ -117,7 +125,7 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self._address = address
 
     def connect(self):
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = _connect(self._address, self.port, self.timeout)
         # The certificate is checked against the URL's host name, not the address.
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 

@@ -25,6 +25,8 @@ class Recorder:
 
 
 class _Handler(BaseHTTPRequestHandler):
+    # Headers and body are two writes: with Nagle's algorithm the body waits 40 ms for an ACK.
+    disable_nagle_algorithm = True
     def _handle(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode() if length else ""
@@ -49,6 +51,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 drops the connects of 8 sending threads: each dropped
+    # SYN waits a second to be sent again.
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         pass  # a sender killed mid-request (the kill -9 test) is expected, not worth a traceback

@@ -9,7 +9,7 @@ from ninja import Query, Router, Schema, Status
 from okno.core.errors import FieldError
 from okno.deals import lead_services
 from okno.deals.api_deals import DealDetailOut, deal_detail_out, deal_saved
-from okno.deals.models import LostReason
+from okno.deals.models import Lead, LostReason
 from okno.deals.selectors import lead_get, leads_visible, pipelines_visible
 from okno.people.models import User
 
@@ -71,14 +71,29 @@ class LostReasonOut(Schema):
 
 
 @router.get("/leads", response=list[LeadOut])
-def list_leads(request: HttpRequest, contact: int | None = None, status: str = "",
-               limit: int = Query(100, ge=1, le=1000)):
+def list_leads(request: HttpRequest, contact: int | None = None, status: str = "", channel: int | None = None,
+               assignee: int | None = None, unassigned: bool = False, created_from: datetime | None = None,
+               created_to: datetime | None = None, limit: int = Query(100, ge=1, le=1000),
+               offset: int = Query(0, ge=0)):
+    """Newest first; `status` open = new or in work; `created_to` exclusive."""
     qs = leads_visible(user=request.auth)
     if contact is not None:
         qs = qs.filter(contact_id=contact)
-    if status:
+    if status == "open":
+        qs = qs.filter(status__in=Lead.OPEN)
+    elif status:
         qs = qs.filter(status=status)
-    return list(qs[:limit])
+    if channel is not None:
+        qs = qs.filter(channel_id=channel)
+    if assignee is not None:
+        qs = qs.filter(assignee_id=assignee)
+    if unassigned:
+        qs = qs.filter(assignee__isnull=True)
+    if created_from:
+        qs = qs.filter(created_at__gte=created_from)
+    if created_to:
+        qs = qs.filter(created_at__lt=created_to)
+    return list(qs.order_by("-created_at", "-id")[offset:offset + limit])
 
 
 @router.get("/leads/{int:lead_id}", response=LeadOut)

@@ -198,6 +198,10 @@ def test_convert_and_lose_a_lead(sales, api_as):
     lost = client.post(f"/api/v1/leads/{other.pk}/lose", {"reason": "Дорого"})
     assert lost.status_code == 200 and lost.json()["status"] == "lost"
     assert [r["name"] for r in client.get("/api/v1/lost-reasons").json()] == ["Дорого"]
+    assert [x["id"] for x in client.get("/api/v1/leads", status="lost").json()] == [other.pk]
+    assert client.get("/api/v1/leads", status="open").json() == []
+    assert {x["id"] for x in client.get("/api/v1/leads", assignee=manager.pk).json()} == {lead.pk, other.pk}
+    assert client.get("/api/v1/leads", unassigned="true").json() == []  # routed to the card's responsible
     assert api_as(sales["stranger"]).post(f"/api/v1/leads/{lead.pk}/convert",
                                           {"pipeline_id": sales["pipeline"].pk}).status_code == 404
 

@@ -15,7 +15,7 @@ rendering: all the server does for the page), one persona after another:
 - "load more" of a column (the next 20 cards),
 - a drop (POST move, the move service and the columns' new sums).
 The commit measured is recorded as a row (`git rev-parse HEAD`, "+dirty" when bench/ or
-okno/deals/ had uncommitted changes).
+okno/deals/ had uncommitted changes to tracked files).
 """
 
 import gc
@@ -52,7 +52,7 @@ def commit_measured() -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
     head = git("rev-parse", "--short=12", "HEAD") or "unknown"
-    return head + ("+dirty" if git("status", "--porcelain", "--", "bench", "okno/deals") else "")
+    return head + ("+dirty" if git("status", "--porcelain", "--untracked-files=no", "--", "bench", "okno/deals") else "")
 
 
 def _people(tag: str) -> dict:

@@ -233,7 +233,9 @@ def _execute(run: RobotRun, batch: _Batch) -> tuple[str, str]:
     deal = batch.deal(run.deal_id)
     lead = Lead.objects.select_related("department", "assignee").filter(pk=run.lead_id).first() \
         if run.lead_id else None
-    if robot is None or (deal is None and lead is None):
+    if robot is None:
+        return RobotRun.Status.SKIPPED, "the robot is gone"
+    if deal is None and lead is None:
         return RobotRun.Status.SKIPPED, "the deal is gone"
     if run.purpose == "escalation":
         return RobotRun.Status.DONE, escalate(run, robot, deal=deal, lead=lead)

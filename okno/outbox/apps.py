@@ -11,12 +11,14 @@ class OutboxConfig(AppConfig):
     label = "outbox"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from okno.contacts import merge_registry
         from okno.core import events, worker
         from okno.outbox.drain import outbox_drain
-        from okno.outbox.models import OutboxMessage
+        from okno.outbox.models import OutboxMessage, WebhookEndpoint
         from okno.outbox.selectors import messages_for_timeline
-        from okno.outbox.services import outbox_webhooks_for_event
+        from okno.outbox.services import endpoints_forget, outbox_webhooks_for_event
         from okno.outbox.sms_status import sms_status_drain
         from okno.timeline import registry as timeline
         from okno.timeline.models import Activity
@@ -26,6 +28,9 @@ class OutboxConfig(AppConfig):
                           load=messages_for_timeline)
         # Every event, filtered by each endpoint's list: one subscriber, so no event is queued twice.
         events.subscribe("*", outbox_webhooks_for_event, key="outbox.webhooks")
+        # The subscriber keeps the active endpoints a moment; a change made here is seen at once.
+        for signal in (post_save, post_delete):
+            signal.connect(endpoints_forget, sender=WebhookEndpoint, dispatch_uid=f"outbox-endpoints-{signal}")
         # Robots' sends and webhooks: half a second of idle pick-up is well inside "the first retry
         # within a minute", and an idle look is one indexed query.
         worker.register_drain("outbox", outbox_drain, idle_sleep=0.5)

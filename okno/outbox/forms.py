@@ -36,17 +36,25 @@ class TemplateForm(forms.ModelForm):
 
 
 class SmsProviderForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._saved_password = self.instance.password
+
+    def clean_password(self) -> str:
+        return self.cleaned_data.get("password") or self._saved_password
+
     base_url = forms.URLField(label=_("API address"), max_length=500, required=False, assume_scheme="https",
                               help_text=_("Leave empty for the provider's own address."))
 
     class Meta:
         model = SmsProvider
         fields = ["kind", "name", "api_key", "login", "password", "sender", "base_url", "is_default", "is_active"]
-        widgets = {"password": forms.PasswordInput(render_value=True)}
+        # The stored password is never sent back to the browser; left empty, it is kept.
+        widgets = {"password": forms.PasswordInput(render_value=False)}
         help_texts = {
             "api_key": _("SMS.ru: your api_id. SMSC.ru: an API key, in place of login and password."),
             "login": _("SMSC.ru only."),
-            "password": _("SMSC.ru only."),
+            "password": _("SMSC.ru only. Leave empty to keep the saved one."),
             "sender": _("A sender name registered with the provider (up to 11 characters); empty: the default."),
             "is_default": _("SMS go out through the default provider."),
         }

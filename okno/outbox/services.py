@@ -7,6 +7,7 @@ of its own), so a send exists exactly when the change that caused it commits. Th
 
 import json
 import re
+import time
 import uuid
 from datetime import UTC
 
@@ -86,19 +87,40 @@ def webhook_body(event: Event) -> str:
                        "data": event.data}, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+# Active endpoints (id, events) as this process last read them. Every domain event asks, on the
+# inbox's hot path too (a flood of new customers is a lead.created and a contact.created each):
+# a query per event had a 100-event inbox batch make 100 more queries. Saves and deletes in this
+# process forget it at once; another process's change is seen within ENDPOINTS_TTL seconds.
+ENDPOINTS_TTL = 2.0
+_endpoints: tuple[float, list[tuple[int, list[str]]]] | None = None
+
+
+def endpoints_forget(**_kwargs) -> None:
+    global _endpoints
+    _endpoints = None
+
+
+def _active_endpoints() -> list[tuple[int, list[str]]]:
+    global _endpoints
+    now = time.monotonic()
+    if _endpoints is None or _endpoints[0] < now:
+        rows = list(WebhookEndpoint.objects.filter(is_active=True).values_list("id", "events"))
+        _endpoints = (now + ENDPOINTS_TTL, rows)
+    return _endpoints[1]
+
+
 def outbox_webhooks_for_event(event: Event) -> list[OutboxMessage]:
     """Subscriber of every domain event: one delivery per active endpoint that wants it.
 
     Runs inside the publisher's transaction, so the deliveries commit with the change."""
-    endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True).only("id", "events")
-                 if e.wants(event.name)]
-    if not endpoints:
+    wanted = [pk for pk, names in _active_endpoints() if "*" in names or event.name in names]
+    if not wanted:
         return []
     body = webhook_body(event)
     deal_id = event.data.get("deal_id") if isinstance(event.data.get("deal_id"), int) else None
-    rows = [OutboxMessage(kind=OutboxMessage.Kind.WEBHOOK, key=f"msg_{uuid.uuid4().hex}", endpoint=e,
+    rows = [OutboxMessage(kind=OutboxMessage.Kind.WEBHOOK, key=f"msg_{uuid.uuid4().hex}", endpoint_id=pk,
                           payload={"event": event.name, "body": body}, deal_id=deal_id)
-            for e in endpoints]
+            for pk in wanted]
     return OutboxMessage.objects.bulk_create(rows)
 
 
@@ -211,3 +233,15 @@ def message_template_save(*, actor, template: MessageTemplate) -> MessageTemplat
 def message_template_delete(*, actor, template: MessageTemplate) -> None:
     require_admin(actor, "Only an administrator may edit message templates")
     template.delete()
+
+
+def outbox_from_template(*, template: MessageTemplate, context: dict, to: str, key: str,
+                         contact_id: int | None = None, deal_id: int | None = None) -> OutboxMessage:
+    """Renders a template over `context` (templating.template_context) and queues it on its channel.
+
+    What a robot's "send e-mail/SMS" action calls, in the robot run's transaction. Raises
+    FieldError when the template does not render or the recipient is not valid."""
+    subject, body = template_render(template=template, context=context)
+    if template.channel == MessageTemplate.Channel.SMS:
+        return outbox_sms(to=to, text=body, key=key, contact_id=contact_id, deal_id=deal_id)
+    return outbox_email(to=to, subject=subject, body=body, key=key, contact_id=contact_id, deal_id=deal_id)

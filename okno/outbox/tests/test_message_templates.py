@@ -81,3 +81,16 @@ def test_templates_api_crud_and_preview(api, api_as):
     assert api_as(manager).get("/api/v1/message-templates").status_code == 200
     assert api.delete(f"/api/v1/message-templates/{tid}").status_code == 204
     assert not MessageTemplate.objects.exists()
+
+
+def test_a_template_is_queued_on_its_channel(db):
+    from okno.outbox.services import outbox_from_template
+
+    sms = MessageTemplate(name="t", channel="sms", body="{{ contact.first_name }}, заказ {{ deal.number }} принят")
+    message = outbox_from_template(template=sms, context=template_context(deal=_deal(), contact={"first_name": "Ива"}),
+                                   to="+79161234567", key="robot-1-deal-12")
+    assert message.kind == "sms" and message.payload == {"to": "+79161234567", "text": "Ива, заказ 12 принят"}
+    email = MessageTemplate(name="e", channel="email", subject="Заказ {{ deal.number }}", body="{{ deal.title }}")
+    message = outbox_from_template(template=email, context=template_context(deal=_deal()), to="a@example.ru",
+                                   key="robot-2-deal-12")
+    assert message.payload == {"to": "a@example.ru", "subject": "Заказ 12", "body": "Заказ 12"}

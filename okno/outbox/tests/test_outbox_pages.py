@@ -4,10 +4,12 @@ import pytest
 from django.test import Client
 
 from okno.contacts.tests.factories import make_contact
+from okno.core import events
 from okno.outbox.drain import outbox_drain
 from okno.outbox.models import MessageTemplate, OutboxMessage, SmsProvider, WebhookEndpoint
 from okno.outbox.services import outbox_email
 from okno.outbox.tests.factories import make_endpoint
+from okno.outbox.tests.servers import LocalServer, Recorder
 from okno.people.tests.factories import UserFactory
 from okno.timeline.models import Activity
 
@@ -61,7 +63,26 @@ def test_sms_provider_form(db, admin_user):
     r = client.post("/outbox/sms/", {"kind": "smsru", "name": "SMS.ru", "api_key": "k", "sender": "SHOP",
                                      "is_active": "on"})
     assert r.status_code == 302
-    assert SmsProvider.objects.get().is_default  # the only one is the default
+    provider = SmsProvider.objects.get()
+    assert provider.is_default  # the only one is the default
+    # an SMSC provider's password is kept when the form leaves it empty, and never shown
+    client.post(f"/outbox/sms/{provider.pk}/", {"kind": "smsc", "name": "SMSC", "login": "shop",
+                                                "password": "s3cret-pass", "is_active": "on"})
+    assert "s3cret-pass" not in client.get(f"/outbox/sms/{provider.pk}/").content.decode()
+    r = client.post(f"/outbox/sms/{provider.pk}/", {"kind": "smsc", "name": "SMSC 2", "login": "shop",
+                                                    "password": "", "is_active": "on"})
+    provider.refresh_from_db()
+    assert r.status_code == 302 and provider.password == "s3cret-pass" and provider.name == "SMSC 2"
+
+
+def test_endpoint_page_shows_its_delivery_log(db, admin_user):
+    recorder = Recorder()
+    with LocalServer(recorder) as server:
+        endpoint = make_endpoint(server.url + "/h")
+        events.publish("deal.created", subject=None, data={"deal_id": 1})
+        outbox_drain()
+    page = logged_in(admin_user).get(f"/outbox/webhooks/{endpoint.pk}/").content.decode()
+    assert OutboxMessage.objects.get().key in page and "deal.created" in page
 
 
 def test_problems_page_lists_given_up_messages_and_sends_them_again(db, admin_user, settings):

@@ -109,6 +109,16 @@ def _active_endpoints() -> list[tuple[int, list[str]]]:
     return _endpoints[1]
 
 
+def outbox_webhook(*, endpoint: WebhookEndpoint, event: str, data: dict, key: str, contact_id: int | None = None,
+                   deal_id: int | None = None) -> OutboxMessage:
+    """Queues one signed delivery of `event` with `data` to one endpoint (a robot's webhook action); once per key.
+
+    `key` is the webhook-id the receiver sees on every try."""
+    body = webhook_body(Event(name=event, subject=None, data=data, at=timezone.now()))
+    return _queue(kind=OutboxMessage.Kind.WEBHOOK, key=key, payload={"event": event, "body": body},
+                  contact_id=contact_id, deal_id=deal_id, endpoint=endpoint)
+
+
 def outbox_webhooks_for_event(event: Event) -> list[OutboxMessage]:
     """Subscriber of every domain event: one delivery per active endpoint that wants it.
 

@@ -156,3 +156,18 @@ def test_the_body_is_the_same_bytes_on_every_try(db):
         outbox_drain()
     first, second = (r["body"] for r in recorder.requests)
     assert first == second and json.loads(first)["data"] == {"call_id": 3, "talk_seconds": 61}
+
+
+def test_a_single_delivery_to_one_endpoint_once_per_key(db):
+    from okno.outbox.services import outbox_webhook
+
+    recorder = Recorder()
+    with LocalServer(recorder) as server:
+        endpoint = make_endpoint(server.url + "/robot", events=[])
+        first = outbox_webhook(endpoint=endpoint, event="robot.webhook", data={"run_id": 1}, key="robotrun-1")
+        again = outbox_webhook(endpoint=endpoint, event="robot.webhook", data={"run_id": 1}, key="robotrun-1")
+        assert first.pk == again.pk
+        outbox_drain()
+    (request,) = recorder.requests
+    assert request["headers"]["webhook-id"] == "robotrun-1"
+    assert Webhook(endpoint.secret).verify(request["body"], request["headers"])["type"] == "robot.webhook"

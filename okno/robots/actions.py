@@ -9,11 +9,14 @@ A function returns a short result for the deal's robot log; it raises `RunRefuse
 no retry will fix (the loop guard, a deleted stage) and anything else for what a retry might.
 """
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from okno.deals.models import Deal, DealStageChange, Lead, Stage
 from okno.people.models import Department, User
@@ -41,17 +44,19 @@ def _deal_url(deal: Deal) -> str:
         return settings.SITE_URL.rstrip("/") + f"/deals/{deal.pk}/"
 
 
-def _notify(users: list[User], *, run: RobotRun, subject: str, text: str, url: str) -> str:
-    """In the app, live (the user's open pages), and by e-mail through the outbox."""
+def _notify(users: list[User], *, run: RobotRun, message: Callable[[], tuple[str, str]], url: str) -> str:
+    """In the app, live (the user's open pages), and by e-mail through the outbox; each person
+    in their own language (`message()` is called under it and returns subject and text)."""
     from okno.outbox.services import outbox_email
     from okno.push.services import push_send
 
     users = [u for u in users if u is not None and u.is_active]
     if not users:
         return "nobody to notify"
-    push_send(user_ids=[u.pk for u in users], kind=PUSH_KIND, key=_key(run),
-              payload={"title": subject, "text": text, "url": url})
     for u in users:
+        with override(u.language or settings.LANGUAGE_CODE):
+            subject, text = message()
+        push_send(user_ids=[u.pk], kind=PUSH_KIND, key=_key(run), payload={"title": subject, "text": text, "url": url})
         if u.email:
             outbox_email(to=u.email, subject=subject, body=f"{text}\n\n{url}", key=_key(run, f"-u{u.pk}"),
                          deal_id=run.deal_id)
@@ -140,9 +145,12 @@ def _render(deal: Deal, template_id: int):
 # ---- actions on a deal ---------------------------------------------------------------------
 
 def _notify_responsible(run: RobotRun, robot: Robot, deal: Deal) -> str:
-    text = robot.action_params.get("text") or f"Deal “{deal.title}” is at the stage “{deal.stage.name}”"
-    return _notify([deal.responsible] if deal.responsible_id else [], run=run,
-                   subject=robot.name or deal.title, text=text, url=_deal_url(deal))
+    def message() -> tuple[str, str]:
+        text = robot.action_params.get("text") or _("Deal “%(title)s” is at the stage “%(stage)s”") % {
+            "title": deal.title, "stage": deal.stage.name}
+        return robot.name or deal.title, text
+
+    return _notify([deal.responsible] if deal.responsible_id else [], run=run, message=message, url=_deal_url(deal))
 
 
 def _email_customer(run: RobotRun, robot: Robot, deal: Deal) -> str:
@@ -246,9 +254,12 @@ def lead_action(run: RobotRun, robot: Robot, lead: Lead) -> str:
     if lead.status not in Lead.OPEN:
         return "the lead is closed"
     if robot.action == Robot.Action.NOTIFY_RESPONSIBLE:
-        text = robot.action_params.get("text") or f"New lead #{lead.pk}"
+        def message() -> tuple[str, str]:
+            text = robot.action_params.get("text") or _("New lead #%(id)s") % {"id": lead.pk}
+            return robot.name or text, text
+
         return _notify([lead.assignee] if lead.assignee_id else department_heads(lead.department), run=run,
-                       subject=robot.name or text, text=text, url=_lead_url(lead))
+                       message=message, url=_lead_url(lead))
     if robot.action == Robot.Action.CHANGE_RESPONSIBLE:
         return _set_lead_assignee(lead, _pick(robot.action_params))
     if robot.action == Robot.Action.WEBHOOK:
@@ -265,15 +276,21 @@ def escalate(run: RobotRun, robot: Robot, *, deal: Deal | None, lead: Lead | Non
     if deal is not None:
         department = deal.department or (deal.responsible.department if deal.responsible_id else None) \
             or deal.pipeline.department
-        subject = f"Deadline missed: {deal.title}"
-        text = f"Deal “{deal.title}” was not moved on from “{deal.stage.name}” in time"
+        def message() -> tuple[str, str]:
+            return (_("Deadline missed: %(title)s") % {"title": deal.title},
+                    _("Deal “%(title)s” was not moved on from “%(stage)s” in time") % {
+                        "title": deal.title, "stage": deal.stage.name})
+
         url = _deal_url(deal)
     else:
         department = lead.department
-        subject = f"Lead #{lead.pk} was not taken in time"
-        text, url = subject, _lead_url(lead)
+        def message() -> tuple[str, str]:
+            text = _("Lead #%(id)s was not taken in time") % {"id": lead.pk}
+            return text, text
+
+        url = _lead_url(lead)
     if action == Robot.Escalation.NOTIFY_HEAD:
-        result = _notify(department_heads(department), run=run, subject=subject, text=text, url=url)
+        result = _notify(department_heads(department), run=run, message=message, url=url)
     elif action == Robot.Escalation.REASSIGN:
         in_place = deal is None or deal.stage_id == run.stage_id
         if not in_place:

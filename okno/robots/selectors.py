@@ -1,8 +1,26 @@
 """Reads of robots: a pipeline's robots, a deal's deadlines and robot log, the problems list."""
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_noop
+
+from okno.core.reasons import reason_text
 
 from okno.robots.models import Deadline, RegisterEntry, Robot, RobotRun
+
+
+# Fixed results and errors of runs, offered for translation (pages show them via reason_text).
+KNOWN_RESULTS = [
+    gettext_noop("the deal left the stage"), gettext_noop("the robot is switched off"),
+    gettext_noop("the deal left the stage and came back: the new stay has its own run"),
+    gettext_noop("the robot is gone"), gettext_noop("the deal is gone"), gettext_noop("nobody to notify"),
+    gettext_noop("already in the stage"), gettext_noop("webhook queued"), gettext_noop("the lead is closed"),
+    gettext_noop("the deal left the stage: not reassigned"), gettext_noop("the deal left the stage: not moved"),
+    gettext_noop("no escalation"), gettext_noop("the customer has no e-mail address"),
+    gettext_noop("the customer has no phone number"), gettext_noop("the template is gone"),
+    gettext_noop("the stage to move to is gone"), gettext_noop("the webhook endpoint is gone"),
+    gettext_noop("the person to assign is gone or inactive"),
+    gettext_noop("nobody of the department is at work to take it"),
+]
 
 
 def _iso(value):
@@ -46,7 +64,7 @@ def run_as_data(run: RobotRun) -> dict:
     robot = run.robot
     what = robot.get_escalation_display() if run.purpose == "escalation" else robot.get_action_display()
     return {"id": run.pk, "robot_id": run.robot_id, "robot": str(robot), "purpose": run.purpose,
-            "summary": f"{robot.name or what}: {run.result}" if run.result else str(robot.name or what),
+            "summary": f"{robot.name or what}: {reason_text(run.result)}" if run.result else str(robot.name or what),
             "action": run.robot.action or run.robot.escalation, "deal_id": run.deal_id, "lead_id": run.lead_id,
             "status": run.status, "due_at": _iso(run.due_at), "run_after": _iso(run.run_after),
             "attempts": run.attempts, "result": run.result, "error": run.error.split("\n\n")[0],

@@ -33,12 +33,15 @@ def _fresh_rate_limits():
     from django.core.cache import cache
 
     from okno.core import ratelimit
+    from okno.outbox.services import endpoints_forget
 
     cache.clear()
     ratelimit.reset()
+    endpoints_forget()  # a rolled-back test's endpoints must not be remembered by the next
     yield
     cache.clear()
     ratelimit.reset()
+    endpoints_forget()
 
 
 @pytest.fixture(autouse=True)

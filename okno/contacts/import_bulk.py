@@ -23,7 +23,7 @@ from okno.contacts.models import (
     Tag,
 )
 from okno.contacts.selectors import rows_of_active_cards
-from okno.contacts.services import ContactData
+from okno.contacts.services import ContactData, contact_created_publish
 from okno.core.bulk import chunks as _chunks
 from okno.core.bulk import insert_rows
 from okno.core.text import fold
@@ -121,4 +121,7 @@ def contacts_bulk_create(*, actor: User | None, items: list[ContactData]) -> lis
     insert_rows(FieldChange, history)
     insert_rows(ContactMatchKey, keys)
     insert_rows(through, tag_links)
+    for contact, data in zip(contacts, items, strict=True):
+        contact_created_publish(contact=contact, phones=[p[0] for p in data.phones],
+                                emails=list(data.emails), actor=actor)
     return contacts

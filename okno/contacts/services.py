@@ -17,6 +17,7 @@ from okno.contacts.models import (
     MessengerHandle,
     Tag,
 )
+from okno.core import events
 from okno.core.emails import InvalidEmail, normalize_email
 from okno.core.errors import ApiError, FieldError
 from okno.core.phones import InvalidPhone, normalize_phone
@@ -252,7 +253,18 @@ def contact_create(
             _set_tags(contact, data.tags)
         FieldChange.objects.create(contact=contact, user=actor, field="created", old="", new=contact.full_name)
         contact_refresh_derived(contact)
+        contact_created_publish(contact=contact, phones=[p[0] for p in data.phones], emails=list(data.emails),
+                                actor=actor)
     return contact, candidates
+
+
+def contact_created_publish(*, contact: Contact, phones: list[str], emails: list[str], actor: User | None) -> None:
+    """Tells subscribers (outbound webhooks' `contact.created`) in the creating transaction."""
+    events.publish("contact.created", subject=contact, actor=actor, at=contact.created_at, data={
+        "contact_id": contact.pk, "first_name": contact.first_name, "last_name": contact.last_name,
+        "middle_name": contact.middle_name, "company": contact.company.name if contact.company_id else "",
+        "phones": phones, "emails": emails, "source": contact.source,
+        "responsible_id": contact.responsible_id, "created_at": contact.created_at.isoformat()})
 
 
 def _phones_text(contact: Contact) -> str:

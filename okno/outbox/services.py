@@ -199,6 +199,7 @@ def webhook_endpoint_enable(*, actor, endpoint: WebhookEndpoint) -> WebhookEndpo
 def webhook_endpoint_disable(*, endpoint_id: int, reason: str) -> None:
     """The receiver said 410 Gone (or a person switched it off): no more deliveries to it."""
     WebhookEndpoint.objects.filter(pk=endpoint_id).update(is_active=False, disabled_reason=reason[:500])
+    endpoints_forget()  # an UPDATE sends no post_save
 
 
 @transaction.atomic

@@ -251,6 +251,14 @@ def call_fact_record(*, channel: Channel, fact: CallFact) -> Call:
     call.facts = sorted([*call.facts, row], key=_order)
     before = (call.outcome, call.ended_at is not None)
     _apply(call, call_summary(call.facts), rings=fact.kind in ("ring", "answer"))
+    if call.ended_at is not None and not before[1]:
+        # Once per call, whatever its outcome: outbound webhooks' `call.finished`.
+        events.publish("call.finished", subject=call, at=call.ended_at, data={
+            "call_id": call.pk, "contact_id": call.contact_id, "direction": call.direction,
+            "outcome": call.outcome, "customer_number": call.customer_number,
+            "employee_id": call.employee_id, "started_at": call.started_at.isoformat() if call.started_at else None,
+            "answered_at": call.answered_at.isoformat() if call.answered_at else None,
+            "at": call.ended_at.isoformat()})
     if call.ended_at is not None and call.contact_id and before != (call.outcome, True) \
             and call.outcome in (Call.Outcome.ANSWERED, *MISSED):
         # The call ended answered or missed (a later fact may still change it: robots key their

@@ -4,9 +4,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_noop
 
 from okno.core.reasons import reason_text
-
 from okno.robots.models import Deadline, RegisterEntry, Robot, RobotRun
-
 
 # Fixed results and errors of runs, offered for translation (pages show them via reason_text).
 KNOWN_RESULTS = [

@@ -58,6 +58,17 @@ def _split(text: str) -> tuple[int | None, str]:
     return int(td.total_seconds() // 60), "M"
 
 
+def duration_text(text: str) -> str:
+    """"PT30M" -> "30 min", "P1D" -> "1 d" (the settings page's short form), in the user's language."""
+    from django.utils.translation import gettext
+
+    amount, unit = _split(text or "")
+    if amount is None:
+        return text or ""
+    return gettext("%(n)s min") % {"n": amount} if unit == "M" else \
+        gettext("%(n)s h") % {"n": amount} if unit == "H" else gettext("%(n)s d") % {"n": amount}
+
+
 def _amount(label):
     return forms.IntegerField(label=label, required=False, min_value=1, max_value=100000)
 

@@ -17,7 +17,7 @@ from okno.core.errors import FieldError
 from okno.core.reasons import reason_text
 from okno.deals.models import Pipeline, Stage
 from okno.robots import services
-from okno.robots.forms import FORM_FIELD, RobotForm
+from okno.robots.forms import FORM_FIELD, RobotForm, duration_text
 from okno.robots.models import Robot, RobotRun
 from okno.robots.schedule import describe, dry_run
 from okno.robots.selectors import register_entries, robot_problems, robots_of_pipeline
@@ -56,6 +56,12 @@ def _dry_run_box(request: HttpRequest, pipeline: Pipeline, stages: list[Stage]) 
     return box
 
 
+def _labels(robot: Robot) -> None:
+    robot.description = describe(robot)
+    robot.within_text = duration_text(robot.within) if robot.within else ""
+    robot.after_text = duration_text((robot.trigger_params or {}).get("after", ""))
+
+
 @login_required
 def pipeline_robots(request: HttpRequest, pk: int) -> HttpResponse:
     """Stages as columns, each with its deadlines and robots beneath; the dry-run box."""
@@ -64,7 +70,7 @@ def pipeline_robots(request: HttpRequest, pk: int) -> HttpResponse:
     stages = list(pipeline.stages.order_by("position", "id"))
     robots: dict[int, list[Robot]] = {s.pk: [] for s in stages}
     for robot in robots_of_pipeline(pipeline_id=pipeline.pk):
-        robot.description = describe(robot)
+        _labels(robot)
         robots.setdefault(robot.stage_id, []).append(robot)
     columns = [(s, robots.get(s.pk, [])) for s in stages]
     return render(request, "robots/pipeline.html", {"pipeline": pipeline, "columns": columns,
@@ -76,7 +82,7 @@ def lead_robots(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)
     robots = list(robots_of_pipeline(pipeline_id=None))
     for robot in robots:
-        robot.description = describe(robot)
+        _labels(robot)
     return render(request, "robots/leads.html", {"robots": robots})
 
 

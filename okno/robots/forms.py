@@ -77,6 +77,8 @@ class RobotForm(forms.Form):
     kind = forms.ChoiceField(choices=Robot.Kind.choices, widget=forms.HiddenInput)
     name = forms.CharField(label=_("Name"), max_length=200, required=False,
                            help_text=_("As the settings page and the deal's robot log show it."))
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True,
+                                   help_text=_("A robot switched off starts nothing new; what it queued is skipped."))
     # deadline
     deadline_mode = forms.ChoiceField(label=_("The deal must leave the stage"), choices=[
         ("within", _("within a time")), ("end_of_working_day", _("by the end of the working day"))],
@@ -164,7 +166,7 @@ class RobotForm(forms.Form):
 
     @staticmethod
     def initial_of(robot: Robot) -> dict:
-        out = {"kind": robot.kind, "name": robot.name}
+        out = {"kind": robot.kind, "name": robot.name, "is_active": robot.is_active}
         if robot.kind == Robot.Kind.DEADLINE:
             amount, unit = _split(robot.within) if robot.within else (None, "M")
             p = robot.escalation_params or {}
@@ -190,7 +192,7 @@ class RobotForm(forms.Form):
     def to_data(self) -> dict:
         """The API's shape of what was filled in (only the chosen type's fields)."""
         c = self.cleaned_data
-        data: dict = {"kind": c["kind"], "name": c.get("name") or ""}
+        data: dict = {"kind": c["kind"], "name": c.get("name") or "", "is_active": bool(c.get("is_active"))}
         if self.for_leads:
             data["for_leads"] = True
         else:

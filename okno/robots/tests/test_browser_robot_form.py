@@ -31,6 +31,7 @@ def test_choose_a_trigger_and_an_action_then_save(logged_in_page, tmp_path):
     expect(page.locator("#id_stage")).to_be_visible()
     expect(page.locator("#id_template")).to_be_hidden()
     page.select_option("#id_stage", str(paused.pk))
+    expect(page.locator("#id_is_active")).to_be_checked()
     page.screenshot(path=str(tmp_path / "form.png"), full_page=True)
     page.click("button[type=submit].btn-primary")
     # then

@@ -32,13 +32,14 @@ def test_a_robot_is_added_with_the_form_no_json(client, admin_user):
     assert client.get(f"/robots/new/?stage={new.pk}&kind=action").status_code == 200
     # when
     answer = client.post(f"/robots/new/?stage={new.pk}&kind=action", {
-        "kind": "action", "name": "В паузу через час", "trigger": "after", "after_amount": "1", "after_unit": "H",
-        "after_time": "working", "action": "move_to_stage", "stage": paused.pk})
+        "kind": "action", "name": "В паузу через час", "is_active": "on", "trigger": "after", "after_amount": "1",
+        "after_unit": "H", "after_time": "working", "action": "move_to_stage", "stage": paused.pk})
     # then
     assert answer.status_code == 302, answer.content.decode()[:3000]
     robot = Robot.objects.get()
     assert robot.trigger_params == {"after": "PT1H", "time": "working"} and robot.action_params == {
         "stage_id": paused.pk}
+    assert robot.is_active
     # and a bad value is shown on its field
     bad = client.post(f"/robots/new/?stage={new.pk}&kind=deadline", {"kind": "deadline", "deadline_mode": "within"})
     assert bad.status_code == 200 and Robot.objects.count() == 1

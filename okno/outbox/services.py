@@ -19,6 +19,7 @@ from django.utils import timezone
 from okno.core.access import require_admin
 from okno.core.errors import FieldError
 from okno.core.events import Event
+from okno.core.phones import InvalidPhone, normalize_phone
 from okno.outbox import webhooks
 from okno.outbox.models import MessageTemplate, OutboxMessage, SmsProvider, WebhookEndpoint
 from okno.outbox.templating import SAMPLE_CONTEXT, template_render
@@ -69,15 +70,17 @@ def outbox_email(*, to: str, subject: str, body: str, key: str, contact_id: int 
 def outbox_sms(*, to: str, text: str, key: str, contact_id: int | None = None,
                deal_id: int | None = None) -> OutboxMessage:
     """Queues an SMS through the default SMS provider (chosen when it is sent); once per key."""
-    digits = "".join(ch for ch in (to or "") if ch.isdigit())
-    if not 10 <= len(digits) <= 15:
-        raise FieldError({"to": "a phone number in international format, e.g. +79161234567"})
+    try:
+        # "8 916 123-45-67" is +7 916...: the same reading as every phone the card stores.
+        phone = normalize_phone(to)
+    except InvalidPhone as exc:
+        raise FieldError({"to": "a phone number in international format, e.g. +79161234567"}) from exc
     if not text.strip():
         raise FieldError({"text": "an SMS needs a text"})
     if len(text) > SMS_MAX_CHARS:
         raise FieldError({"text": f"at most {SMS_MAX_CHARS} characters"})
     return _queue(kind=OutboxMessage.Kind.SMS, key=key, contact_id=contact_id, deal_id=deal_id,
-                  payload={"to": "+" + digits, "text": text})
+                  payload={"to": phone.e164, "text": text})
 
 
 def webhook_body(event: Event) -> str:

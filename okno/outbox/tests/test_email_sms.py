@@ -51,6 +51,7 @@ def test_bad_input_names_the_field(db):
     with pytest.raises(FieldError) as e:
         outbox_sms(to="12", text="hi", key="k2")
     assert e.value.by_field.keys() == {"to"}
+    assert outbox_sms(to="8 (916) 123-45-67", text="hi", key="sms-trunk-8").payload["to"] == "+79161234567"
     with pytest.raises(FieldError) as e:
         outbox_sms(to="+79161234567", text="hi", key="a key with spaces")
     assert e.value.by_field.keys() == {"key"}

@@ -95,6 +95,19 @@ def enable_endpoint(request: HttpRequest, endpoint_id: int):
     return _out(endpoint, show_secret=_admin(request))
 
 
+class TestOut(Schema):
+    message_id: int
+    webhook_id: str
+
+
+@router.post("/webhook-endpoints/{endpoint_id}/test", response={202: TestOut})
+def test_endpoint(request: HttpRequest, endpoint_id: int):
+    """Queues a signed `webhook.test` event to the endpoint; its try shows in the delivery log."""
+    message = services.webhook_endpoint_test(actor=request.user,
+                                             endpoint=get_object_or_404(WebhookEndpoint, pk=endpoint_id))
+    return Status(202, {"message_id": message.pk, "webhook_id": message.key})
+
+
 @router.get("/webhook-endpoints/{endpoint_id}/deliveries", response=list[DeliveryOut])
 def list_deliveries(request: HttpRequest, endpoint_id: int, query: Query[DeliveriesQuery]):
     """The endpoint's delivery log, newest first: one row per try, with the message's current status."""

@@ -259,3 +259,10 @@ def outbox_from_template(*, template: MessageTemplate, context: dict, to: str, k
     if template.channel == MessageTemplate.Channel.SMS:
         return outbox_sms(to=to, text=body, key=key, contact_id=contact_id, deal_id=deal_id)
     return outbox_email(to=to, subject=subject, body=body, key=key, contact_id=contact_id, deal_id=deal_id)
+
+
+def webhook_endpoint_test(*, actor, endpoint: WebhookEndpoint) -> OutboxMessage:
+    """Queues a `webhook.test` delivery to the endpoint, so an administrator can check the receiver."""
+    require_admin(actor, "Only an administrator may manage webhook endpoints")
+    return outbox_webhook(endpoint=endpoint, event="webhook.test", key=f"msg_test_{uuid.uuid4().hex}",
+                          data={"endpoint_id": endpoint.pk, "message": "A test event from Okno"})

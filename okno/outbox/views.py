@@ -68,6 +68,10 @@ def endpoint_action(request: HttpRequest, pk: int) -> HttpResponse:
         services.webhook_endpoint_delete(actor=request.user, endpoint=endpoint)
         messages.success(request, _("Endpoint deleted."))
         return redirect("outbox:endpoints")
+    if request.POST.get("action") == "test":
+        services.webhook_endpoint_test(actor=request.user, endpoint=endpoint)
+        messages.success(request, _("A test event is queued; its delivery appears in the log below."))
+        return redirect("outbox:endpoint", pk=pk)
     services.webhook_endpoint_enable(actor=request.user, endpoint=endpoint)
     messages.success(request, _("Endpoint enabled again."))
     return redirect("outbox:endpoint", pk=pk)

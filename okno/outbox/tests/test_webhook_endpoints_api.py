@@ -1,6 +1,7 @@
 """POST/GET/DELETE /api/v1/webhook-endpoints and the delivery log."""
 
 import base64
+import json
 
 from django.utils import timezone
 
@@ -78,3 +79,16 @@ def test_the_delivery_log_and_delete(api):
     assert api.delete(f"/api/v1/webhook-endpoints/{endpoint_id}").status_code == 204
     assert not WebhookEndpoint.objects.exists()
     assert api.get(f"/api/v1/webhook-endpoints/{endpoint_id}").status_code == 404
+
+
+def test_a_test_event_reaches_the_receiver(api):
+    recorder = Recorder()
+    with LocalServer(recorder) as server:
+        endpoint_id = api.post("/api/v1/webhook-endpoints", {"url": server.url + "/t", "events": ["deal.created"],
+                                                             "allow_private_network": True}).json()["id"]
+        r = api.post(f"/api/v1/webhook-endpoints/{endpoint_id}/test")
+        assert r.status_code == 202
+        outbox_drain()
+    (request,) = recorder.requests
+    assert request["headers"]["webhook-id"] == r.json()["webhook_id"]
+    assert json.loads(request["body"])["type"] == "webhook.test"

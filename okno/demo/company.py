@@ -21,6 +21,7 @@ from okno.contacts.import_bulk import contacts_bulk_create
 from okno.contacts.models import Contact, CustomField, FieldChange, Tag
 from okno.contacts.services import contact_data_clean
 from okno.demo.data import CUSTOM_FIELDS, TAGS, Generator, RawContact, translit
+from okno.demo.deals import DealsReport, deals_seed
 from okno.people.models import Department, User
 from okno.people.services import department_create
 from okno.timeline.models import Activity, Note
@@ -50,6 +51,7 @@ class SeedReport:
     # (original contact id, duplicate contact id, kind) for every duplicate planted
     duplicates: list[tuple[int, int, str]] = field(default_factory=list)
     samples: list[User] = field(default_factory=list)  # one login per role and department
+    deals: DealsReport | None = None
 
 
 def demo_is_seeded() -> bool:
@@ -71,8 +73,8 @@ def demo_seed(
     One transaction: an interrupted seed leaves the database empty, so the next run seeds again
     instead of finding half a company.
     """
-    say = progress or (lambda _msg: None)
     started = time.monotonic()
+    say = (lambda msg: progress(f"{msg} ({time.monotonic() - started:.1f} s)")) if progress else (lambda _msg: None)
     with transaction.atomic():
         if demo_is_seeded():
             return SeedReport(seeded=False)
@@ -84,6 +86,7 @@ def demo_seed(
         raw = _generate_contacts(gen, contacts, duplicate_share)
         owners = [u for u in employees if u.role != User.Role.HEAD] or [admin]
         _seed_contacts(raw, owners, report, say)
+        report.deals = deals_seed(admin=admin, contacts=contacts, seed=seed, say=say)
     report.seconds = time.monotonic() - started
     return report
 

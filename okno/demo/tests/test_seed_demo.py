@@ -8,22 +8,31 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import timedelta
+from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Max, Min
+from django.db.models import Count, Max, Min
+from django.utils import timezone
 from rapidfuzz.distance import OSA
 
 from okno.contacts.models import Contact, ContactEmail, ContactMatchKey, ContactPhone, CustomField
 from okno.contacts.services import contact_refresh_derived
+from okno.core.models import Calendar
 from okno.core.phones import normalize_phone
 from okno.core.text import fold
+from okno.deals.models import Deal, DealStageChange, Lead, LostReason, Pipeline
 from okno.demo import company as demo
 from okno.demo.data import translit
+from okno.outbox.models import MessageTemplate, OutboxMessage, SmsProvider, WebhookEndpoint
 from okno.people.models import Department, User
+from okno.robots.models import Deadline, RegisterEntry, Robot, RobotRun
+from okno.robots.schedule import stage_entry
 from okno.timeline.models import Activity
+from okno.work.models import WorkItem
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -174,6 +183,127 @@ def test_a_non_demo_database_is_left_alone_and_no_demo_login_is_promised(db):
     # then
     assert Contact.objects.count() == 0
     assert "createsuperuser" in out.getvalue()
+
+
+# -- deals, robots, templates --------------------------------------------------------------------
+
+def test_the_company_calendar_reasons_templates_and_switched_off_outlets(seeded):
+    # then
+    calendar = Calendar.objects.get(is_default=True)
+    assert (calendar.country, calendar.timezone) == ("RU", "Europe/Moscow")
+    assert calendar.hours == {d: "09:00-18:00" for d in ("mon", "tue", "wed", "thu", "fri")}
+    assert {"Дорого", "Выбрали конкурента", "Не отвечает", "Нет в наличии"} <= set(
+        LostReason.objects.values_list("name", flat=True))
+    sms = MessageTemplate.objects.get(channel="sms")
+    assert "{{ deal.external_id }}" in sms.body
+    assert MessageTemplate.objects.filter(channel="email").count() >= 2
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.url.startswith("http://127.0.0.1") and endpoint.allow_private_network
+    assert not endpoint.is_active and endpoint.disabled_reason
+    assert endpoint.messages.filter(status="sent").exists()
+    assert not SmsProvider.objects.filter(is_active=True).exists()
+
+
+def test_two_pipelines_carry_the_issues_robots(seeded):
+    # given
+    store = Pipeline.objects.get(name="Заказы интернет-магазина")
+    b2b = Pipeline.objects.get(name="B2B продажи")
+
+    # then
+    assert [(s.name, s.kind) for s in store.stages.order_by("position")] == [
+        ("Новый", "open"), ("Пауза", "paused"), ("Подтверждён", "open"), ("Выполнен", "won"), ("Отменён", "lost")]
+    assert [s.kind for s in b2b.stages.order_by("position")] == ["open", "open", "open", "won", "lost"]
+    new, pause, confirmed = list(store.stages.order_by("position"))[:3]
+    assert confirmed.required_fields == ["delivery_date"]
+    level1 = Robot.objects.get(stage=new, kind="deadline", parent=None)
+    assert (level1.within, level1.time, level1.escalation) == ("PT30M", "working", "notify_head")
+    level2 = Robot.objects.get(parent=level1)
+    assert level2.escalation == "reassign"
+    same_day = Robot.objects.get(stage=pause, kind="deadline")
+    assert (same_day.until, same_day.escalation, same_day.escalation_params) == (
+        "end_of_working_day", "move", {"stage_id": new.pk})
+    sms = Robot.objects.get(stage=new, action="sms_customer")
+    assert sms.trigger == "enter" and MessageTemplate.objects.get(pk=sms.action_params["template_id"]).channel == "sms"
+    assert Robot.objects.get(stage=confirmed, action="register").action_params == {"register_name": "confirmed_orders"}
+    follow_up = Robot.objects.get(pipeline=b2b, trigger="after", action="create_work_item")
+    assert follow_up.trigger_params == {"after": "P2D", "time": "working"}
+    assert Robot.objects.filter(for_leads=True, kind="deadline").exists()
+
+
+def test_deals_spread_over_stages_and_three_months_with_line_items(seeded):
+    # then one deal per eight cards (and today's leads converted), on most stages, over months
+    assert 400 // 8 <= Deal.objects.count() == seeded.deals.deals <= 400 // 8 + 12
+    store = Pipeline.objects.get(name="Заказы интернет-магазина")
+    per_stage = dict(Deal.objects.filter(pipeline=store).values_list("stage__name").annotate(n=Count("id")))
+    assert {"Новый", "Выполнен", "Отменён"} <= set(per_stage) and len(per_stage) >= 4
+    assert Deal.objects.filter(pipeline__name="B2B продажи").values("stage").distinct().count() >= 2
+    dates = Deal.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
+    assert (dates["last"] - dates["first"]).days > 30
+    for deal in Deal.objects.prefetch_related("lines"):
+        lines = list(deal.lines.all())
+        assert lines and deal.amount == sum(line.total for line in lines) > 0
+        assert all(isinstance(line.price, Decimal) and line.sku for line in lines)
+        assert deal.responsible.department.name in ("Розница", "Колл-центр", "Сервис", "Опт")
+        assert deal.department_id == deal.responsible.department_id
+    assert not Deal.objects.filter(stage__name="Подтверждён", custom__delivery_date=None).exists()
+    assert not Deal.objects.filter(stage__kind="lost", lost_reason=None).exists()
+
+
+def test_every_deal_has_its_backdated_stage_history_and_timeline(seeded):
+    # then the first change comes from nowhere when the deal was made, the last is where it is
+    for deal in Deal.objects.prefetch_related("stage_changes"):
+        changes = list(deal.stage_changes.all())
+        assert changes[0].from_stage_id is None and changes[0].at == deal.created_at
+        assert changes[-1].to_stage_id == deal.stage_id and changes[-1].at == deal.stage_entered_at
+        assert [c.at for c in changes] == sorted(c.at for c in changes)
+    assert Activity.objects.filter(kind=Activity.Kind.DEAL).count() == DealStageChange.objects.count()
+    assert DealStageChange.objects.filter(via="robot").exists() or not Deadline.objects.filter(
+        robot__escalation="move", status="missed").exists()
+
+
+def test_an_overdue_order_missed_its_deadlines_and_the_head_was_told(seeded):
+    # given
+    deal = Deal.objects.filter(is_overdue=True, stage__name="Новый").first()
+
+    # then
+    assert deal is not None
+    missed = deal.deadlines.get(level=1, stage=deal.stage)
+    assert missed.status == "missed" and missed.due_at < timezone.now() and missed.escalated_at
+    run = RobotRun.objects.get(deal=deal, purpose="escalation", entry=f"deadline:{missed.pk}")
+    assert run.status == "done" and run.result.startswith("notified ")
+    # (the head of the department responsible then: a level-2 miss may have reassigned the deal since)
+    assert User.objects.get(username=run.result.removeprefix("notified ")).role == User.Role.HEAD
+    assert deal.deadlines.filter(level=2).exists()
+
+
+def test_robot_logs_registers_and_problems(seeded):
+    # then
+    assert RobotRun.objects.filter(status="done").count() > Deal.objects.count()
+    assert RobotRun.objects.filter(status__in=RobotRun.PROBLEMS).exists()
+    confirmed = Deal.objects.filter(stage_changes__to_stage__name="Подтверждён").distinct().count()
+    assert 0 < RegisterEntry.objects.filter(name="confirmed_orders").count() <= confirmed
+    assert WorkItem.objects.filter(kind="task", deal__pipeline__name="B2B продажи").exists()
+
+
+def test_what_is_left_open_is_what_the_drains_expect(seeded):
+    # then open deadlines belong to the stay the deal is in now, due in the future
+    now = timezone.now()
+    for deadline in Deadline.objects.filter(status="open", deal__isnull=False).select_related("deal"):
+        assert deadline.stage_id == deadline.deal.stage_id and deadline.due_at > now - timedelta(minutes=1)
+    # and a pending run is keyed by that stay, so the drain runs it instead of skipping it
+    for run in RobotRun.objects.filter(status="pending", deal__isnull=False).select_related("deal"):
+        assert run.entry == stage_entry(run.deal) and run.stage_id == run.deal.stage_id
+    # and today's orders came through the services: their SMS is queued in the outbox
+    assert OutboxMessage.objects.filter(kind="sms", status="pending").exists()
+
+
+def test_leads_were_converted_or_lost_with_a_reason(seeded):
+    # then
+    converted = Lead.objects.filter(status=Lead.Status.CONVERTED)
+    assert converted.exists() and all(lead.deals.exists() for lead in converted)
+    lost = Lead.objects.filter(status=Lead.Status.LOST)
+    assert lost.exists() and not lost.filter(lost_reason=None).exists()
+    assert Lead.objects.filter(status=Lead.Status.NEW).exists()
 
 
 # -- the real `make demo` script ----------------------------------------------------------------

@@ -32,6 +32,11 @@ class Command(BaseCommand):
             f"departments, {report.contacts} contacts ({len(report.duplicates)} of them duplicates), "
             f"{report.notes} notes."
         )
+        if report.deals is not None and report.deals.deals:
+            d = report.deals
+            self.stdout.write(
+                f"Deals: {d.deals} ({d.store} orders of the online store, {d.b2b} B2B), {d.overdue} overdue, "
+                f"{d.leads} leads, {d.robots} robots; the worker runs today's deadlines live.")
         self.stdout.write(f"Log in at {url} as {demo.DEMO_ADMIN} / {password}")
         self.stdout.write(f"Every employee has the password {password}; for example:")
         for user in report.samples[1:]:

@@ -180,3 +180,18 @@ def test_card_links_built_from_deal_base_equal_the_reversed_urls(team):
     # then they are exactly what deals:deal and deals:move reverse to
     assert f'href="{reverse("deals:deal", args=[deal.pk])}"' in html
     assert f'data-move-url="{reverse("deals:move", args=[deal.pk])}"' in html
+
+
+def test_move_without_script_redirects_only_within_the_site(team):
+    pipeline, manager = team["pipeline"], team["manager"]
+    deal = DealFactory(pipeline=pipeline, responsible=manager)
+    client = client_for(manager)
+    # a form post (no JSON asked) goes back where it says, if that is on this site
+    response = client.post(reverse("deals:move", args=[deal.pk]),
+                           {"stage": stage_of(pipeline, "paused").pk, "next": "//evil.example/"})
+    assert response.status_code == 302 and response.url == reverse("deals:deal", args=[deal.pk])
+    response = client.post(reverse("deals:move", args=[deal.pk]),
+                           {"stage": stage_of(pipeline).pk, "next": reverse("deals:list")})
+    assert response.url == reverse("deals:list")
+    deal.refresh_from_db()
+    assert deal.stage == stage_of(pipeline)

@@ -9,6 +9,7 @@ from okno.outbox.services import WEBHOOK_EVENTS
 
 class EndpointForm(forms.Form):
     url = forms.URLField(label=_("URL"), max_length=2000, assume_scheme="https",
+                         widget=forms.TextInput(attrs={"inputmode": "url", "placeholder": "https://"}),
                          help_text=_("Where Okno POSTs the events, signed per Standard Webhooks."))
     events = forms.MultipleChoiceField(
         label=_("Events"), widget=forms.CheckboxSelectMultiple,
@@ -44,6 +45,7 @@ class SmsProviderForm(forms.ModelForm):
         return self.cleaned_data.get("password") or self._saved_password
 
     base_url = forms.URLField(label=_("API address"), max_length=500, required=False, assume_scheme="https",
+                              widget=forms.TextInput(attrs={"inputmode": "url"}),
                               help_text=_("Leave empty for the provider's own address."))
 
     class Meta:

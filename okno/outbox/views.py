@@ -57,7 +57,8 @@ def endpoint_page(request: HttpRequest, pk: int) -> HttpResponse:
     require_admin(request.user)
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
     page = Paginator(endpoint_deliveries(endpoint=endpoint), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "outbox/endpoint.html", {"endpoint": endpoint, "page": page})
+    waiting = endpoint.messages.filter(status=OutboxMessage.Status.PENDING).count()
+    return render(request, "outbox/endpoint.html", {"endpoint": endpoint, "page": page, "waiting": waiting})
 
 
 @login_required

@@ -23,9 +23,10 @@ drain registered, their e-mail settings pointed at the sink (bench/robots/worker
    second (last finished_at) and runs whose e-mail or webhook has arrived per second (last
    arrival at the sink / receiver). The ratio to the raw claim rate is stated.
 3. kill -9. 10,000 runs (small: 1,000): 5,000 deals' notify run (push + e-mail) and webhook run,
-   all due at once; the worker (outbox lease 5 s) is killed with SIGKILL when a quarter and again
-   when two thirds of the sends have arrived, and restarted each time. Then every e-mail key
-   (X-Okno-Key / Message-ID) and every webhook-id expected must have arrived once or more (none
+   all due at once; the worker (outbox lease 5 s) is killed with SIGKILL once a quarter of the
+   runs are done, 0.25 s after it claimed a batch of runs (executed in one transaction), and
+   again when two thirds of the sends have arrived; it is restarted each time. Then every e-mail
+   key (X-Okno-Key / Message-ID) and every webhook-id expected must have arrived once or more (none
    lost); raw deliveries and distinct keys are both reported (a repeat under the same key is
    what at-least-once sending does after a kill; a Standard Webhooks receiver drops it by
    webhook-id). Robot runs claimed by a killed worker come back after okno.robots.drains'
@@ -306,14 +307,30 @@ def _kill(pipeline, cfg: dict, workers: Workers, smtp: SmtpSink, hooks: WebhookR
     for part in (ids[i:i + 5000] for i in range(0, len(ids), 5000)):
         mine.filter(pk__in=part).update(run_after=timezone.now())
     kills = []
-    # The runs drain runs ahead of the sends (100 runs, then 50 sends, a pass): killed at a quarter
-    # of the sends the worker is most likely mid-way through a batch of runs, at two thirds mid-send.
-    for share in (1 / 4, 2 / 3):
-        _wait(lambda s=share: smtp.deliveries.count() + hooks.deliveries.count() >= s * total,
-              timeout=600, every=0.05)
+
+    def runs_done() -> int:
+        return len(_in(RobotRun.objects.filter(status="done").values_list("pk"), "pk", ids))
+
+    def mid_batch() -> bool:
+        # A quarter of the runs done and a batch claimed but not committed (the drain executes a
+        # claimed batch in one transaction): the kill leaves claimed runs leased to a dead worker.
+        if runs_done() < len(ids) // 4:
+            return False
+        claimed = _in(RobotRun.objects.filter(status="pending", locked_until__gt=timezone.now()).values_list("pk"),
+                      "pk", ids)
+        if not claimed:
+            return False
+        time.sleep(0.25)  # into the batch (100 runs take 0.5-1.5 s here)
+        return True
+
+    def mid_send() -> bool:
+        return smtp.deliveries.count() + hooks.deliveries.count() >= 2 * total // 3
+
+    for condition in (mid_batch, mid_send):
+        _wait(condition, timeout=600, every=0.02)
         workers.stop(proc, sig=signal.SIGKILL)
         sent = smtp.deliveries.count() + hooks.deliveries.count()
-        done = len(_in(RobotRun.objects.filter(status="done").values_list("pk"), "pk", ids))
+        done = runs_done()
         kills.append(f"{done} runs done, {sent} sends arrived")
         proc = workers.start(1, env=env)[0]
 
@@ -353,7 +370,8 @@ def _kill(pipeline, cfg: dict, workers: Workers, smtp: SmtpSink, hooks: WebhookR
              f"{len(want_hook)}", "distinct = expected", ok_hook),
         _row("webhooks lost / doubled (same webhook-id twice; the receiver drops the repeat)",
              f"{len(lost_hook)} / {len(hook_ids) - len(got_hook)}", "0 / -", not lost_hook),
-        _row("unexpected keys / bad signatures", f"{len(odd)} / {hooks.deliveries.bad}", "0 / 0",
+        _row("unexpected keys / bad signatures / requests cut off by a kill (not deliveries)",
+             f"{len(odd)} / {hooks.deliveries.bad} / {hooks.deliveries.cut}", "0 / 0 / -",
              not odd and not hooks.deliveries.bad),
         _row("pushes (one per notify run, unique per key)", pushes, len(notify), pushes == len(notify)),
         _row("seconds, start to all sent", round(seconds, 1), "", finished),

@@ -189,6 +189,9 @@ def record_many(done: list[tuple[OutboxMessage, Result]]) -> None:
         return
     now = timezone.now()
     with transaction.atomic():
+        # An endpoint deleted while its message was in flight took the message along: nothing to write.
+        alive = set(OutboxMessage.objects.filter(pk__in=[m.pk for m, _r in done]).values_list("pk", flat=True))
+        done = [(m, r) for m, r in done if m.pk in alive]
         DeliveryAttempt.objects.bulk_create([DeliveryAttempt(
             message_id=m.pk, endpoint_id=m.endpoint_id, attempt=m.attempts, ok=r.ok, status_code=r.status_code,
             error=r.error[:2000], duration_ms=r.duration_ms, at=now) for m, r in done])

@@ -171,3 +171,19 @@ def test_a_single_delivery_to_one_endpoint_once_per_key(db):
     (request,) = recorder.requests
     assert request["headers"]["webhook-id"] == "robotrun-1"
     assert Webhook(endpoint.secret).verify(request["body"], request["headers"])["type"] == "robot.webhook"
+
+
+def test_an_endpoint_deleted_while_its_message_is_in_flight_breaks_nothing(db):
+    from okno.outbox import drain
+
+    recorder = Recorder()
+    with LocalServer(recorder) as server:
+        gone = make_endpoint(server.url + "/gone")
+        kept = make_endpoint(server.url + "/kept")
+        events.publish("deal.created", subject=None, data={})
+        messages = list(OutboxMessage.objects.select_related("endpoint").order_by("pk"))
+        # when one endpoint is deleted after its message was sent, before the result is written
+        gone.delete()
+        drain.record_many([(m, drain.Result(ok=True)) for m in messages])
+    # then the other's result is written and nothing fails
+    assert list(OutboxMessage.objects.values_list("endpoint_id", "status")) == [(kept.pk, "sent")]

@@ -111,3 +111,12 @@ def test_a_sent_email_is_drawn_on_the_card(db, admin_user):
     assert Activity.objects.filter(contact=contact, kind="outbox").exists()
     page = logged_in(admin_user).get(f"/contacts/{contact.pk}/").content.decode()
     assert "Счёт" in page and "Во вложении" in page
+
+
+def test_the_problems_counter_counts_given_up_messages(db):
+    from okno.outbox.navigation import problems_counter
+
+    assert problems_counter(None) is None
+    message = outbox_email(to="a@example.ru", subject="s", body="b", key="counted")
+    OutboxMessage.objects.filter(pk=message.pk).update(status="gave_up")
+    assert problems_counter(None).value == 1

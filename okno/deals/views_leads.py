@@ -12,11 +12,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -32,11 +33,13 @@ from okno.people.models import User
 from okno.people.visibility import users_visible_to
 
 PAGE_SIZE = 50
+COUNT_CAP = 10_000
 UNASSIGNED = "none"
 
 
 def assignable_users(actor: User) -> QuerySet[User]:
-    return User.objects.filter(users_visible_to(actor), is_active=True).order_by("last_name", "first_name", "username")
+    return (User.objects.filter(users_visible_to(actor), is_active=True).select_related("department")
+            .order_by("last_name", "first_name", "username"))
 
 
 class LeadFilterForm(forms.Form):
@@ -57,7 +60,11 @@ class LeadFilterForm(forms.Form):
     def apply(self, qs: QuerySet[Lead]) -> QuerySet[Lead]:
         data = self.cleaned_data
         if data.get("status") == "open":
-            qs = qs.filter(status__in=Lead.OPEN)
+            # As a CASE, not `status IN (...)`: half the table is open, and SQLite (no statistics)
+            # walked the status index and sorted 100,000 rows for a page of 50 (0.8 s); this way it
+            # walks created_at newest first and stops at the page (PostgreSQL plans it the same).
+            qs = qs.alias(is_open=Case(When(status__in=Lead.OPEN, then=Value(1)), default=Value(0),
+                                       output_field=IntegerField())).filter(is_open=1)
         elif data.get("status"):
             qs = qs.filter(status=data["status"])
         if data.get("channel"):
@@ -73,6 +80,19 @@ class LeadFilterForm(forms.Form):
             end = data["created_to"] + timedelta(days=1)
             qs = qs.filter(created_at__lt=timezone.make_aware(datetime.combine(end, time.min), tz))
         return qs
+
+
+class CappedPaginator(Paginator):
+    """Counts at most COUNT_CAP rows (a COUNT over 200,000 visible leads cost more than the page):
+    beyond it the page says "10,000+" and the filters narrow the list."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[:COUNT_CAP + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_CAP
 
 
 def _next(request: HttpRequest, default: str) -> str:
@@ -97,11 +117,11 @@ def leads_all(request: HttpRequest) -> HttpResponse:
     form = LeadFilterForm(data, users=users)
     qs = leads_visible(user=request.user).select_related("contact", "channel", "assignee", "department", "lost_reason")
     qs = form.apply(qs) if form.is_valid() else qs.none()
-    page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     query = data.copy()
     query.pop("page", None)
     return render(request, "deals/leads_all.html", {
-        "form": form, "page": page, "users": users, "query": query.urlencode(),
+        "form": form, "page": page, "users": users, "query": query.urlencode(), "count_cap": COUNT_CAP,
         **lead_end_choices(request.user)})
 
 

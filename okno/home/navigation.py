@@ -9,8 +9,10 @@ from okno.home import selectors
 
 
 def overdue_counter(user) -> Counter | None:
-    """Missed deadlines of my deals plus my overdue work items: one indexed COUNT each."""
-    count = selectors.deadlines_missed_count(user=user) + selectors.work_items_overdue_count(user=user)
+    """What is overdue for me: my deals marked overdue (a deadline of their stage missed), missed
+    deadlines of my open leads, my overdue work items; one indexed COUNT each."""
+    count = (selectors.overdue_deals_count(user=user) + selectors.lead_deadlines_missed_count(user=user)
+             + selectors.work_items_overdue_count(user=user))
     return Counter(count, alert=True, title=_gettext("overdue")) if count else None
 
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.apps import apps
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from okno.deals.models import Lead
+from okno.deals.models import Deal, Lead
 from okno.people.models import User
 from okno.work.models import WorkItem
 
@@ -35,31 +35,40 @@ def _deadline_model():
 
 def deadlines_due(*, user: User, now: datetime | None = None) -> list:
     """The user's deadlines that need them today, most urgent first: missed ones still standing
-    (the deal is still in the stage the deadline was for, or the lead is still open) and open
-    ones falling due before the end of today; on deals they are responsible for and leads
-    assigned to them. Empty while robots.Deadline does not exist."""
+    and open ones falling due before the end of today, on open deals they are responsible for
+    and open leads assigned to them. Empty while robots.Deadline does not exist.
+
+    "Still standing": the deal is marked overdue (robots set `Deal.is_overdue` on a miss, a move
+    clears it) and the deadline is of the stage the deal is in; for a lead, the lead is open.
+    The stage is compared here, not in SQL: without statistics SQLite answered
+    `deadline.stage_id = deal.stage_id` through the deadline's stage index (a minute at 200,000
+    deadlines); the rows compared are the user's own few."""
     Deadline = _deadline_model()
     if Deadline is None:
         return []
     end = day_end(now)
     on_deals = (Deadline.objects.filter(deal__responsible_id=user.pk, deal__closed_at__isnull=True)
-                .filter(Q(status="missed", stage_id=F("deal__stage_id")) | Q(status="open", due_at__lt=end))
-                .select_related("deal", "deal__stage").order_by("due_at", "pk")[:PANEL_LIMIT])
+                .filter(Q(status="missed", deal__is_overdue=True) | Q(status="open", due_at__lt=end))
+                .select_related("deal", "deal__stage").order_by("due_at", "pk")[:PANEL_LIMIT * 2])
+    on_deals = [d for d in on_deals if d.status == "open" or d.stage_id == d.deal.stage_id]
     on_leads = (Deadline.objects.filter(lead__assignee_id=user.pk, lead__status__in=Lead.OPEN)
                 .filter(Q(status="missed") | Q(status="open", due_at__lt=end))
                 .select_related("lead", "lead__contact").order_by("due_at", "pk")[:PANEL_LIMIT])
     return sorted([*on_deals, *on_leads], key=lambda d: (d.due_at, d.pk))[:PANEL_LIMIT]
 
 
-def deadlines_missed_count(*, user: User) -> int:
-    """Missed deadlines still standing on the user's deals and leads: one COUNT each."""
+def overdue_deals_count(*, user: User) -> int:
+    """The user's open deals marked overdue (a deadline of their stage missed): the board's mark,
+    counted on the (responsible, stage) index."""
+    return Deal.objects.filter(responsible_id=user.pk, is_overdue=True, closed_at__isnull=True).count()
+
+
+def lead_deadlines_missed_count(*, user: User) -> int:
+    """Missed deadlines of the user's open leads ("taken within N minutes")."""
     Deadline = _deadline_model()
     if Deadline is None:
         return 0
-    return (Deadline.objects.filter(status="missed", deal__responsible_id=user.pk, deal__closed_at__isnull=True,
-                                    stage_id=F("deal__stage_id")).count()
-            + Deadline.objects.filter(status="missed", lead__assignee_id=user.pk,
-                                      lead__status__in=Lead.OPEN).count())
+    return Deadline.objects.filter(status="missed", lead__assignee_id=user.pk, lead__status__in=Lead.OPEN).count()
 
 
 def new_leads(*, user: User) -> QuerySet[Lead]:

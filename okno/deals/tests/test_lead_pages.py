@@ -168,3 +168,23 @@ def test_the_card_loads_its_open_leads_with_convert_and_lose(db):
     assert f'name="next" value="/contacts/{row.contact_id}/"' in panel
     # someone who cannot see the card gets an empty panel
     assert "Открытый" not in logged_in(UserFactory()).get(f"/leads/for-contact/{row.contact_id}/").content.decode()
+
+
+def test_all_leads_page_costs_the_same_queries_for_more_people_and_leads(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sales = DepartmentFactory()
+    admin = UserFactory(role=User.Role.ADMIN)
+    client = logged_in(admin)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/leads/all/").status_code == 200
+        return len(captured)
+
+    lead(assignee=UserFactory(department=sales))
+    before = queries()
+    for _ in range(5):
+        lead(assignee=UserFactory(department=sales), channel=make_channel())
+    assert queries() == before

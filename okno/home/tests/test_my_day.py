@@ -46,12 +46,16 @@ def test_home_shows_my_missed_and_due_today_deadlines_new_leads_and_todays_work(
     me, colleague = UserFactory(), UserFactory()
     now = timezone.now()
     pipeline = PipelineFactory()
-    late = DealFactory(pipeline=pipeline, responsible=me, title="Заказ 101")
+    late = DealFactory(pipeline=pipeline, responsible=me, title="Заказ 101", is_overdue=True)  # as robots mark it
     soon = DealFactory(pipeline=pipeline, responsible=me, title="Заказ 102")
     later = DealFactory(pipeline=pipeline, responsible=me, title="Заказ 103")
     moved_on = DealFactory(pipeline=pipeline, responsible=me, title="Заказ 104",
                            stage=stage_of(pipeline, "paused"))
-    theirs = DealFactory(pipeline=pipeline, responsible=colleague, title="Чужой заказ")
+    theirs = DealFactory(pipeline=pipeline, responsible=colleague, title="Чужой заказ", is_overdue=True)
+    # an overdue deal with an older miss from a stage it has since left: only the current stage's shows
+    again = DealFactory(pipeline=pipeline, responsible=me, title="Заказ 105", is_overdue=True,
+                        stage=stage_of(pipeline, "paused"))
+    deadline(again, status="missed", due_at=now - timedelta(days=2), stage=stage_of(pipeline))
     deadline(late, status="missed", due_at=now - timedelta(hours=2))
     deadline(soon, status="open", due_at=min(now + timedelta(minutes=1), now.replace(hour=23, minute=59)))
     deadline(later, status="open", due_at=now + timedelta(days=7))
@@ -67,15 +71,16 @@ def test_home_shows_my_missed_and_due_today_deadlines_new_leads_and_todays_work(
     # then
     deadlines = page[page.index('id="day-deadlines"'):page.index('id="day-leads"')]
     assert "Заказ 101" in deadlines and "Заказ 102" in deadlines
-    assert "Заказ 103" not in deadlines and "Заказ 104" not in deadlines and "Чужой" not in deadlines
+    assert "Заказ 103" not in deadlines and "Заказ 104" not in deadlines and "Заказ 105" not in deadlines
+    assert "Чужой" not in deadlines
     assert f'href="/deals/{late.pk}/"' in deadlines
     leads = page[page.index('id="day-leads"'):page.index('id="day-work"')]
     assert "Хочу диван" in leads and "Уже в работе" not in leads and "Чужой лид" not in leads
     work = page[page.index('id="day-work"'):]
     assert "+79161234567" in work and "+79030000000" not in work and "+79035555555" not in work
-    # and the sidebar's "My day" counts what is overdue: the missed deadline and the late call
+    # and the sidebar's "My day" counts what is overdue: the two deals marked overdue and the late call
     nav = page[page.index('id="nav-my-day"'):]
-    assert 'data-count="2"' in nav[:nav.index("</a>")]
+    assert 'data-count="3"' in nav[:nav.index("</a>")]
 
 
 def test_home_needs_a_login_and_stays_a_handful_of_queries(db, django_assert_max_num_queries):

@@ -12,12 +12,14 @@
 """
 
 import random
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
 from okno.contacts.models import Contact, ContactEmail, ContactPhone
+from okno.core.errors import FieldError
 from okno.core.events import Event
 from okno.deals.lead_services import lead_convert, lead_lose
 from okno.deals.models import Deal
@@ -33,6 +35,7 @@ from okno.robots.actions import department_heads
 from okno.robots.drains import robot_runs_drain
 from okno.robots.models import Robot, RobotRun
 from okno.robots.schedule import calendar_for_pipeline
+from okno.work.models import WorkItem
 
 STORE_DEPARTMENTS = ("Розница", "Колл-центр", "Сервис")
 B2B_DEPARTMENTS = ("Опт",)
@@ -51,6 +54,7 @@ class DealsReport:
     leads: int = 0
     robots: int = 0
     through_services: int = 0
+    showcase: str = ""  # a manager whose "My day" has overdue deals in it
 
 
 def deals_seed(*, admin: User, contacts: int, seed: int | None, say) -> DealsReport:
@@ -91,7 +95,17 @@ def deals_seed(*, admin: User, contacts: int, seed: int | None, say) -> DealsRep
     return DealsReport(
         deals=Deal.objects.count(), store=Deal.objects.filter(pipeline=process.store).count(),
         b2b=Deal.objects.filter(pipeline=process.b2b).count(), overdue=Deal.objects.filter(is_overdue=True).count(),
-        leads=leads + fresh_leads, robots=len(process.robots) + 1, through_services=len(fresh))
+        leads=leads + fresh_leads, robots=len(process.robots) + 1, through_services=len(fresh),
+        showcase=_showcase())
+
+
+def _showcase() -> str:
+    """The manager with the most overdue deals (then the most open work items)."""
+    overdue = Counter(Deal.objects.filter(is_overdue=True, closed_at__isnull=True).values_list(
+        "responsible__username", flat=True))
+    work = Counter(WorkItem.objects.filter(status=WorkItem.Status.OPEN).values_list("assignee__username", flat=True))
+    ranked = sorted((name for name in overdue if name), key=lambda name: (-overdue[name], -work[name], name))
+    return ranked[0] if ranked else ""
 
 
 def _customers(users: dict) -> dict[str, list[Customer]]:
@@ -226,14 +240,13 @@ def _today(rng: random.Random, process: Process, pools: dict, count: int) -> tup
         deal = deal_create(actor=None, pipeline=process.store, data=data, via="api")
         manager = users.get(customer.responsible_id)
         fate = rng.random() if i >= len(no_phone) else 0.0
-        if fate >= 0.4 and fate < 0.8:
-            date = (timezone.localdate() + timedelta(days=rng.randint(1, 4))).isoformat()
-            deal = deal_update(actor=manager, deal=deal, data=deal_data_clean(
-                {"custom": {"delivery_date": date}}, pipeline=process.store, partial=True))
-            deal = deal_move_to_stage(deal=deal, stage=stages[2], actor=manager)
-        elif fate >= 0.8 and fate < 0.9:
+        if 0.2 <= fate < 0.75 or fate >= 0.93:
+            deal = _confirm(rng, deal, process, manager, try_first=i == len(no_phone))
+            if fate >= 0.93:
+                deal = deal_move_to_stage(deal=deal, stage=stages[3], actor=manager)
+        elif 0.75 <= fate < 0.85:
             deal = deal_move_to_stage(deal=deal, stage=stages[1], actor=manager)
-        elif fate >= 0.9:
+        elif fate >= 0.85:
             deal = deal_move_to_stage(deal=deal, stage=stages[4], actor=manager,
                                       reason=dd.weighted(rng, dd.STORE_LOST))
         deals.append(deal)
@@ -251,6 +264,22 @@ def _today(rng: random.Random, process: Process, pools: dict, count: int) -> tup
         deals.append(deal)
     converted, leads = _today_leads(rng, process, pools, max(3, count // 4), users)
     return deals + converted, leads
+
+
+def _confirm(rng: random.Random, deal: Deal, process: Process, manager: User | None, *, try_first: bool) -> Deal:
+    """Подтверждён needs a delivery date: the first order is tried without one (refused, naming
+    the field, as a hurried manager would be), then every order gets its date and moves."""
+    confirmed = process.stages["store"][2]
+    if try_first:
+        try:
+            deal_move_to_stage(deal=deal, stage=confirmed, actor=manager)
+        except FieldError as exc:
+            if "custom.delivery_date" not in exc.by_field:
+                raise
+    date = (timezone.localdate() + timedelta(days=rng.randint(1, 4))).isoformat()
+    deal = deal_update(actor=manager, deal=deal, data=deal_data_clean(
+        {"custom": {"delivery_date": date}}, pipeline=process.store, partial=True))
+    return deal_move_to_stage(deal=deal, stage=confirmed, actor=manager)
 
 
 def _today_leads(rng: random.Random, process: Process, pools: dict, count: int, users: dict

@@ -29,6 +29,7 @@ from okno.demo import company as demo
 from okno.demo.data import translit
 from okno.outbox.models import MessageTemplate, OutboxMessage, SmsProvider, WebhookEndpoint
 from okno.people.models import Department, User
+from okno.robots.drains import deadlines_drain, robot_runs_drain
 from okno.robots.models import Deadline, RegisterEntry, Robot, RobotRun
 from okno.robots.schedule import stage_entry
 from okno.timeline.models import Activity
@@ -295,6 +296,27 @@ def test_what_is_left_open_is_what_the_drains_expect(seeded):
         assert run.entry == stage_entry(run.deal) and run.stage_id == run.deal.stage_id
     # and today's orders came through the services: their SMS is queued in the outbox
     assert OutboxMessage.objects.filter(kind="sms", status="pending").exists()
+
+
+def test_the_worker_carries_on_with_what_was_left_open(seeded):
+    # given everything the seed left open falls due now
+    now = timezone.now()
+    Deadline.objects.filter(status="open").update(run_after=now - timedelta(seconds=1))
+    RobotRun.objects.filter(status="pending").update(run_after=now - timedelta(seconds=1))
+    problems = RobotRun.objects.filter(status__in=RobotRun.PROBLEMS).count()
+    stays = {d.deal_id for d in Deadline.objects.filter(status="open", level=1, deal__isnull=False)}
+
+    # when the worker's robot drains run
+    while deadlines_drain() or robot_runs_drain():
+        pass
+
+    # then the deadlines were missed and escalated, and no run failed on the seeded data
+    assert stays and not Deadline.objects.filter(status="open", level=1, created_at__lte=now).exists()
+    assert RobotRun.objects.filter(status__in=RobotRun.PROBLEMS).count() == problems
+    assert not RobotRun.objects.filter(status="pending", run_after__lte=timezone.now()).exists()
+    moved_back = Deal.objects.filter(pk__in=stays, stage_changes__via="robot", stage__name="Новый")
+    still_there = Deal.objects.filter(pk__in=stays).exclude(pk__in=moved_back)
+    assert all(deal.is_overdue for deal in still_there)
 
 
 def test_leads_were_converted_or_lost_with_a_reason(seeded):

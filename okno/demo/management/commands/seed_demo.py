@@ -42,3 +42,5 @@ class Command(BaseCommand):
         for user in report.samples[1:]:
             dept = user.department.name if user.department_id else ""
             self.stdout.write(f"  {user.username:<18} {user.get_role_display():<20} {dept}")
+        if report.deals is not None and report.deals.showcase:
+            self.stdout.write(f"Overdue orders on the board and in “My day”: log in as {report.deals.showcase}")

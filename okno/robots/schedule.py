@@ -4,13 +4,16 @@ One place computes both for the subscribers (which write the rows) and for the d
 writes nothing), so what the settings page promises is what the drain does.
 """
 
-from datetime import datetime
+import logging
+from datetime import datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
-from okno.core.calendar import WorkCalendar, work_calendar_for
+from okno.core.calendar import NoWorkingTime, WorkCalendar, work_calendar_for
 from okno.core.durations import parse_iso_duration
 from okno.robots.models import Robot
 from okno.robots.rules import trigger_time
+
+log = logging.getLogger(__name__)
 
 
 def calendar_for_pipeline(pipeline) -> WorkCalendar:
@@ -26,10 +29,20 @@ def calendar_for_department(department) -> WorkCalendar:
 
 def deadline_due(robot: Robot, start: datetime, cal: WorkCalendar) -> datetime:
     """A deadline robot's due time for a clock started at `start` (entering the stage; for a
-    level-2 deadline, the level-1 miss)."""
-    if robot.until == Robot.Until.END_OF_WORKING_DAY:
-        return cal.end_of_working_day(start)
-    return cal.add(start, parse_iso_duration(robot.within), working=robot.time == Robot.Time.WORKING)
+    level-2 deadline, the level-1 miss).
+
+    A calendar with no working time at all (every day off) counts in wall time instead, so that
+    a move never fails on a calendar's settings: by the end of the day is then local midnight."""
+    try:
+        if robot.until == Robot.Until.END_OF_WORKING_DAY:
+            return cal.end_of_working_day(start)
+        return cal.add(start, parse_iso_duration(robot.within), working=robot.time == Robot.Time.WORKING)
+    except NoWorkingTime:
+        log.warning("robot %s: the calendar has no working time; counted in wall time", robot.pk)
+        if robot.until:
+            local = start.astimezone(cal.zone)
+            return datetime.combine(local.date() + timedelta(days=1), time.min, cal.zone)
+        return start + parse_iso_duration(robot.within)
 
 
 def action_run_at(robot: Robot, start: datetime, cal: WorkCalendar) -> datetime | None:
@@ -38,15 +51,25 @@ def action_run_at(robot: Robot, start: datetime, cal: WorkCalendar) -> datetime 
     p = robot.trigger_params or {}
     if robot.trigger == Robot.Trigger.ENTER:
         return start
-    if robot.trigger == Robot.Trigger.AFTER:
-        return cal.add(start, parse_iso_duration(p["after"]), working=p.get("time", "working") == Robot.Time.WORKING)
-    if robot.trigger == Robot.Trigger.AT:
-        return cal.next_time_of_day(start, trigger_time(p))
+    try:
+        if robot.trigger == Robot.Trigger.AFTER:
+            return cal.add(start, parse_iso_duration(p["after"]),
+                           working=p.get("time", "working") == Robot.Time.WORKING)
+        if robot.trigger == Robot.Trigger.AT:
+            return cal.next_time_of_day(start, trigger_time(p))
+    except NoWorkingTime:  # as deadline_due: wall time rather than a failed move
+        log.warning("robot %s: the calendar has no working time; counted in wall time", robot.pk)
+        if robot.trigger == Robot.Trigger.AFTER:
+            return start + parse_iso_duration(p["after"])
+        return cal.next_time_of_day(start, trigger_time(p), working_days_only=False)
     return None
 
 
 def due_after(cal: WorkCalendar, start: datetime, duration: str, *, working: bool) -> datetime:
-    return cal.add(start, parse_iso_duration(duration), working=working)
+    try:
+        return cal.add(start, parse_iso_duration(duration), working=working)
+    except NoWorkingTime:
+        return start + parse_iso_duration(duration)
 
 
 # ---- conditions on a deal's fields ---------------------------------------------------------

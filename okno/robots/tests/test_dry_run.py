@@ -45,3 +45,19 @@ def test_dry_run_api_and_its_bad_input(api):
     assert {e["field"] for e in bad.json()["errors"]} == {"stage_id", "at"}
     assert api.post("/api/v1/pipelines/999999/dry-run", {"stage_id": new.pk,
                                                          "at": "2026-12-04T17:50:00+03:00"}).status_code == 404
+
+
+def test_a_calendar_without_working_time_counts_in_wall_time_instead_of_failing(db):
+    # given: a calendar whose every day is off
+    from okno.core.models import Calendar
+
+    pipeline = store_pipeline()
+    pipeline.calendar = Calendar.objects.create(name="Закрыто", timezone="Europe/Moscow", hours={}, country="")
+    pipeline.save()
+    new = stages(pipeline)[0]
+    robot = make_robot(stage_id=new.pk, kind="deadline", within="PT30M")
+    # when
+    out = dry_run(pipeline=pipeline, stage=new, at=datetime(2026, 12, 4, 17, 50, tzinfo=MSK))
+    # then
+    assert out["deadlines"][0]["robot_id"] == robot.pk
+    assert out["deadlines"][0]["due_at"] == datetime(2026, 12, 4, 18, 20, tzinfo=MSK)

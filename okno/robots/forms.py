@@ -79,6 +79,9 @@ class RobotForm(forms.Form):
                            help_text=_("As the settings page and the deal's robot log show it."))
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True,
                                    help_text=_("A robot switched off starts nothing new; what it queued is skipped."))
+    # lead robots: whose new leads
+    scope_department = forms.TypedChoiceField(label=_("New leads of"), required=False, coerce=int, empty_value=None,
+                                              help_text=_("Empty: every department's new leads."))
     # deadline
     deadline_mode = forms.ChoiceField(label=_("The deal must leave the stage"), choices=[
         ("within", _("within a time")), ("end_of_working_day", _("by the end of the working day"))],
@@ -142,6 +145,7 @@ class RobotForm(forms.Form):
                                  if stage is None or s.pk != stage.pk] if pipeline is not None else [])
         self.fields["escalation_user"].choices = self.fields["user"].choices = users
         self.fields["escalation_department"].choices = self.fields["department"].choices = departments
+        self.fields["scope_department"].choices = [("", _("every department"))] + departments[1:]
         self.fields["escalation_stage"].choices = self.fields["stage"].choices = stages
         self.fields["assignee"].choices = [("responsible", _("the deal's responsible"))] + users[1:]
         parents = Robot.objects.filter(kind=Robot.Kind.DEADLINE, parent__isnull=True)
@@ -166,7 +170,8 @@ class RobotForm(forms.Form):
 
     @staticmethod
     def initial_of(robot: Robot) -> dict:
-        out = {"kind": robot.kind, "name": robot.name, "is_active": robot.is_active}
+        out = {"kind": robot.kind, "name": robot.name, "is_active": robot.is_active,
+               "scope_department": robot.department_id}
         if robot.kind == Robot.Kind.DEADLINE:
             amount, unit = _split(robot.within) if robot.within else (None, "M")
             p = robot.escalation_params or {}
@@ -194,7 +199,7 @@ class RobotForm(forms.Form):
         c = self.cleaned_data
         data: dict = {"kind": c["kind"], "name": c.get("name") or "", "is_active": bool(c.get("is_active"))}
         if self.for_leads:
-            data["for_leads"] = True
+            data.update(for_leads=True, department_id=c.get("scope_department"))
         else:
             data["stage_id"] = self.stage.pk
         if c["kind"] == Robot.Kind.DEADLINE:

@@ -72,3 +72,21 @@ def test_robot_pages_are_for_administrators(client, db):
     client.force_login(UserFactory())
     assert client.get("/robots/").status_code == 403
     assert client.get("/robots/problems/").status_code == 403
+
+
+def test_a_lead_deadline_for_one_department_is_added_with_the_form(client, admin_user):
+    # given
+    from okno.people.tests.factories import DepartmentFactory
+
+    sales = DepartmentFactory(name="Продажи")
+    client.force_login(admin_user)
+    # when
+    answer = client.post("/robots/new/?leads=1&kind=deadline", {
+        "kind": "deadline", "is_active": "on", "scope_department": sales.pk, "deadline_mode": "within",
+        "within_amount": "15", "within_unit": "M", "time": "working", "escalation": "notify_head"})
+    # then
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    robot = Robot.objects.get()
+    assert robot.for_leads and robot.department == sales and robot.within == "PT15M"
+    assert robot.escalation == "notify_head"
+    assert client.get("/robots/leads/").status_code == 200

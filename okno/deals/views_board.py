@@ -73,13 +73,13 @@ def _people(user: User):
     return User.objects.filter(users_visible_to(user), is_active=True).order_by("first_name", "last_name", "id")
 
 
-def _board_context(request: HttpRequest, pipeline: Pipeline, filters: DealFilters) -> dict:
+def _board_context(request: HttpRequest, pipeline: Pipeline, filters: DealFilters, pipelines: list) -> dict:
     columns = selectors.board_columns(pipeline=pipeline, user=request.user, per_column=PER_COLUMN,
                                       filters=filters.for_selectors(user=request.user))
     query = urlencode(filters.query(with_sort=False))
     return {
         "pipeline": pipeline, "columns": columns, "filters": filters, "query": query,
-        "pipelines": list(selectors.pipelines_visible(user=request.user)), "people": _people(request.user),
+        "pipelines": pipelines, "people": _people(request.user),
         "currency": "RUB", "deal_base": deal_base(),
     }
 
@@ -95,9 +95,11 @@ def board_default(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def board(request: HttpRequest, pk: int) -> HttpResponse:
-    pipeline = selectors.pipeline_get(user=request.user, pk=pk)
+    pipelines = list(selectors.pipelines_visible(user=request.user))
+    # An archived pipeline is not in the switcher but its board still opens.
+    pipeline = next((p for p in pipelines if p.pk == pk), None) or selectors.pipeline_get(user=request.user, pk=pk)
     filters = DealFilters.from_query(request.GET)
-    return render(request, "deals/board.html", _board_context(request, pipeline, filters))
+    return render(request, "deals/board.html", _board_context(request, pipeline, filters, pipelines))
 
 
 @login_required

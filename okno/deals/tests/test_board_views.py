@@ -195,3 +195,12 @@ def test_move_without_script_redirects_only_within_the_site(team):
     assert response.url == reverse("deals:list")
     deal.refresh_from_db()
     assert deal.stage == stage_of(pipeline)
+
+
+def test_archived_pipeline_board_opens_but_leaves_the_switcher(team):
+    pipeline = team["pipeline"]
+    pipeline.is_active = False
+    pipeline.save()
+    response = client_for(team["manager"]).get(reverse("deals:board", args=[pipeline.pk]))
+    assert response.status_code == 200 and response.context["pipeline"] == pipeline
+    assert pipeline not in response.context["pipelines"]

@@ -35,7 +35,11 @@ log = logging.getLogger(__name__)
 
 DEADLINE_BATCH = 1000
 RUN_BATCH = 100
-LEASE_SECONDS = 120
+# A batch takes about a second (100 runs, or 1,000 deadlines in one transaction); a killed
+# worker's rows come back after this. A lease that runs out while its worker is still busy
+# doubles nothing: the rows are locked (PostgreSQL: SKIP LOCKED passes them by) and read back
+# as still pending/open before anything is done.
+LEASE_SECONDS = 30
 # After the n-th failed attempt the run waits this long; after the last it waits for a person.
 BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1),
            timedelta(hours=6))

@@ -96,7 +96,10 @@ def escalation_clean(data, *, pipeline: Pipeline | None, stage_id: int | None, e
     if not isinstance(data, dict):
         errors["escalate"] = "must be an object with action"
         return "", {}
-    action = _choice(data.get("action"), "escalate.action", [c for c in Robot.Escalation.values if c], errors)
+    # "type" as actions name theirs, and the action names of the same effect, are understood too.
+    raw = data.get("action", data.get("type"))
+    raw = {"move_to_stage": "move", "change_responsible": "reassign", "notify": "notify_head"}.get(raw, raw)
+    action = _choice(raw, "escalate.action", [c for c in Robot.Escalation.values if c], errors)
     params: dict = {}
     if action == Robot.Escalation.REASSIGN:
         if data.get("department_id") is not None:

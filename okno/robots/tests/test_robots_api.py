@@ -115,3 +115,12 @@ def test_retry_a_waiting_run_and_read_a_register(api):
     assert retried.status_code == 200 and retried.json()["status"] == "pending"
     assert register.json()["count"] == 1 and register.json()["entries"][0]["deal_id"] == deal.pk
     assert register.json()["entries"][0]["snapshot"]["title"] == deal.title
+
+
+def test_escalate_takes_type_as_actions_do(api):
+    pipeline = store_pipeline()
+    new, paused = stages(pipeline)[:2]
+    answer = api.post("/api/v1/robots", {"stage_id": new.pk, "kind": "deadline", "within": "PT30M",
+                                         "escalate": {"type": "move_to_stage", "stage_id": paused.pk}})
+    assert answer.status_code == 201, answer.json()
+    assert Robot.objects.get().escalation == "move"

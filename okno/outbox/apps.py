@@ -15,15 +15,18 @@ class OutboxConfig(AppConfig):
 
         from okno.contacts import merge_registry
         from okno.core import events, worker
+        from okno.outbox.deal_preview import deal_preview_context
         from okno.outbox.drain import outbox_drain
         from okno.outbox.models import OutboxMessage, WebhookEndpoint
         from okno.outbox.selectors import messages_for_timeline
         from okno.outbox.services import endpoints_forget, outbox_webhooks_for_event
         from okno.outbox.sms_status import sms_status_drain
+        from okno.outbox.templating import register_deal_context
         from okno.timeline import registry as timeline
         from okno.timeline.models import Activity
 
         merge_registry.register(OutboxMessage, "contact")
+        register_deal_context(deal_preview_context)
         timeline.register(kinds=[Activity.Kind.OUTBOX], template="outbox/_timeline_outbox.html",
                           load=messages_for_timeline)
         # Every event, filtered by each endpoint's list: one subscriber, so no event is queued twice.

@@ -94,3 +94,20 @@ def test_a_template_is_queued_on_its_channel(db):
     message = outbox_from_template(template=email, context=template_context(deal=_deal()), to="a@example.ru",
                                    key="robot-2-deal-12")
     assert message.payload == {"to": "a@example.ru", "subject": "Заказ 12", "body": "Заказ 12"}
+
+
+def test_preview_with_a_real_deal_the_user_may_see(api, api_as):
+    from okno.deals.tests.factories import DealFactory
+
+    contact = make_contact(first_name="Ольга", last_name="Смирнова", phones=["+79161234567"])
+    deal = DealFactory(title="Заказ 77", contact=contact, amount=Decimal("990.50"))
+    body = ("{{ contact.first_name }}: {{ deal.title }}, {{ deal.stage }}, {{ deal.amount|floatformat:2 }} "
+            "{{ deal.currency }}")
+    r = api.post("/api/v1/message-templates/preview", {"channel": "sms", "body": body, "deal_id": deal.pk})
+    assert r.status_code == 200, r.content
+    assert r.json()["body"] == f"Ольга: Заказ 77, {deal.stage.name}, 990,50 RUB"
+    # a deal the user may not see is no deal to them
+    stranger = UserFactory(role=User.Role.MANAGER)
+    r = api_as(stranger).post("/api/v1/message-templates/preview", {"channel": "sms", "body": body,
+                                                                    "deal_id": deal.pk})
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "deal_id"

@@ -281,6 +281,9 @@ def robot_data_clean(data: dict, *, robot: Robot | None = None, actor=None) -> d
         if one in data and other not in data:
             merged.pop(other, None)  # a PATCH switching from one to the other
     fields: dict = {}
+    if merged.get("kind") is None:  # plain to see from the rest of the body
+        merged["kind"] = Robot.Kind.DEADLINE if ("within" in merged or "until" in merged) else \
+            Robot.Kind.ACTION if ("trigger" in merged or "action" in merged) else None
     kind = _choice(merged.get("kind"), "kind", Robot.Kind.values, errors)
     for_leads = bool(merged.get("for_leads"))
     pipeline, stage_id = None, None

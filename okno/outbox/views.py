@@ -16,7 +16,7 @@ from okno.outbox import services
 from okno.outbox.forms import EndpointForm, SmsProviderForm, TemplateForm
 from okno.outbox.models import MessageTemplate, OutboxMessage, SmsProvider, WebhookEndpoint
 from okno.outbox.selectors import PROBLEM_STATUSES, endpoint_deliveries, outbox_problems
-from okno.outbox.templating import SAMPLE_CONTEXT, template_render
+from okno.outbox.templating import SAMPLE_CONTEXT, deal_context, template_render
 
 PAGE_SIZE = 50
 
@@ -107,12 +107,14 @@ def template_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @login_required
 @require_POST
 def template_preview(request: HttpRequest) -> HttpResponse:
-    """htmx: the form's subject and text rendered over sample values (or the error, naming the field)."""
+    """htmx: the form's subject and text over a deal the user may see, or sample values (or the error)."""
     require_admin(request.user)
     data = {"channel": request.POST.get("channel", "email"), "subject": request.POST.get("subject", ""),
             "body": request.POST.get("body", "")}
+    deal_id = request.POST.get("preview_deal_id", "").strip().lstrip("#")
     try:
-        subject, body = template_render(template=data, context=SAMPLE_CONTEXT)
+        context = deal_context(user=request.user, deal_id=int(deal_id)) if deal_id.isdigit() else SAMPLE_CONTEXT
+        subject, body = template_render(template=data, context=context)
         error = None
     except FieldError as exc:
         subject = body = ""

@@ -47,6 +47,12 @@ def test_template_form_saves_and_previews(db, admin_user):
     client = logged_in(admin_user)
     preview = client.post("/outbox/templates/preview/", {"channel": "sms", "body": "Привет, {{ contact.first_name }}"})
     assert "Привет, Иван" in preview.content.decode()
+    from okno.deals.tests.factories import DealFactory
+
+    deal = DealFactory(title="Заказ 31", contact=make_contact(first_name="Пётр"))
+    real = client.post("/outbox/templates/preview/", {"channel": "sms", "preview_deal_id": str(deal.pk),
+                                                      "body": "{{ contact.first_name }}: {{ deal.title }}"})
+    assert "Пётр: Заказ 31" in real.content.decode()
     broken = client.post("/outbox/templates/preview/", {"channel": "sms", "body": "{% for %}"})
     assert "preview-error" in broken.content.decode()
     bad = client.post("/outbox/templates/new/", {"name": "x", "channel": "sms", "body": "{% if %}"})

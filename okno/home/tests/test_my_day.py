@@ -127,10 +127,8 @@ def test_sidebar_by_role_with_queue_counter_and_every_old_top_bar_link(db):
     assert 'hx-get="/leads/notifications/"' in manager_page
 
 
-# The new labels ("Work", "My day"...) are translated when the lead engineer regenerates the
-# catalogue (docs/navigation.md lists them); these are the labels the catalogue already has.
 @pytest.mark.parametrize("language, words", [("en", ["Work", "My day", "My leads", "Contacts", "Companies"]),
-                                              ("ru", ["Мои лиды", "Контакты", "Компании"])])
+                                              ("ru", ["Работа", "Мой день", "Мои лиды", "Контакты", "Компании"])])
 def test_sidebar_speaks_the_users_language(db, language, words):
     page = logged_in(UserFactory(language=language)).get("/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert f'<html lang="{language}">' in page

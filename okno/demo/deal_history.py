@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from okno.core.bulk import insert_rows
 from okno.deals.models import Deal, DealLineItem, DealStageChange, Lead
+from okno.demo.deal_outbox import sent_messages_write
 from okno.robots.models import Deadline, RegisterEntry, Robot, RobotRun
 from okno.robots.schedule import action_run_at, deadline_due
 from okno.timeline.models import Activity
@@ -38,6 +39,9 @@ class Customer:
     company_name: str
     phone: str
     email: str
+    first_name: str = ""
+    last_name: str = ""
+    middle_name: str = ""
 
 
 @dataclass
@@ -321,6 +325,7 @@ def history_write(ctx: Context, plans: list[Plan]) -> Rows:
     insert_rows(Activity, activities)
     insert_rows(DealLineItem, lines)
     _write_robot_rows(ctx, rows)
+    sent_messages_write(ctx, rows.runs)
     return rows
 
 

@@ -119,10 +119,11 @@ def _customers(users: dict) -> dict[str, list[Customer]]:
     dept_of = {u.pk: (u.department.name if u.department else "") for u in users.values()}
     pools: dict[str, list[Customer]] = {"store": [], "b2b": [], "nophone": [], "unassigned": []}
     rows = Contact.objects.filter(status=Contact.Status.ACTIVE).order_by("id").values_list(
-        "id", "responsible_id", "department_id", "company_id", "company__name")
-    for cid, responsible_id, department_id, company_id, company_name in rows:
+        "id", "responsible_id", "department_id", "company_id", "company__name", "first_name", "last_name",
+        "middle_name")
+    for cid, responsible_id, department_id, company_id, company_name, first, last, middle in rows:
         c = Customer(cid, responsible_id, department_id, company_id, company_name or "", phones.get(cid, ""),
-                     emails.get(cid, ""))
+                     emails.get(cid, ""), first_name=first, last_name=last, middle_name=middle)
         if responsible_id is None:
             pools["unassigned"].append(c)
             continue

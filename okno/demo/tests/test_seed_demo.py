@@ -284,6 +284,10 @@ def test_robot_logs_registers_and_problems(seeded):
     confirmed = Deal.objects.filter(stage_changes__to_stage__name="Подтверждён").distinct().count()
     assert 0 < RegisterEntry.objects.filter(name="confirmed_orders").count() <= confirmed
     assert WorkItem.objects.filter(kind="task", deal__pipeline__name="B2B продажи").exists()
+    # and what the robots sent is in the outbox's log and on the customers' timelines
+    sms = OutboxMessage.objects.filter(kind="sms", status="sent").first()
+    assert sms.payload["text"].startswith("Здравствуйте") and sms.contact_id
+    assert Activity.objects.filter(kind=Activity.Kind.OUTBOX, detail_id=sms.pk).exists()
 
 
 def test_what_is_left_open_is_what_the_drains_expect(seeded):

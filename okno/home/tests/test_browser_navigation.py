@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from okno.contacts.tests.factories import make_contact
 from okno.deals.models import Deal, Lead
-from okno.deals.tests.factories import PipelineFactory
+from okno.deals.tests.factories import LostReasonFactory, PipelineFactory
 from okno.people.tests.factories import UserFactory
 
 pytestmark = pytest.mark.browser
@@ -71,3 +71,23 @@ def test_on_a_phone_the_sidebar_opens_from_the_menu_button(logged_in_page):
     sidebar_link.click()
     page.wait_for_url(re.compile(r"/leads/$"))
     expect(page.locator("h1")).to_have_text("Мои лиды")
+
+
+def test_close_as_lost_from_the_card(logged_in_page):
+    # given a manager's lead on a card, and the list of lost reasons
+    manager, lead = _manager_with_a_new_lead("ru")
+    LostReasonFactory(name="Дорого")
+    page = logged_in_page(manager)
+    # when the card is opened, its open leads load in, and the lead is closed as lost "Дорого"
+    page.goto(f"/contacts/{lead.contact_id}/")
+    panel = page.locator("#card-leads")
+    expect(panel).to_contain_text("Хочу диван")
+    panel.locator(".lead-lose summary").click()
+    panel.locator(f"#lose-reason-{lead.pk}").select_option(label="Дорого")
+    panel.locator(".lead-lose button[type=submit]").click()
+    # then the card comes back without the open lead, and the lead is lost with that reason
+    page.wait_for_url(re.compile(rf"/contacts/{lead.contact_id}/$"))
+    expect(page.locator(".messages")).to_contain_text("Дорого")
+    expect(page.locator("#card-leads")).not_to_contain_text("Хочу диван")
+    lead.refresh_from_db()
+    assert lead.status == Lead.Status.LOST and lead.lost_reason.name == "Дорого"

@@ -34,14 +34,17 @@ def _fresh_rate_limits():
 
     from okno.core import ratelimit
     from okno.outbox.services import endpoints_forget
+    from okno.robots import rule_cache
 
     cache.clear()
     ratelimit.reset()
-    endpoints_forget()  # a rolled-back test's endpoints must not be remembered by the next
+    endpoints_forget()  # a rolled-back test's endpoints and robots must not be remembered by the next
+    rule_cache.forget()
     yield
     cache.clear()
     ratelimit.reset()
     endpoints_forget()
+    rule_cache.forget()
 
 
 @pytest.fixture(autouse=True)

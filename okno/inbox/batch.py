@@ -30,7 +30,7 @@ from okno.contacts.import_bulk import contacts_bulk_create
 from okno.contacts.services import ContactData
 from okno.core.bulk import insert_rows
 from okno.deals.models import Lead
-from okno.deals.services import lead_assignees_for_new_customers
+from okno.deals.services import lead_assignees_for_new_customers, leads_created_publish
 from okno.inbox import adapters
 from okno.inbox.items import InboundItem
 from okno.inbox.models import Channel, Conversation, InboundEvent, Message
@@ -167,6 +167,10 @@ def _record(fresh: list[_Fresh]) -> None:
     insert_rows(Activity, activities)
     insert_rows(Message, messages)
     insert_rows(Lead, leads)
+    # lead.created for robots and outbound webhooks, in this transaction: one query reads the
+    # batch's leads back (insert_rows returns no ids).
+    leads_created_publish(leads=Lead.objects.filter(conversation_id__in=[c.pk for c in conversations])
+                          .order_by("pk"))
     InboundEvent.objects.filter(pk__in=[f.event.pk for f in fresh]).update(
         status=InboundEvent.Status.DONE, processed_at=timezone.now(), locked_until=None, error="")
     for f in fresh:

@@ -8,11 +8,11 @@ and a work item done fire the event robots of the deal's current stage. Nothing 
 action: the `robot_runs` drain does, so a slow action never slows a move.
 """
 
-from django.db.models import Q
 from django.utils import timezone
 
 from okno.core.bulk import insert_rows
 from okno.core.events import Event, subscribe
+from okno.robots import rule_cache
 from okno.robots.models import Deadline, Robot, RobotRun
 from okno.robots.rules import EVENTS
 from okno.robots.schedule import (
@@ -107,13 +107,14 @@ def _deals_of_event(event: Event):
 def on_outside_event(event: Event) -> None:
     """message.received, call.answered, call.missed, workitem.done: the event robots of each
     open deal's current stage (deal_id / deal_ids in the data, else the contact's open deals)."""
+    listening = [r for r in _event_robots() if (r.trigger_params or {}).get("event") == event.name]
+    if not listening:
+        return  # most companies have none: no look-up of the customer's deals at all
     deals = _deals_of_event(event)
     if not deals:
         return
     stage_ids = {d.stage_id for d in deals}
-    robots = [r for r in Robot.objects.filter(stage_id__in=stage_ids, is_active=True, kind=Robot.Kind.ACTION,
-                                             trigger=Robot.Trigger.EVENT)
-              if (r.trigger_params or {}).get("event") == event.name]
+    robots = [r for r in listening if r.stage_id in stage_ids]
     if not robots:
         return
     now = timezone.now()
@@ -123,10 +124,15 @@ def on_outside_event(event: Event) -> None:
     insert_rows(RobotRun, runs, ignore_conflicts=True)
 
 
+def _event_robots() -> list[Robot]:
+    return rule_cache.cached("event", lambda: list(Robot.objects.filter(
+        is_active=True, kind=Robot.Kind.ACTION, trigger=Robot.Trigger.EVENT)))
+
+
 def _lead_robots(lead) -> list[Robot]:
-    return [r for r in Robot.objects.filter(Q(department__isnull=True) | Q(department_id=lead.department_id),
-                                            for_leads=True, is_active=True)
-            if not r.parent_id]
+    robots = rule_cache.cached("lead", lambda: [
+        r for r in Robot.objects.filter(for_leads=True, is_active=True).order_by("position", "pk") if not r.parent_id])
+    return [r for r in robots if r.department_id is None or r.department_id == lead.department_id]
 
 
 def on_lead_created(event: Event) -> None:

@@ -164,3 +164,28 @@ def test_a_new_customer_flood_is_written_in_a_few_queries(db, client, django_ass
     assert sorted(Lead.objects.values_list("assignee", flat=True)) == sorted([m.pk for m in members] * 2)
     last = Lead.objects.order_by("pk").last().assignee
     assert User.objects.filter(department=sales).order_by("last_lead_at").last() == last
+
+
+def test_the_batch_path_tells_of_each_new_lead_and_card_as_one_by_one_does(db, client):
+    # given a form flood drained on the batch path, with a listener of domain events
+    from okno.core import events
+
+    heard: list[tuple[str, int]] = []
+    events.subscribe("lead.created", lambda e: heard.append((e.name, e.data["lead_id"])), key="test.batch.leads")
+    events.subscribe("contact.created", lambda e: heard.append((e.name, e.data["contact_id"])),
+                     key="test.batch.contacts")
+    try:
+        form = make_channel(kind="form", name="Сайт", settings={"submissions_per_minute": 1000})
+        for i in range(5):
+            client.post(form.webhook_path, data={"name": f"Клиент {i}", "phone": f"+7 903 300-00-{i:02d}",
+                                                 "tranid": f"e-{i}"})
+        # when the worker drains them
+        assert inbound_drain() == 5
+    finally:
+        for name, key in (("lead.created", "test.batch.leads"), ("contact.created", "test.batch.contacts")):
+            events._subscribers[name] = [(k, fn) for k, fn in events._subscribers.get(name, []) if k != key]
+    # then robots and webhooks heard of every lead and every new card, once
+    assert sorted(pk for name, pk in heard if name == "lead.created") == \
+        sorted(Lead.objects.values_list("pk", flat=True))
+    assert sorted(pk for name, pk in heard if name == "contact.created") == \
+        sorted(Contact.objects.values_list("pk", flat=True))

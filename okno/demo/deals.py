@@ -147,34 +147,36 @@ def _moment(rng: random.Random, now: datetime, ctx: Context, *, days: int = DAYS
 
 
 def _plans(base: int, ctx: Context, pools: dict, count: int) -> list[Plan]:
+    """The deals of the past DAYS as stories. A deal's content (customer, title, lines, source)
+    comes from one stream and its path from another: the path depends on the calendar around
+    "now", the content never does."""
     plans = []
     b2b_count = round(count * B2B_SHARE) if pools["b2b"] else 0
     for i in range(count):
-        rng = random.Random(f"{base}-{i}")
+        rng, path = random.Random(f"{base}-{i}"), random.Random(f"{base}-{i}-path")
         if i < b2b_count:
             customer = rng.choice(pools["b2b"])
-            created = _moment(rng, ctx.now - timedelta(hours=1), ctx)
-            lines = dd.b2b_lines(rng)
             plan = Plan(pipeline="b2b", customer=customer, responsible_id=customer.responsible_id,
-                        title=f"{customer.company_name}: {rng.choice(dd.B2B_SUBJECTS)}"[:300], lines=lines,
-                        moves=cut_at(b2b_moves(rng, ctx, created), ctx.now), source=dd.weighted(rng, dd.B2B_SOURCES),
-                        from_lead=rng.random() < 0.3)
+                        title=f"{customer.company_name}: {rng.choice(dd.B2B_SUBJECTS)}"[:300], lines=dd.b2b_lines(rng),
+                        moves=[], source=dd.weighted(rng, dd.B2B_SOURCES), from_lead=rng.random() < 0.3)
+            created = _moment(path, ctx.now - timedelta(hours=1), ctx)
+            plan.moves = cut_at(b2b_moves(path, ctx, created), ctx.now)
         else:
             customer = rng.choice(pools["store"])
+            number = f"ИМ-{10000 + i}"
+            plan = Plan(pipeline="store", customer=customer, responsible_id=customer.responsible_id,
+                        title=f"Заказ {number}", lines=dd.store_lines(rng), moves=[], external_id=number,
+                        source=dd.weighted(rng, dd.STORE_SOURCES), from_lead=rng.random() < 0.35,
+                        custom={"delivery_method": rng.choice(dd.DELIVERY_METHODS)})
             # One order in a hundred (at least one) of the last three days was never taken up: it
             # sits in Новый with its deadlines missed, overdue on the board.
             stuck = i - b2b_count < max(1, (count - b2b_count) // 100)
-            created = _moment(rng, ctx.now - timedelta(minutes=3), ctx, days=3 if stuck else DAYS)
-            moves = cut_at(store_moves(rng, ctx, created, stuck=stuck), ctx.now)
-            number = f"ИМ-{10000 + i}"
-            custom = {"delivery_method": rng.choice(dd.DELIVERY_METHODS)}
-            confirmed = next((m.at for m in moves if m.stage == 2), None)
+            created = _moment(path, ctx.now - timedelta(minutes=3), ctx, days=3 if stuck else DAYS)
+            plan.moves = cut_at(store_moves(path, ctx, created, stuck=stuck), ctx.now)
+            confirmed = next((m.at for m in plan.moves if m.stage == 2), None)
             if confirmed is not None:
-                custom["delivery_date"] = (timezone.localtime(confirmed).date()
-                                           + timedelta(days=rng.randint(1, 5))).isoformat()
-            plan = Plan(pipeline="store", customer=customer, responsible_id=customer.responsible_id,
-                        title=f"Заказ {number}", lines=dd.store_lines(rng), moves=moves, external_id=number,
-                        source=dd.weighted(rng, dd.STORE_SOURCES), custom=custom, from_lead=rng.random() < 0.35)
+                plan.custom["delivery_date"] = (timezone.localtime(confirmed).date()
+                                                + timedelta(days=path.randint(1, 5))).isoformat()
         plans.append(plan)
     return plans
 

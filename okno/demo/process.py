@@ -109,11 +109,9 @@ def _templates(admin: User) -> dict[str, MessageTemplate]:
 def _sms_provider(admin: User) -> SmsProvider:
     """SMS.ru with a made-up api_id, switched off: the demo never sends an SMS anywhere. Queued SMS
     wait in the outbox (and give up after its retries) until a real provider is switched on."""
-    provider = sms_provider_save(actor=admin, provider=SmsProvider(
+    return sms_provider_save(actor=admin, provider=SmsProvider(
         kind=SmsProvider.Kind.SMSRU, name="SMS.ru (демо, выключен)", api_key="demo-api-id", sender="OknoShop",
-        is_default=True))
-    SmsProvider.objects.filter(pk=provider.pk).update(is_active=False)
-    return provider
+        is_default=True, is_active=False))
 
 
 def _webhook(admin: User) -> WebhookEndpoint:

@@ -8,7 +8,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
@@ -24,14 +24,17 @@ from okno.contacts.services import contact_refresh_derived
 from okno.core.models import Calendar
 from okno.core.phones import normalize_phone
 from okno.core.text import fold
-from okno.deals.models import Deal, DealStageChange, Lead, LostReason, Pipeline
+from okno.deals.models import Deal, DealStageChange, Lead, LostReason, Pipeline, Stage
 from okno.demo import company as demo
 from okno.demo.data import translit
+from okno.demo.deal_history import Context
+from okno.demo.deals import _customers, _plans
+from okno.demo.process import B2B, STORE, Process
 from okno.outbox.models import MessageTemplate, OutboxMessage, SmsProvider, WebhookEndpoint
 from okno.people.models import Department, User
 from okno.robots.drains import deadlines_drain, robot_runs_drain
 from okno.robots.models import Deadline, RegisterEntry, Robot, RobotRun
-from okno.robots.schedule import stage_entry
+from okno.robots.schedule import calendar_for_pipeline, stage_entry
 from okno.timeline.models import Activity
 from okno.work.models import WorkItem
 
@@ -321,6 +324,30 @@ def test_the_worker_carries_on_with_what_was_left_open(seeded):
     moved_back = Deal.objects.filter(pk__in=stays, stage_changes__via="robot", stage__name="Новый")
     still_there = Deal.objects.filter(pk__in=stays).exclude(pk__in=moved_back)
     assert all(deal.is_overdue for deal in still_there)
+
+
+def test_the_same_seed_tells_the_same_stories_whenever_it_is_seeded(seeded):
+    # given the demo's process and customers, and two moments to seed at (a Tuesday noon, a Saturday night)
+    process = Process(calendar=None, store=Pipeline.objects.get(name=STORE), b2b=Pipeline.objects.get(name=B2B),
+                      stages={"store": list(Stage.objects.filter(pipeline__name=STORE).order_by("position")),
+                              "b2b": list(Stage.objects.filter(pipeline__name=B2B).order_by("position"))},
+                      robots={f"r{r.pk}": r for r in Robot.objects.exclude(stage=None)}, reasons={}, templates={},
+                      endpoint=None)
+    process.robots["pause_deadline"] = Robot.objects.get(stage__name="Пауза", kind="deadline")
+    users = {u.pk: u for u in User.objects.all()}
+    pools = _customers(users)
+
+    def told(now):
+        ctx = Context(process=process, cal=calendar_for_pipeline(process.store), now=now, users=users, heads={},
+                      retail_ids=[])
+        return [(p.customer.id, p.title, p.lines, p.source) for p in _plans(42, ctx, pools, 40)]
+
+    # when the same stories are told at both
+    tuesday = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    saturday = datetime(2026, 12, 5, 20, 0, tzinfo=UTC)
+
+    # then every deal has the same customer, title, lines and source (only its times differ)
+    assert told(tuesday) == told(saturday)
 
 
 def test_leads_were_converted_or_lost_with_a_reason(seeded):

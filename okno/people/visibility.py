@@ -9,6 +9,19 @@ from django.db.models import Q
 from okno.people.models import Department, User
 
 
+def _subtree(user: User) -> list[int]:
+    """The head's department and all below it, read once per user object (a request).
+
+    A board asks the rule once per column and more: reading the tree each time made a head's
+    board 50 queries against a manager's 18 (docs/deals-ui.md). Keyed by the department, so a
+    user moved to another department in the same object's life gets the new tree."""
+    cached = getattr(user, "_okno_subtree", None)
+    if cached is None or cached[0] != user.department_id:
+        cached = (user.department_id, Department.objects.get(pk=user.department_id).subtree_ids())
+        user._okno_subtree = cached
+    return cached[1]
+
+
 def contact_visibility_q(user: User, prefix: str = "") -> Q:
     """A filter on Contact (or on a model reaching it through `prefix`, e.g. "contact__")."""
     if not user.is_authenticated or not user.is_active:
@@ -19,8 +32,7 @@ def contact_visibility_q(user: User, prefix: str = "") -> Q:
     if user.department_id is None:
         return own
     if user.role == User.Role.HEAD:
-        subtree = Department.objects.get(pk=user.department_id).subtree_ids()
-        return own | Q(**{f"{prefix}department_id__in": subtree})
+        return own | Q(**{f"{prefix}department_id__in": _subtree(user)})
     if user.department.share_contacts:
         return own | Q(**{f"{prefix}department_id": user.department_id})
     return own
@@ -48,5 +60,5 @@ def users_visible_to(user: User) -> Q:
     if user.is_admin:
         return Q()
     if user.role == User.Role.HEAD and user.department_id:
-        return Q(department_id__in=Department.objects.get(pk=user.department_id).subtree_ids())
+        return Q(department_id__in=_subtree(user))
     return Q(pk=user.pk)

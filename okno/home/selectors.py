@@ -91,7 +91,7 @@ def work_items_today(*, user: User, now: datetime | None = None) -> QuerySet[Wor
     """Open work items assigned to the user, due before the end of today (overdue first).
     Served by the (assignee, status, due_at) index."""
     return (WorkItem.objects.filter(assignee_id=user.pk, status=WorkItem.Status.OPEN, due_at__lt=day_end(now))
-            .select_related("contact").order_by("due_at", "id")[:PANEL_LIMIT])
+            .select_related("contact", "deal").order_by("due_at", "id")[:PANEL_LIMIT])
 
 
 def work_items_overdue_count(*, user: User) -> int:

@@ -2,6 +2,13 @@
 
 Services speak English to programs (`{"field": ..., "reason": ...}` in a 400); pages show the
 same reason translated. Every domain's views use `reason_text`, so it lives below them all.
+
+A reason is found in three ways, first hit wins:
+1. the catalogue has the reason itself (KNOWN_REASONS below, and the lists other apps offer,
+   e.g. okno.robots.rules.REASONS and okno.robots.selectors.KNOWN_RESULTS);
+2. it has the shape of a PATTERNED_REASONS entry: the regex's named groups (usually one,
+   `value`; a few reasons quote two things) are put back into the translated template;
+3. neither: the English reason as it came.
 """
 
 import re
@@ -30,9 +37,84 @@ KNOWN_REASONS = [
     gettext_noop("you cannot take away your own administrator access"),
     gettext_noop("unknown language"),
     gettext_noop("must be 1 to 255 characters"),
+    # people (okno/people/services.py), pipelines' calendars
+    gettext_noop("no such calendar"),
+    # deals: okno/deals/deal_services.py, api.py, api_deals.py, api_pipelines.py
+    gettext_noop("must be an object"),
+    gettext_noop("must be an id"),
+    gettext_noop("must be a list of {name, sku, quantity, price}"),
+    gettext_noop("must be an object with name, sku, quantity, price"),
+    gettext_noop("must be a positive number with at most 3 decimals"),
+    gettext_noop("must be an amount of money, at least 0, with at most 2 decimals"),
+    gettext_noop("must be a three-letter currency code"),
+    gettext_noop("no such contact"),
+    gettext_noop("no such company"),
+    gettext_noop("no such pipeline"),
+    gettext_noop("no such stage"),
+    gettext_noop("no such stage in this pipeline"),
+    gettext_noop("no such reason"),
+    gettext_noop("the amount of a deal with line items is their sum: leave it out"),
+    gettext_noop("the amount of a deal with line items is their sum: change the lines"),
+    gettext_noop("this pipeline has no open stage"),
+    gettext_noop("this pipeline is archived"),
+    gettext_noop("a deal with this external id is already in the pipeline"),
+    gettext_noop("this stage belongs to another pipeline"),
+    gettext_noop("only a lost stage takes a reason"),
+    # deals: okno/deals/lead_services.py (leads and lost reasons)
+    gettext_noop("this lead is closed already"),
+    gettext_noop("this name is taken"),
+    gettext_noop("must be true or false"),
+    # deals: okno/deals/pipeline_services.py
+    gettext_noop("must be a list of field keys"),
+    gettext_noop("must be an object with name and kind"),
+    gettext_noop("must be an object with key, label and type"),
+    gettext_noop("a pipeline needs at least one stage"),
+    gettext_noop("a pipeline needs at least one open stage"),
+    gettext_noop("a stage holding deals keeps its kind"),
+    gettext_noop("name every stage of the pipeline once"),
+    gettext_noop("this stage holds deals: move them to another stage first"),
+    gettext_noop("deals have passed through this stage: rename it instead"),
+    # robots: okno/robots/api.py and rules.py (rules.REASONS offers a few more)
+    gettext_noop("must be a JSON object"),
+    gettext_noop("required (or for_leads=true)"),
+    gettext_noop("an ISO 8601 date and time with an offset, e.g. 2026-12-04T17:50:00+03:00"),
+    gettext_noop("must be an object with action"),
+    gettext_noop("a lead cannot be moved to a stage"),
+    gettext_noop("must be an object with field, op and value"),
+    gettext_noop("must be an object with type"),
+    gettext_noop("give url or endpoint_id"),
+    gettext_noop("only an administrator may allow a private address"),
+    gettext_noop("a lead robot runs on a new lead or after a delay"),
+    # durations (okno/core/durations.py): robots give ValueError's text as the reason
+    gettext_noop("must be an ISO 8601 duration such as PT30M or P1D"),
+    gettext_noop("must be an ISO 8601 duration such as PT30M or P1D: months and years have no fixed length, "
+                 "use days (P30D) or weeks (P4W)"),
+    gettext_noop("a duration cannot be negative"),
+    # webhook URLs (okno/outbox/webhooks.py UrlRefused): outbox and robots give its text as the reason
+    gettext_noop("not a valid URL"),
+    gettext_noop("must be an http:// or https:// URL"),
+    gettext_noop("has no host"),
+    gettext_noop("must not carry a user name or password"),
+    gettext_noop("points at this server (localhost)"),
+    # outbox: okno/outbox/services.py, templating.py, api_templates.py
+    gettext_noop("not a valid e-mail address"),
+    gettext_noop("an e-mail needs a subject"),
+    gettext_noop("a phone number in international format, e.g. +79161234567"),
+    gettext_noop("an SMS needs a text"),
+    gettext_noop('a list of event names, e.g. ["deal.created"], or ["*"] for all'),
+    gettext_noop("must not contain spaces"),
+    gettext_noop("SMS.ru needs its api_id"),
+    gettext_noop("SMSC.ru needs a login and password, or an API key"),
+    gettext_noop("a template needs a name"),
+    gettext_noop("email or sms"),
+    gettext_noop("a template needs a text"),
+    gettext_noop("an e-mail template needs a subject"),
+    gettext_noop("previews with a deal are not available yet"),
+    gettext_noop("no such deal"),
 ]
 
-# Reasons that quote the value: matched by shape, translated with the value put back.
+# Reasons that quote a value: matched by shape, translated with the value(s) put back. Each
+# named group of the regex is a placeholder of the template (most have one, `value`).
 PATTERNED_REASONS = [
     (re.compile(r"^'(?P<value>.*)' is not a valid phone number$"),
      gettext_noop("“%(value)s” is not a valid phone number")),
@@ -40,13 +122,54 @@ PATTERNED_REASONS = [
     (re.compile(r"^'(?P<value>.*)' is not a valid e-mail address$"),
      gettext_noop("“%(value)s” is not a valid e-mail address")),
     (re.compile(r"^must be one of: (?P<value>.*)$"), gettext_noop("must be one of: %(value)s")),
+    # lengths (deals, pipelines, lost reasons, robots, outbox, calendars)
+    (re.compile(r"^must be 1 to (?P<value>\d+) characters$"), gettext_noop("must be 1 to %(value)s characters")),
+    (re.compile(r"^at most (?P<value>\d+) characters$"), gettext_noop("at most %(value)s characters")),
+    # deals: the stage's required fields; pipelines' required field keys
+    (re.compile(r"^required before entering “(?P<value>.*)”$"), gettext_noop("required before entering “%(value)s”")),
+    (re.compile(r"^unknown field: (?P<value>.*)$"), gettext_noop("unknown field: %(value)s")),
+    # outbox
+    (re.compile(r"^an idempotency key of 1-(?P<value>\d+) characters without spaces or dots$"),
+     gettext_noop("an idempotency key of 1-%(value)s characters without spaces or dots")),
+    (re.compile(r"^unknown event; known: (?P<value>.*)$"), gettext_noop("unknown event; known: %(value)s")),
+    (re.compile(r"^renders to more than (?P<value>\d+) characters$"),
+     gettext_noop("renders to more than %(value)s characters")),
+    # the template engine's own message stays English (it is Django's, untranslated)
+    (re.compile(r"^does not parse: (?P<value>.*)$", re.DOTALL), gettext_noop("does not parse: %(value)s")),
+    (re.compile(r"^does not render: (?P<error>\w+): (?P<value>.*)$", re.DOTALL),
+     gettext_noop("does not render: %(error)s: %(value)s")),
+    # webhook URLs (UrlRefused)
+    (re.compile(r"^host (?P<value>\S+) does not resolve$"), gettext_noop("host %(value)s does not resolve")),
+    (re.compile(r"^points at a private or reserved address \((?P<value>.*)\)$"),
+     gettext_noop("points at a private or reserved address (%(value)s)")),
+    # robots' run results (okno/robots/actions.py), shown through reason_text by robots.selectors
+    (re.compile(r"^notified (?P<value>.+)$"), gettext_noop("notified %(value)s")),
+    (re.compile(r"^responsible: (?P<value>.+)$"), gettext_noop("responsible: %(value)s")),
+    (re.compile(r"^assignee: (?P<value>.+)$"), gettext_noop("assignee: %(value)s")),
+    (re.compile(r"^moved to (?P<value>.+)$"), gettext_noop("moved to %(value)s")),
+    (re.compile(r"^e-mail queued to (?P<value>.+)$"), gettext_noop("e-mail queued to %(value)s")),
+    (re.compile(r"^SMS queued to (?P<value>.+)$"), gettext_noop("SMS queued to %(value)s")),
+    (re.compile(r"^work item #(?P<value>\d+) due (?P<due>\S+)$"), gettext_noop("work item #%(value)s due %(due)s")),
+    (re.compile(r"^recorded in (?P<value>.+)$"), gettext_noop("recorded in %(value)s")),
+    (re.compile(r"^already in (?!the stage$)(?P<value>.+)$"), gettext_noop("already in %(value)s")),
+    (re.compile(r"^loop stopped: robots moved this deal (?P<moves>\d+) times within (?P<minutes>\d+) minutes; "
+                r"robots will not move it again until a person does or the time passes$"),
+     gettext_noop("loop stopped: robots moved this deal %(moves)s times within %(minutes)s minutes; "
+                  "robots will not move it again until a person does or the time passes")),
 ]
 
 
 def reason_text(reason: str) -> str:
     """A service's reason in the user's language when we have a translation for it."""
+    translated = _(reason)
+    if translated != reason:
+        return translated
     for pattern, template in PATTERNED_REASONS:
         match = pattern.match(reason)
         if match:
-            return _(template) % {"value": match.group("value")}
-    return _(reason)
+            values = match.groupdict(default="")
+            try:
+                return _(template) % values
+            except (KeyError, ValueError, TypeError):  # a translation that names another placeholder
+                return template % values
+    return reason

@@ -34,7 +34,7 @@ from okno.people.models import User
 from okno.robots.actions import department_heads
 from okno.robots.drains import robot_runs_drain
 from okno.robots.models import Robot, RobotRun
-from okno.robots.schedule import calendar_for_pipeline
+from okno.robots.schedule import calendar_for_pipeline, deadline_due
 from okno.work.models import WorkItem
 
 STORE_DEPARTMENTS = ("Розница", "Колл-центр", "Сервис")
@@ -172,6 +172,8 @@ def _plans(base: int, ctx: Context, pools: dict, count: int) -> list[Plan]:
             # sits in Новый with its deadlines missed, overdue on the board.
             stuck = i - b2b_count < max(1, (count - b2b_count) // 100)
             created = _moment(path, ctx.now - timedelta(minutes=3), ctx, days=3 if stuck else DAYS)
+            while stuck and deadline_due(ctx.robots["new_deadline"], created, ctx.cal) > ctx.now - timedelta(minutes=5):
+                created -= timedelta(days=1)  # seeded on a Monday morning or after the holidays: missed already
             plan.moves = cut_at(store_moves(path, ctx, created, stuck=stuck), ctx.now)
             confirmed = next((m.at for m in plan.moves if m.stage == 2), None)
             if confirmed is not None:

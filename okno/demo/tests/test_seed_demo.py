@@ -334,6 +334,7 @@ def test_the_same_seed_tells_the_same_stories_whenever_it_is_seeded(seeded):
                       robots={f"r{r.pk}": r for r in Robot.objects.exclude(stage=None)}, reasons={}, templates={},
                       endpoint=None)
     process.robots["pause_deadline"] = Robot.objects.get(stage__name="Пауза", kind="deadline")
+    process.robots["new_deadline"] = Robot.objects.get(stage__name="Новый", kind="deadline", parent=None)
     users = {u.pk: u for u in User.objects.all()}
     pools = _customers(users)
 

@@ -41,16 +41,40 @@
   });
   // Screen pop: the push stream says whose call rings this employee's phone; the card is one
   // click away. Built with textContent only: names come from customers.
+  // One push stream a page: robots' notices for everyone signed in, screen pops for who takes calls.
   var pop = document.getElementById("screen-pop");
-  if (pop && window.EventSource) {
+  var notices = document.getElementById("notices");
+  var pushUrl = (pop || notices) && (pop || notices).getAttribute("data-push-url");
+  var line = function (tag, text, cls) {
+    var el = document.createElement(tag);
+    el.textContent = text;
+    if (cls) el.className = cls;
+    return el;
+  };
+  var stream = pushUrl && window.EventSource ? new EventSource(pushUrl, { withCredentials: true }) : null;
+  if (stream && notices) {
+    stream.addEventListener("open", function () { notices.setAttribute("data-connected", "1"); });
+    // A robot's notice: a deadline missed, a deal to look at. Text only: titles quote deals.
+    stream.addEventListener("robot", function (event) {
+      var data = JSON.parse(event.data);
+      var note = line("div", "", "notice");
+      note.appendChild(line("strong", data.title || ""));
+      if (data.text) note.appendChild(line("div", data.text));
+      if (data.url) {
+        var open = line("a", data.title || data.url);
+        open.href = data.url;
+        note.replaceChild(open, note.firstChild);
+      }
+      var close = line("button", notices.getAttribute("data-close"), "notice-close");
+      close.type = "button";
+      close.addEventListener("click", function () { note.remove(); });
+      note.appendChild(close);
+      notices.prepend(note);
+      while (notices.children.length > 5) notices.lastChild.remove();
+    });
+  }
+  if (pop && stream) {
     var label = function (name) { return pop.getAttribute("data-" + name); };
-    var line = function (tag, text, cls) {
-      var el = document.createElement(tag);
-      el.textContent = text;
-      if (cls) el.className = cls;
-      return el;
-    };
-    var stream = new EventSource(pop.getAttribute("data-push-url"), { withCredentials: true });
     stream.addEventListener("open", function () { pop.setAttribute("data-connected", "1"); });
     stream.addEventListener("screen_pop", function (event) {
       var data = JSON.parse(event.data);

@@ -50,6 +50,9 @@ class Lead(models.Model):
             # conversation, found without walking all the read and reminded ones.
             models.Index(fields=["created_at"], name="lead_remind_due",
                          condition=models.Q(read_at__isnull=True, reminded_at__isnull=True)),
+            # The department's queue of unassigned open leads: counted in every page's sidebar.
+            models.Index(fields=["department"], name="lead_unassigned_open",
+                         condition=models.Q(assignee__isnull=True, status__in=["new", "in_work"])),
         ]
 
 

@@ -27,9 +27,16 @@ class Recorder:
 class _Handler(BaseHTTPRequestHandler):
     # Headers and body are two writes: with Nagle's algorithm the body waits 40 ms for an ACK.
     disable_nagle_algorithm = True
+
     def _handle(self):
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode() if length else ""
+        raw_body = self.rfile.read(length) if length else b""
+        if len(raw_body) < length:
+            # The sender died mid-request (kill -9): nothing was delivered and nothing is
+            # answered, so the sender sends it again; a real receiver drops it just the same.
+            self.close_connection = True
+            return
+        body = raw_body.decode()
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         request = {"method": self.command, "path": parts.path, "query": query,

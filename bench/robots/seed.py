@@ -47,7 +47,9 @@ def seed(n: int, tag: str = "bench-robots") -> tuple:
     if pipeline is not None and Deadline.objects.filter(robot__pipeline=pipeline).count() == n * PER_DEAL \
             and RobotRun.objects.filter(robot__pipeline=pipeline, purpose="action").count() == n * PER_DEAL:
         return pipeline, True
-    if pipeline is not None:  # a run killed while loading: start again
+    # A run killed while loading: start again (its endpoint too, or two would carry the name).
+    WebhookEndpoint.objects.filter(description=name).delete()
+    if pipeline is not None:
         Robot.objects.filter(pipeline=pipeline).delete()
         Deal.objects.filter(pipeline=pipeline).delete()
         pipeline.stages.all().delete()

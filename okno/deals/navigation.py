@@ -57,5 +57,7 @@ def register() -> None:
                              visible=navigation.heads_and_admins)
     navigation.register_item(W, "deals", _("Deals"), "deals:board_default", order=30,
                              match=("/deals/", "/pipelines/"))
-    # Pipeline settings and the lost reasons' list have no pages yet: their pages register here
-    # once built (docs/navigation.md).
+    # Pipeline settings (the lost reasons' list is linked from its page).
+    navigation.register_item(navigation.SETTINGS, "pipelines", _("Pipelines"), "deals:pipelines_settings",
+                             order=45, visible=navigation.admins_only,
+                             match=("/settings/pipelines/", "/settings/lost-reasons/"))

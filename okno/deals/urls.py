@@ -1,6 +1,6 @@
 from django.urls import path
 
-from okno.deals import views, views_board, views_deals, views_leads
+from okno.deals import views, views_board, views_deals, views_leads, views_settings
 
 app_name = "deals"
 urlpatterns = [
@@ -25,4 +25,16 @@ urlpatterns = [
     path("leads/<int:pk>/convert/", views_leads.lead_convert_view, name="lead_convert"),
     path("leads/<int:pk>/lose/", views_leads.lead_lose_view, name="lead_lose"),
     path("leads/for-contact/<int:contact_id>/", views_leads.leads_for_contact, name="leads_for_contact"),
+    # Pipeline settings and the lost reasons (administrators; okno/deals/views_settings.py).
+    path("settings/pipelines/", views_settings.pipelines_settings, name="pipelines_settings"),
+    path("settings/pipelines/<int:pk>/", views_settings.pipeline_settings, name="pipeline_settings"),
+    path("settings/pipelines/<int:pk>/archive/", views_settings.pipeline_archive, name="pipeline_archive"),
+    path("settings/pipelines/<int:pk>/stages/", views_settings.stage_add_view, name="stage_add"),
+    path("settings/pipelines/<int:pk>/stages/<int:stage_id>/", views_settings.stage_edit_view, name="stage_edit"),
+    path("settings/pipelines/<int:pk>/stages/<int:stage_id>/move/", views_settings.stage_move_view, name="stage_move"),
+    path("settings/pipelines/<int:pk>/stages/<int:stage_id>/delete/", views_settings.stage_delete_view,
+         name="stage_delete"),
+    path("settings/pipelines/<int:pk>/fields/", views_settings.field_add_view, name="pipeline_field_add"),
+    path("settings/lost-reasons/", views_settings.lost_reasons_settings, name="lost_reasons_settings"),
+    path("settings/lost-reasons/<int:pk>/", views_settings.lost_reason_edit, name="lost_reason_edit"),
 ]

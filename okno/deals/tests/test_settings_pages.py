@@ -222,3 +222,32 @@ def test_lost_reasons_are_added_renamed_and_retired(admin):
     # then
     reason.refresh_from_db()
     assert reason.is_active
+
+
+@pytest.mark.browser
+def test_in_a_browser_an_administrator_sets_up_a_pipeline_in_a_few_clicks(admin, logged_in_page):
+    # given
+    page = logged_in_page(admin)
+    page.goto(reverse("deals:pipelines_settings"))
+    # when: the default stages are kept, one paused stage is added in the fifth row
+    page.fill("#id_name", "Orders")
+    page.fill("#id_stage4-name", "Pause")
+    page.select_option("#id_stage4-kind", "paused")
+    page.click("#new-pipeline button[type=submit]")
+    page.wait_for_url("**/settings/pipelines/*/")
+    pipeline = Pipeline.objects.get(name="Orders")
+    # then
+    assert [(s.name, s.kind) for s in pipeline.stages.all()] == [
+        ("New", "open"), ("In progress", "open"), ("Won", "won"), ("Lost", "lost"), ("Pause", "paused")]
+    # when: the won stage requires the amount; the pause moves left of it
+    won, pause = pipeline.stages.get(kind="won"), pipeline.stages.get(kind="paused")
+    page.check(f"#stage-{won.pk} input[value=amount]")
+    with page.expect_navigation():
+        page.click(f"#stage-{won.pk} button.btn-primary")
+    for _ in range(2):
+        with page.expect_navigation():
+            page.click(f"#stage-{pause.pk} button[aria-label]")  # ← comes first
+    # then
+    won.refresh_from_db()
+    assert won.required_fields == ["amount"]
+    assert [s.name for s in pipeline.stages.all()] == ["New", "In progress", "Pause", "Won", "Lost"]

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from okno.core.access import require_admin
@@ -86,10 +87,11 @@ class StageRowForm(forms.Form):
 
 
 def _default_stages() -> list[dict]:
-    return [{"name": _gettext("New"), "kind": Stage.Kind.OPEN},
-            {"name": _gettext("In progress"), "kind": Stage.Kind.OPEN},
-            {"name": _gettext("Won"), "kind": Stage.Kind.WON},
-            {"name": _gettext("Lost"), "kind": Stage.Kind.LOST}]
+    """A new pipeline's first stages, named in the user's language (context: a deal's stage)."""
+    return [{"name": pgettext("deal stage", "New"), "kind": Stage.Kind.OPEN},
+            {"name": pgettext("deal stage", "In progress"), "kind": Stage.Kind.OPEN},
+            {"name": pgettext("deal stage", "Won"), "kind": Stage.Kind.WON},
+            {"name": pgettext("deal stage", "Lost"), "kind": Stage.Kind.LOST}]
 
 
 def _stage_rows(data=None) -> list[StageRowForm]:
@@ -198,6 +200,10 @@ def _render_pipeline(request: HttpRequest, pipeline: Pipeline, *, form: Pipeline
                                      "calendar": pipeline.calendar_id})
     stages = list(pipeline.stages.all())
     stage_forms = stage_forms or {}
+    # Deals per stage (one grouped COUNT on the stage index): why a stage keeps its kind, or stays.
+    counts = dict(Deal.objects.filter(stage__in=stages).order_by().values_list("stage_id").annotate(n=Count("pk")))
+    for stage in stages:
+        stage.deal_count = counts.get(stage.pk, 0)
     rows = [(stage, stage_forms.get(stage.pk) or _stage_form(pipeline, stage),
              stage_error[1] if stage_error and stage_error[0] == stage.pk else "") for stage in stages]
     new_stage = new_stage or StageForm(pipeline=pipeline, prefix="new", initial={"kind": Stage.Kind.OPEN,

@@ -4,9 +4,11 @@ stage's kind, required fields and order, adds custom fields, and keeps the lost 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from okno.core.errors import FieldError
 from okno.core.models import Calendar
+from okno.core.reasons import reason_text
 from okno.deals.models import LostReason, Pipeline, Stage
 from okno.deals.pipeline_services import deal_move_to_stage
 from okno.deals.tests.factories import DealFactory, LostReasonFactory, PipelineFactory, PipelineFieldFactory
@@ -153,7 +155,9 @@ def test_stages_are_added_reordered_edited_and_deleted_and_a_refused_delete_says
     response = client.post(reverse("deals:stage_delete", args=[pipeline.pk, new.pk]))
     # then
     assert response.status_code == 400
-    assert "this stage holds deals" in response.content.decode()
+    page = response.content.decode()
+    assert "this stage holds deals" in page[page.index(f'id="stage-{new.pk}"'):page.index(f'id="stage-{pause.pk}"')]
+    assert "1 deal<" in page
     assert Stage.objects.filter(pk=new.pk).exists()
     # when: its kind is to change
     response = client.post(reverse("deals:stage_edit", args=[pipeline.pk, new.pk]), stage_form(new, kind="won"))
@@ -251,3 +255,19 @@ def test_in_a_browser_an_administrator_sets_up_a_pipeline_in_a_few_clicks(admin,
     won.refresh_from_db()
     assert won.required_fields == ["amount"]
     assert [s.name for s in pipeline.stages.all()] == ["New", "In progress", "Pause", "Won", "Lost"]
+
+
+def test_the_reason_is_shown_in_the_administrators_language(db):
+    # given
+    admin_ru = UserFactory(role=User.Role.ADMIN, department=None, language="ru")
+    pipeline = PipelineFactory()
+    PipelineFieldFactory(pipeline=pipeline, key="taken")
+    with translation.override("ru"):
+        expected = reason_text("this key is taken")
+    # when
+    response = logged_in(admin_ru).post(reverse("deals:pipeline_field_add", args=[pipeline.pk]),
+                                        {"field-key": "taken", "field-label": "Ещё", "field-type": "text"})
+    # then
+    assert response.status_code == 400
+    assert expected != "this key is taken"
+    assert expected in response.content.decode()

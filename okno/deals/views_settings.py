@@ -9,6 +9,7 @@ naming the field); these views parse forms, put a refused value's reason beside 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -367,9 +368,13 @@ def lost_reasons_settings(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def lost_reason_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Renames a reason (`name`), or retires / brings it back (`active` = "0" / "1")."""
+    """Renames a reason (`name`), retires / brings it back (`active` = "0" / "1"), or moves it one
+    place up or down in the list managers choose from (`move` = "up" / "down")."""
     require_admin(request.user, "Only an administrator edits the lost reasons")
     reason = get_object_or_404(LostReason, pk=pk)
+    if request.POST.get("move") in ("up", "down"):
+        _reason_move(request, reason, request.POST["move"])
+        return redirect("deals:lost_reasons_settings")
     if "active" in request.POST:
         lost_reason_update(actor=request.user, reason=reason, data={"is_active": request.POST["active"] == "1"})
         messages.success(request, _gettext("Reason “%(name)s” is no longer offered.") % {"name": reason.name}
@@ -386,3 +391,18 @@ def lost_reason_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _gettext("Changes saved."))
             return redirect("deals:lost_reasons_settings")
     return _render_reasons(request, edit=(reason.pk, form))
+
+
+@transaction.atomic
+def _reason_move(request: HttpRequest, reason: LostReason, direction: str) -> None:
+    """Swaps the reason with its neighbour and numbers the list 0, 1, 2... (positions may repeat
+    before: reasons made through the API name their own)."""
+    reasons = list(LostReason.objects.select_for_update())
+    i = next(n for n, r in enumerate(reasons) if r.pk == reason.pk)
+    j = i - 1 if direction == "up" else i + 1
+    if not 0 <= j < len(reasons):
+        return
+    reasons[i], reasons[j] = reasons[j], reasons[i]
+    for position, row in enumerate(reasons):
+        if row.position != position:
+            lost_reason_update(actor=request.user, reason=row, data={"position": position})

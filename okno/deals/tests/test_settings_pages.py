@@ -271,3 +271,18 @@ def test_the_reason_is_shown_in_the_administrators_language(db):
     assert response.status_code == 400
     assert expected != "this key is taken"
     assert expected in response.content.decode()
+
+
+def test_lost_reasons_are_reordered(admin):
+    # given: positions as the API may leave them (repeated: the list is then by name)
+    first, second, third = (LostReason.objects.create(name=n, position=0) for n in ("Долго", "Дорого", "Нет в наличии"))
+    client = logged_in(admin)
+    # when
+    response = client.post(reverse("deals:lost_reason_edit", args=[third.pk]), {"move": "up"})
+    # then
+    assert response.status_code == 302
+    assert list(LostReason.objects.values_list("name", flat=True)) == ["Долго", "Нет в наличии", "Дорого"]
+    # when: the first cannot move up
+    client.post(reverse("deals:lost_reason_edit", args=[first.pk]), {"move": "up"})
+    # then
+    assert list(LostReason.objects.values_list("name", flat=True)) == ["Долго", "Нет в наличии", "Дорого"]

@@ -134,7 +134,7 @@ def _run_id(key: str) -> int | None:
 
 def worker_counts() -> list[int]:
     """The fire lag is measured once per count: PostgreSQL 2 and 4 workers, SQLite 1."""
-    given = os.environ.get("BENCH_ROBOTS_WORKERS") or ("2,4" if settings.IS_POSTGRES else "1")
+    given = os.environ.get("BENCH_ROBOTS_WORKERS") or ("2" if settings.IS_POSTGRES else "1")
     return [int(n) for n in given.split(",")]
 
 

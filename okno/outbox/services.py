@@ -13,7 +13,7 @@ from datetime import UTC
 
 from django.core.exceptions import PermissionDenied
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from okno.core.access import require_admin
@@ -39,15 +39,12 @@ def _queue(*, kind: str, key: str, payload: dict, contact_id: int | None, deal_i
     if not key or len(key) > KEY_MAX or "." in key or any(ch.isspace() for ch in key):
         # Standard Webhooks: a webhook-id holds no "."; none of our keys need one either.
         raise FieldError({"key": f"an idempotency key of 1-{KEY_MAX} characters without spaces or dots"})
-    existing = OutboxMessage.objects.filter(key=key).first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():  # a savepoint: a concurrent twin must not break the caller's transaction
-            return OutboxMessage.objects.create(kind=kind, key=key, payload=payload, contact_id=contact_id,
-                                                deal_id=deal_id, **fields)
-    except IntegrityError:
-        return OutboxMessage.objects.get(key=key)
+    # INSERT ... ON CONFLICT DO NOTHING (SQLite: INSERT OR IGNORE), then read the row by its key:
+    # two round trips where look-up, savepoint, insert and release took four (bench_robots
+    # profiled 8 queries a robot run), and a concurrent twin never breaks the caller's transaction.
+    OutboxMessage.objects.bulk_create([OutboxMessage(kind=kind, key=key, payload=payload, contact_id=contact_id,
+                                                     deal_id=deal_id, **fields)], ignore_conflicts=True)
+    return OutboxMessage.objects.get(key=key)
 
 
 def outbox_email(*, to: str, subject: str, body: str, key: str, contact_id: int | None = None,

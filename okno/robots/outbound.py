@@ -5,9 +5,7 @@ is given its own endpoint when the robot is saved (`robot_webhook_endpoint`), su
 domain event, so that robot deliveries are signed, retried and listed like every other.
 """
 
-from django.utils import timezone
 
-from okno.core.events import Event
 from okno.outbox.models import OutboxMessage, WebhookEndpoint
 from okno.robots.models import Robot
 
@@ -27,14 +25,13 @@ def robot_webhook_endpoint(*, url: str, allow_private_network: bool, actor, desc
 def robot_webhook_queue(*, robot: Robot, key: str, data: dict, deal_id: int | None, contact_id: int | None
                         ) -> OutboxMessage:
     """Queues one delivery of `robot.webhook` to the robot's endpoint, once per key."""
-    from okno.outbox.services import _queue, webhook_body
+    from okno.outbox.services import outbox_webhook
 
     endpoint = WebhookEndpoint.objects.filter(pk=robot.action_params.get("endpoint_id") or 0).first()
     if endpoint is None:
         from okno.robots.actions import RunRefused
 
         raise RunRefused("the webhook endpoint is gone")
-    body = webhook_body(Event(name=EVENT, subject=None, data=data, at=timezone.now()))
-    # _queue is the outbox's one writer of a row for a key (a second call returns the first row).
-    return _queue(kind=OutboxMessage.Kind.WEBHOOK, key=key, payload={"event": EVENT, "body": body},
-                  contact_id=contact_id, deal_id=deal_id, endpoint=endpoint)
+    # The outbox's public writer: one row per key (a second call returns the first row).
+    return outbox_webhook(endpoint=endpoint, event=EVENT, data=data, key=key, contact_id=contact_id,
+                          deal_id=deal_id)

@@ -29,6 +29,7 @@ urlpatterns = [
     path("settings/pipelines/", views_settings.pipelines_settings, name="pipelines_settings"),
     path("settings/pipelines/<int:pk>/", views_settings.pipeline_settings, name="pipeline_settings"),
     path("settings/pipelines/<int:pk>/archive/", views_settings.pipeline_archive, name="pipeline_archive"),
+    path("settings/pipelines/<int:pk>/move/", views_settings.pipeline_move, name="pipeline_move"),
     path("settings/pipelines/<int:pk>/stages/", views_settings.stage_add_view, name="stage_add"),
     path("settings/pipelines/<int:pk>/stages/<int:stage_id>/", views_settings.stage_edit_view, name="stage_edit"),
     path("settings/pipelines/<int:pk>/stages/<int:stage_id>/move/", views_settings.stage_move_view, name="stage_move"),

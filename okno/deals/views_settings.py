@@ -179,6 +179,23 @@ def pipelines_settings(request: HttpRequest) -> HttpResponse:
                   {"pipelines": _pipelines(), "form": form, "rows": rows}, status=400 if failed else 200)
 
 
+@login_required
+@require_POST
+@transaction.atomic
+def pipeline_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Moves a pipeline one place up or down (`direction`): the order of boards and choices."""
+    pipeline = _pipeline_for(request, pk)
+    pipelines = list(Pipeline.objects.select_for_update())
+    i = next(n for n, p in enumerate(pipelines) if p.pk == pipeline.pk)
+    j = i - 1 if request.POST.get("direction") == "up" else i + 1
+    if 0 <= j < len(pipelines):
+        pipelines[i], pipelines[j] = pipelines[j], pipelines[i]
+        for position, row in enumerate(pipelines):
+            if row.position != position:
+                pipeline_update(actor=request.user, pipeline=row, data={"position": position})
+    return redirect("deals:pipelines_settings")
+
+
 # --- one pipeline: its name, stages and fields ---------------------------------------------------------
 
 

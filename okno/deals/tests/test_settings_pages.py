@@ -286,3 +286,15 @@ def test_lost_reasons_are_reordered(admin):
     client.post(reverse("deals:lost_reason_edit", args=[first.pk]), {"move": "up"})
     # then
     assert list(LostReason.objects.values_list("name", flat=True)) == ["Долго", "Нет в наличии", "Дорого"]
+
+
+def test_pipelines_are_reordered(admin):
+    # given
+    PipelineFactory(name="Заказы")
+    second = PipelineFactory(name="B2B")
+    Pipeline.objects.update(position=0)
+    # when
+    response = logged_in(admin).post(reverse("deals:pipeline_move", args=[second.pk]), {"direction": "up"})
+    # then
+    assert response.status_code == 302
+    assert list(Pipeline.objects.values_list("name", flat=True)) == ["B2B", "Заказы"]

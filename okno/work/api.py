@@ -3,10 +3,11 @@
 from datetime import datetime
 
 from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 
-from okno.people.visibility import contact_visibility_q
-from okno.work.models import WorkItem
+from okno.work.selectors import work_items_visible
+from okno.work.services import workitem_done
 
 router = Router(tags=["work items"])
 
@@ -24,12 +25,19 @@ class WorkItemOut(Schema):
     created_at: datetime
     closed_at: datetime | None
     closed_reason: str
+    title: str
+    deal_id: int | None
+
+
+class DoneIn(Schema):
+    reason: str = ""
+
 
 
 @router.get("/work-items", response=list[WorkItemOut])
 def list_work_items(request: HttpRequest, contact: int | None = None, kind: str = "", status: str = "",
                     limit: int = Query(100, ge=1, le=1000)):
-    qs = WorkItem.objects.filter(contact_visibility_q(request.auth, prefix="contact__"))
+    qs = work_items_visible(request.auth)
     if contact is not None:
         qs = qs.filter(contact_id=contact)
     if kind:
@@ -37,3 +45,11 @@ def list_work_items(request: HttpRequest, contact: int | None = None, kind: str 
     if status:
         qs = qs.filter(status=status)
     return list(qs[:limit])
+
+
+@router.post("/work-items/{int:item_id}/done", response=WorkItemOut)
+def done_work_item(request: HttpRequest, item_id: int, payload: DoneIn | None = None):
+    """Closes the item as done (a second call changes nothing); robots listening to
+    `workitem.done` on the deal's stage run."""
+    item = get_object_or_404(work_items_visible(request.auth), pk=item_id)
+    return workitem_done(actor=request.auth, item=item, reason=payload.reason if payload else "")

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from okno.contacts.models import Contact
+from okno.core import events
 from okno.core.business_hours import BusinessHours
 from okno.people.models import Department, User
 from okno.work.models import WorkItem
@@ -40,3 +41,20 @@ def callbacks_close_for_number(*, number: str, reason: str) -> int:
     """Closes the open callbacks of a number a person has now talked to."""
     return WorkItem.objects.filter(kind=WorkItem.Kind.CALLBACK, status=WorkItem.Status.OPEN, number=number).update(
         status=WorkItem.Status.DONE, closed_at=timezone.now(), closed_reason=reason[:200])
+
+
+@transaction.atomic
+def workitem_done(*, actor: User | None, item: WorkItem, reason: str = "") -> WorkItem:
+    """Closes an open work item as done and tells robots and webhooks (`workitem.done`).
+
+    Closing one already closed changes nothing and tells nobody again: the conditional UPDATE
+    changes exactly one row the first time."""
+    now = timezone.now()
+    closed = WorkItem.objects.filter(pk=item.pk, status=WorkItem.Status.OPEN).update(
+        status=WorkItem.Status.DONE, closed_at=now, closed_reason=(reason or "done")[:200])
+    item.refresh_from_db()
+    if closed:
+        events.publish("workitem.done", subject=item, actor=actor, at=now, data={
+            "workitem_id": item.pk, "kind": item.kind, "deal_id": item.deal_id, "contact_id": item.contact_id,
+            "assignee_id": item.assignee_id, "actor_id": actor.pk if actor else None, "at": now.isoformat()})
+    return item

@@ -1,0 +1,12 @@
+"""`{{ text|reason }}`: a service's stored English reason (a run's error, a refusal) in the reader's language."""
+
+from django import template
+
+from okno.core.reasons import reason_text
+
+register = template.Library()
+
+
+@register.filter
+def reason(text: str) -> str:
+    return reason_text(text) if text else text

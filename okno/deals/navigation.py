@@ -5,7 +5,7 @@ the department's queue of unassigned leads by the department's.
 """
 
 from django.db.models import Count, Q
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from okno.core import navigation
@@ -20,7 +20,7 @@ def my_leads_counter(user: User) -> Counter | None:
         open=Count("pk"), unread=Count("pk", filter=Q(read_at__isnull=True)))
     if not row["open"]:
         return None
-    title = _gettext("%(open)s open, %(unread)s unread") % row
+    title = gettext("%(open)s open, %(unread)s unread") % row
     return Counter(row["open"], alert=bool(row["unread"]), title=title)
 
 
@@ -44,7 +44,7 @@ def unassigned_leads(user: User):
 
 def unassigned_counter(user: User) -> Counter | None:
     count = unassigned_leads(user).count()
-    return Counter(count, alert=True, title=_gettext("unassigned leads waiting")) if count else None
+    return Counter(count, alert=True, title=gettext("unassigned leads waiting")) if count else None
 
 
 def register() -> None:

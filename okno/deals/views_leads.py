@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -133,14 +133,14 @@ def leads_reassign(request: HttpRequest) -> HttpResponse:
     ids = [int(v) for v in request.POST.getlist("lead") if v.isdigit()]
     choice = request.POST.get("assignee", "")
     if not ids:
-        messages.error(request, _gettext("Tick the leads to reassign."))
+        messages.error(request, gettext("Tick the leads to reassign."))
         return redirect(back)
     if choice == UNASSIGNED:
         assignee = None
     elif choice.isdigit() and (assignee := assignable_users(request.user).filter(pk=int(choice)).first()):
         pass
     else:
-        messages.error(request, _gettext("Choose whom to give the leads to."))
+        messages.error(request, gettext("Choose whom to give the leads to."))
         return redirect(back)
     try:
         changed = lead_reassign(actor=request.user, leads=ids, assignee=assignee)
@@ -148,10 +148,11 @@ def leads_reassign(request: HttpRequest) -> HttpResponse:
         messages.error(request, "; ".join(reason_text(err["reason"]) for err in e.errors))
         return redirect(back)
     if assignee is None:
-        messages.success(request, _gettext("%(n)s leads returned to the queue.") % {"n": changed})
+        messages.success(request, ngettext("%(n)s lead returned to the queue.", "%(n)s leads returned to the queue.",
+                                           changed) % {"n": changed})
     else:
-        messages.success(request, _gettext("%(n)s leads given to %(name)s.") % {"n": changed,
-                                                                             "name": assignee.display_name})
+        messages.success(request, ngettext("%(n)s lead given to %(name)s.", "%(n)s leads given to %(name)s.",
+                                           changed) % {"n": changed, "name": assignee.display_name})
     return redirect(back)
 
 
@@ -171,15 +172,15 @@ def lead_convert_view(request: HttpRequest, pk: int) -> HttpResponse:
     raw = request.POST.get("pipeline", "")
     pipeline = pipelines_visible(user=request.user).filter(pk=int(raw)).first() if raw.isdigit() else None
     if pipeline is None:
-        messages.error(request, _gettext("Choose a pipeline."))
+        messages.error(request, gettext("Choose a pipeline."))
         return redirect(back)
     try:
         deal = lead_convert(actor=request.user, lead=lead, pipeline=pipeline)
     except FieldError as e:
-        messages.error(request, _gettext("The lead was not converted: %(why)s") % {
+        messages.error(request, gettext("The lead was not converted: %(why)s") % {
             "why": "; ".join(f"{err['field']}: {reason_text(err['reason'])}" for err in e.errors)})
         return redirect(back)
-    messages.success(request, _gettext("Lead converted to the deal “%(deal)s” in %(pipeline)s.") % {
+    messages.success(request, gettext("Lead converted to the deal “%(deal)s” in %(pipeline)s.") % {
         "deal": deal.title, "pipeline": pipeline.name})
     return redirect(_deal_url(deal) or back)
 
@@ -194,10 +195,10 @@ def lead_lose_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         lead = lead_lose(actor=request.user, lead=lead, reason=int(reason) if reason.isdigit() else reason)
     except FieldError as e:
-        messages.error(request, _gettext("The lead was not closed: %(why)s") % {
+        messages.error(request, gettext("The lead was not closed: %(why)s") % {
             "why": "; ".join(reason_text(err["reason"]) for err in e.errors)})
         return redirect(back)
-    messages.success(request, _gettext("Lead closed as lost: %(reason)s.") % {"reason": lead.lost_reason})
+    messages.success(request, gettext("Lead closed as lost: %(reason)s.") % {"reason": lead.lost_reason})
     return redirect(back)
 
 

@@ -13,9 +13,8 @@ from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from okno.core.access import require_admin
@@ -172,7 +171,7 @@ def pipelines_settings(request: HttpRequest) -> HttpResponse:
                 else:
                     _add_errors(form, {name: reason}, PIPELINE_NAMES)
         else:
-            messages.success(request, _gettext("Pipeline “%(name)s” created.") % {"name": pipeline.name})
+            messages.success(request, gettext("Pipeline “%(name)s” created.") % {"name": pipeline.name})
             return redirect("deals:pipeline_settings", pipeline.pk)
     failed = form.errors or any(r.errors for r in rows)
     return render(request, "deals/settings_pipelines.html",
@@ -249,7 +248,7 @@ def pipeline_settings(request: HttpRequest, pk: int) -> HttpResponse:
             _add_errors(form, exc.by_field, PIPELINE_NAMES)
             pipeline.refresh_from_db()
         else:
-            messages.success(request, _gettext("Changes saved."))
+            messages.success(request, gettext("Changes saved."))
             return redirect("deals:pipeline_settings", pipeline.pk)
     return _render_pipeline(request, pipeline, form=form)
 
@@ -260,8 +259,8 @@ def pipeline_archive(request: HttpRequest, pk: int) -> HttpResponse:
     """Archives a pipeline (no new deals; its deals stay) or brings it back."""
     pipeline = _pipeline_for(request, pk)
     pipeline_update(actor=request.user, pipeline=pipeline, data={"is_active": not pipeline.is_active})
-    messages.success(request, _gettext("Pipeline archived.") if not pipeline.is_active else
-                     _gettext("Pipeline is active again."))
+    messages.success(request, gettext("Pipeline archived.") if not pipeline.is_active else
+                     gettext("Pipeline is active again."))
     return redirect("deals:pipeline_settings", pipeline.pk)
 
 
@@ -276,7 +275,7 @@ def stage_add_view(request: HttpRequest, pk: int) -> HttpResponse:
         except FieldError as exc:
             _add_errors(form, exc.by_field)
         else:
-            messages.success(request, _gettext("Stage added."))
+            messages.success(request, gettext("Stage added."))
             return redirect("deals:pipeline_settings", pipeline.pk)
     return _render_pipeline(request, pipeline, new_stage=form)
 
@@ -297,7 +296,7 @@ def stage_edit_view(request: HttpRequest, pk: int, stage_id: int) -> HttpRespons
         except FieldError as exc:
             _add_errors(form, exc.by_field)
         else:
-            messages.success(request, _gettext("Stage “%(name)s” saved.") % {"name": stage.name})
+            messages.success(request, gettext("Stage “%(name)s” saved.") % {"name": stage.name})
             return redirect("deals:pipeline_settings", pipeline.pk)
     return _render_pipeline(request, pipeline, stage_forms={stage.pk: form})
 
@@ -328,7 +327,7 @@ def stage_delete_view(request: HttpRequest, pk: int, stage_id: int) -> HttpRespo
     except FieldError as exc:
         reason = "; ".join(reason_text(r) for r in exc.by_field.values())
         return _render_pipeline(request, pipeline, stage_error=(stage.pk, reason))
-    messages.success(request, _gettext("Stage “%(name)s” deleted.") % {"name": stage.name})
+    messages.success(request, gettext("Stage “%(name)s” deleted.") % {"name": stage.name})
     return redirect("deals:pipeline_settings", pipeline.pk)
 
 
@@ -345,7 +344,7 @@ def field_add_view(request: HttpRequest, pk: int) -> HttpResponse:
         except FieldError as exc:
             _add_errors(form, exc.by_field)
         else:
-            messages.success(request, _gettext("Field “%(label)s” added.") % {"label": d["label"]})
+            messages.success(request, gettext("Field “%(label)s” added.") % {"label": d["label"]})
             return redirect("deals:pipeline_settings", pipeline.pk)
     return _render_pipeline(request, pipeline, field_form=form)
 
@@ -377,7 +376,7 @@ def lost_reasons_settings(request: HttpRequest) -> HttpResponse:
         except FieldError as exc:
             _add_errors(form, exc.by_field)
         else:
-            messages.success(request, _gettext("Reason “%(name)s” added.") % {"name": reason.name})
+            messages.success(request, gettext("Reason “%(name)s” added.") % {"name": reason.name})
             return redirect("deals:lost_reasons_settings")
     return _render_reasons(request, form=form)
 
@@ -394,9 +393,9 @@ def lost_reason_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("deals:lost_reasons_settings")
     if "active" in request.POST:
         lost_reason_update(actor=request.user, reason=reason, data={"is_active": request.POST["active"] == "1"})
-        messages.success(request, _gettext("Reason “%(name)s” is no longer offered.") % {"name": reason.name}
+        messages.success(request, gettext("Reason “%(name)s” is no longer offered.") % {"name": reason.name}
                          if not reason.is_active else
-                         _gettext("Reason “%(name)s” is offered again.") % {"name": reason.name})
+                         gettext("Reason “%(name)s” is offered again.") % {"name": reason.name})
         return redirect("deals:lost_reasons_settings")
     form = LostReasonForm(request.POST, prefix=f"r{reason.pk}")
     if form.is_valid():
@@ -405,7 +404,7 @@ def lost_reason_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except FieldError as exc:
             _add_errors(form, exc.by_field)
         else:
-            messages.success(request, _gettext("Changes saved."))
+            messages.success(request, gettext("Changes saved."))
             return redirect("deals:lost_reasons_settings")
     return _render_reasons(request, edit=(reason.pk, form))
 

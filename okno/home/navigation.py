@@ -1,6 +1,6 @@
 """The sidebar's "My day" item: its counter is what is overdue for the user."""
 
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from okno.core import navigation
@@ -13,7 +13,7 @@ def overdue_counter(user) -> Counter | None:
     deadlines of my open leads, my overdue work items; one indexed COUNT each."""
     count = (selectors.overdue_deals_count(user=user) + selectors.lead_deadlines_missed_count(user=user)
              + selectors.work_items_overdue_count(user=user))
-    return Counter(count, alert=True, title=_gettext("overdue")) if count else None
+    return Counter(count, alert=True, title=gettext("overdue")) if count else None
 
 
 def register() -> None:

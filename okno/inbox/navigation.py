@@ -1,6 +1,6 @@
 """The sidebar's inbox items (registered from InboxConfig.ready)."""
 
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from okno.core import navigation
@@ -11,7 +11,7 @@ from okno.inbox.models import InboundEvent
 def failed_events_counter(user) -> Counter | None:
     """Failed inbound events: one indexed count (the (status, run_after) index), administrators only."""
     failed = InboundEvent.objects.filter(status=InboundEvent.Status.FAILED).count()
-    return Counter(failed, alert=True, title=_gettext("failed events")) if failed else None
+    return Counter(failed, alert=True, title=gettext("failed events")) if failed else None
 
 
 def register() -> None:

@@ -1,6 +1,6 @@
 """The sidebar's robot items (registered from RobotsConfig.ready)."""
 
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from okno.core import navigation
@@ -11,7 +11,7 @@ from okno.robots.models import RobotRun
 def problems_counter(user) -> Counter | None:
     # One COUNT on the partial index of failed and waiting runs.
     count = RobotRun.objects.filter(status__in=RobotRun.PROBLEMS).count()
-    return Counter(count, alert=True, title=_gettext("robot runs waiting for a person")) if count else None
+    return Counter(count, alert=True, title=gettext("robot runs waiting for a person")) if count else None
 
 
 def register() -> None:

@@ -108,7 +108,7 @@ def test_bulk_reassign_gives_ticked_leads_to_a_person_or_back_to_the_queue(db):
     client.post("/leads/reassign/", {"lead": [two.pk], "assignee": other.pk})
     assert Lead.objects.get(pk=two.pk).assignee_id == anna.pk
     r = client.post("/leads/reassign/", {"assignee": boris.pk}, follow=True)
-    assert "Tick the leads to reassign." in r.content.decode()
+    assert "Отметьте лиды, которые нужно передать." in r.content.decode()  # the user reads Russian
     # and a manager may not
     assert logged_in(anna).post("/leads/reassign/", {"lead": [two.pk], "assignee": anna.pk}).status_code == 403
 
@@ -127,7 +127,7 @@ def test_convert_from_the_row_makes_the_deal_and_opens_it(db):
     assert Lead.objects.get(pk=row.pk).status == Lead.Status.CONVERTED
     # converting again is refused with a message, not a 500
     r = client.post(f"/leads/{row.pk}/convert/", {"pipeline": pipeline.pk, "next": "/leads/"}, follow=True)
-    assert "The lead was not converted" in r.content.decode() and Deal.objects.filter(lead=row).count() == 1
+    assert "Лид не преобразован" in r.content.decode() and Deal.objects.filter(lead=row).count() == 1
 
 
 def test_convert_needs_a_pipeline_the_user_may_use_and_a_lead_they_may_see(db):
@@ -136,7 +136,7 @@ def test_convert_needs_a_pipeline_the_user_may_use_and_a_lead_they_may_see(db):
     foreign_pipeline = PipelineFactory(department=DepartmentFactory())
     client = logged_in(manager)
     r = client.post(f"/leads/{row.pk}/convert/", {"pipeline": foreign_pipeline.pk}, follow=True)
-    assert "Choose a pipeline." in r.content.decode() and not Deal.objects.exists()
+    assert "Выберите воронку." in r.content.decode() and not Deal.objects.exists()
     stranger = UserFactory()
     assert logged_in(stranger).post(f"/leads/{row.pk}/convert/", {"pipeline": PipelineFactory().pk}).status_code == 404
 
@@ -147,7 +147,7 @@ def test_close_as_lost_with_a_reason_from_the_list(db):
     reason = LostReasonFactory(name="Дорого")
     client = logged_in(manager)
     r = client.post(f"/leads/{row.pk}/lose/", {"reason": "", "next": "/leads/"}, follow=True)
-    assert "The lead was not closed" in r.content.decode()
+    assert "Лид не закрыт" in r.content.decode()
     assert Lead.objects.get(pk=row.pk).status == Lead.Status.NEW
     r = client.post(f"/leads/{row.pk}/lose/", {"reason": reason.pk, "next": "/leads/"})
     assert r["Location"] == "/leads/"

@@ -84,7 +84,6 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "okno.inbox.context_processors.inbox",
                 "okno.telephony.context_processors.telephony",
                 "okno.push.context_processors.push",
                 # The sidebar: sections, items and counters, once per full page (lazy).

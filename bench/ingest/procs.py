@@ -35,6 +35,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+
+def stop_group(proc: subprocess.Popen, *, sig: int = signal.SIGTERM, grace: float = 10.0) -> None:
+    """Signals the process's group (granian's and the worker's children too), then SIGKILL after `grace`."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
 class Procs:
     def __init__(self) -> None:
         self.live: list[subprocess.Popen] = []
@@ -84,16 +98,7 @@ class Procs:
         return self.start(name, [sys.executable, "manage.py", "run_worker"], {"LOG_LEVEL": "WARNING", **(env or {})})
 
     def stop(self, proc: subprocess.Popen, *, sig: int = signal.SIGTERM, grace: float = 10.0) -> None:
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_group(proc, sig=sig, grace=grace)
         if proc in self.live:
             self.live.remove(proc)
 

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.ingest.procs import _die_with_parent
+from bench.ingest.procs import _die_with_parent, stop_group
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 LOG_DIR = ROOT / "var" / "log"
@@ -46,16 +46,7 @@ class Workers:
         return [p for p, _ in started]
 
     def stop(self, proc: subprocess.Popen, *, sig: int = signal.SIGTERM, grace: float = 30.0) -> None:
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_group(proc, sig=sig, grace=grace)
         if proc in self.live:
             self.live.remove(proc)
 

@@ -48,8 +48,11 @@ if command -v setpriv >/dev/null && setpriv --pdeathsig TERM true 2>/dev/null; t
   ORPHAN_GUARD=(setpriv --pdeathsig TERM --)
 fi
 PIDS=()
+RUNNING_FILE=$VAR_DIR/demo.json
 stop_all() {
   trap - INT TERM EXIT
+  # Only our own announcement: another demo on this var directory would have refused to start.
+  if [ -f "$RUNNING_FILE" ] && grep -q "\"pid\": $$}" "$RUNNING_FILE"; then rm -f "$RUNNING_FILE"; fi
   if [ ${#PIDS[@]} -gt 0 ]; then
     echo
     echo "== stopping web and workers"
@@ -106,11 +109,21 @@ if [ $ready = no ]; then
   exit 1
 fi
 
+# Where the running site is, for manage.py demo_call (and anything else on this var directory):
+# it reads this file, so a demo on any OKNO_PORT is found. Removed when the demo stops.
+printf '{"site_url": "%s", "push_url": "%s", "pid": %s}\n' "$URL" "$OKNO_PUSH_URL" "$$" >"$RUNNING_FILE.tmp"
+mv "$RUNNING_FILE.tmp" "$RUNNING_FILE"
+# demo_call must open the same database and var directory as this demo: say so when they are not
+# the defaults (another shell does not have this one's environment).
+CALL_ENV=""
+if [ "$VAR_DIR" != "$(realpath -m var)" ]; then CALL_ENV+="OKNO_VAR_DIR=$(printf %q "$VAR_DIR") "; fi
+if [ -n "${DATABASE_URL:-}" ]; then CALL_ENV+="DATABASE_URL=$(printf %q "$DATABASE_URL") "; fi
+
 cat <<EOF
 
 Okno is ready at $URL (logs: $LOG_DIR/{web,push,worker,tasks}.log; Ctrl-C stops everything)
 $(echo "$SEED_OUT" | tail -n +2)
-A pretend customer calls you (screen pop): $BIN/python manage.py demo_call admin
+A pretend customer calls you (screen pop): ${CALL_ENV}$BIN/python manage.py demo_call admin
 EOF
 
 # Run until Ctrl-C, or until one of them exits (then stop the others and say so).

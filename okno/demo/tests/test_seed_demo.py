@@ -375,7 +375,7 @@ def _wait_for_ready(proc: subprocess.Popen, deadline: float) -> str:
         if not line:
             break
         out.append(line)
-        if "Log in at" in line:
+        if "demo_call" in line:  # the banner's last line
             return "".join(out)
     raise AssertionError("demo.sh never said ready:\n" + "".join(out))
 
@@ -412,11 +412,26 @@ def test_demo_script_serves_the_login_and_stops_its_children(tmp_path):
         assert opener.open(f"{base}/static/okno/okno.css", timeout=10).status == 200
         assert {p.name for p in (tmp_path / "log").iterdir()} >= {"web.log", "worker.log", "tasks.log"}
 
+        # when the printed demo_call command is run from another shell (none of the demo's
+        # environment: no OKNO_PORT, SITE_URL, OKNO_VAR_DIR or DATABASE_URL of its own)
+        command = re.search(r"\(screen pop\): (.+demo_call admin)$", banner, re.M).group(1)
+        assert str(tmp_path) in command and "DATABASE_URL=" in command
+        clean = {k: v for k, v in os.environ.items()
+                 if k not in ("OKNO_PORT", "SITE_URL", "OKNO_VAR_DIR", "DATABASE_URL", "OKNO_PUSH_URL")}
+        rang = subprocess.run(["bash", "-c", command + " --ring-seconds 0"], cwd=ROOT, env=clean,
+                              capture_output=True, text=True, timeout=60)
+
+        # then it rang the demo on its own port
+        assert rang.returncode == 0, rang.stderr
+        assert f"pages at {base} show" in rang.stdout
+        assert (tmp_path / "demo.json").exists()
+
         # when Ctrl-C
         os.kill(proc.pid, signal.SIGINT)
         proc.wait(timeout=20)
 
         # then everything it started is gone
+        assert not (tmp_path / "demo.json").exists()
         with pytest.raises(urllib.error.URLError):
             urllib.request.urlopen(f"{base}/login/", timeout=2)
         left = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout.split()

@@ -5,6 +5,9 @@ They are described in `Message.meta` by our own adapters, in two shapes: e-mail'
 file_name?, mime_type?, stored?, fetch_error?, ...}). One list numbers them, e-mail's first;
 that number is the download URL's index, so a URL names a file of a message the user may
 see, never a storage path.
+
+A name is the sender's text, never a path: shown through `file_names.display_file_name`, and
+stored files have names we made (okno.inbox.telegram_files.storage_name).
 """
 
 import mimetypes
@@ -16,6 +19,7 @@ from urllib.parse import quote
 from django.core.files import File
 from django.core.files.storage import default_storage
 
+from okno.inbox.file_names import display_file_name
 from okno.inbox.models import Message
 
 # A bare "type/subtype": anything else (parameters, a sender's garbage) is served as bytes.
@@ -38,6 +42,8 @@ class Attachment:
     error: str = ""
     attempts: int = 0
     gave_up: bool = False
+    # Its place in `meta.files` for a Telegram file (what a person's Retry names); None for e-mail's.
+    file_index: int | None = None
 
 
 def _content_type(given: str, name: str) -> str:
@@ -47,14 +53,16 @@ def _content_type(given: str, name: str) -> str:
 
 def _telegram_name(item: dict) -> str:
     if item.get("file_name"):
-        return str(item["file_name"])
+        return display_file_name(item["file_name"])
+    if item.get("display_name"):
+        return display_file_name(item["display_name"])
     stored = str(item.get("stored") or "")
     if not stored:
         return ""
-    # Stored as "<file_unique_id>_<name>": the customer never saw the id.
+    # Stored before names were generated, as "<file_unique_id>_<name>": the customer never saw the id.
     base = posixpath.basename(stored)
     prefix = f"{item.get('file_unique_id', 'file')}_"
-    return base[len(prefix):] if base.startswith(prefix) else base
+    return display_file_name(base[len(prefix):] if base.startswith(prefix) else base)
 
 
 def message_attachments(message: Message) -> list[Attachment]:
@@ -63,18 +71,19 @@ def message_attachments(message: Message) -> list[Attachment]:
     found: list[Attachment] = []
     for item in meta.get("attachments") or []:
         if isinstance(item, dict):
-            name = str(item.get("name") or "")
+            name = display_file_name(item.get("name") or "")
             found.append(Attachment(index=len(found), name=name, size=item.get("size"),
                                     content_type=_content_type(item.get("content_type", ""), name),
                                     path=str(item.get("path") or "")))
-    for item in meta.get("files") or []:
+    for file_index, item in enumerate(meta.get("files") or []):
         if isinstance(item, dict):
             name = _telegram_name(item)
             found.append(Attachment(
                 index=len(found), name=name, size=item.get("stored_bytes") or item.get("file_size"),
                 content_type=_content_type(item.get("mime_type", ""), name or str(item.get("stored") or "")),
                 path=str(item.get("stored") or ""), error=str(item.get("fetch_error") or ""),
-                attempts=int(item.get("fetch_attempts") or 0), gave_up=bool(item.get("fetch_gave_up"))))
+                attempts=int(item.get("fetch_attempts") or 0), gave_up=bool(item.get("fetch_gave_up")),
+                file_index=file_index))
     return found
 
 
@@ -102,6 +111,11 @@ def attachment_open(*, message: Message, index: int) -> tuple[Attachment, File]:
 
 
 def content_disposition(name: str) -> str:
-    """Always a download, never shown inline; RFC 6266: an ASCII fallback, then the UTF-8 name."""
+    """Always a download, never shown inline; RFC 6266: an ASCII fallback, then the UTF-8 name (RFC 5987).
+
+    The name is sanitised again (no path, no control characters: a header can never be split),
+    and the fallback keeps printable ASCII only, without quotes or backslashes.
+    """
+    name = display_file_name(name)
     fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in name) or "file"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name or 'file', safe='')}"

@@ -174,6 +174,9 @@ class FileFetch(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     run_after = models.DateTimeField(default=timezone.now)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # The last crash of a fetch (a bug, not a failed download, which is recorded on its file):
+    # shown on the card's files when the drain gives the message up after MAX_CLAIMS.
+    last_error = models.TextField(blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["run_after"], name="file_fetch_due")]

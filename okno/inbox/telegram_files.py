@@ -9,14 +9,28 @@ A file that could not be fetched (Telegram answers "wrong file_id or the file is
 unavailable", a timeout, a full disk) is retried by the worker's `telegram_files` drain: the
 first failure leaves a `FileFetch` row for the message, due after 1, 4, 16 and 64 minutes,
 and after `MAX_ATTEMPTS` tries of a file it is given up (`fetch_gave_up`), which the card says.
-Each file counts its own tries in `fetch_attempts`.
+Each file counts its own tries in `fetch_attempts`. A person may ask for a given-up file again
+(`telegram_file_retry`, the card's Retry button): its tries start over.
+
+A file is stored under a name we make (`<uuid><extension>`, the extension only from
+`SAFE_EXTENSIONS`), never under the sender's `file_name`: that name may be `../../x`, a
+Windows path, a control character or 10,000 characters long. It stays in `meta.files` as the
+sender sent it and is shown (sanitised: `attachments.display_file_name`) as text and in the
+download's Content-Disposition only.
+
+Whatever goes wrong with one file (the Bot API, the network, the storage refusing a path)
+is recorded on that file and retried; a crash of the first task itself (a bug) still leaves
+a `FileFetch` row with its error, so the worker tries again and, after `MAX_CLAIMS`, the
+card says why the file was given up instead of "not downloaded yet" for ever.
 """
 
 import logging
 import posixpath
 import urllib.request
+import uuid
 from datetime import timedelta
 
+from django.core.exceptions import SuspiciousOperation
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -27,6 +41,7 @@ from django_tasks import task
 from okno.core.leases import claim_batch
 from okno.inbox.adapters.base import SendFailed
 from okno.inbox.adapters.telegram import TIMEOUT_SECONDS, api_base, bot_api_call
+from okno.inbox.file_names import display_file_name
 from okno.inbox.models import FileFetch, Message
 
 log = logging.getLogger(__name__)
@@ -42,6 +57,20 @@ FETCHES_PER_CALL = 1
 LEASE_SECONDS = 300
 # A message whose fetch keeps crashing (a bug, not a failed download) is dropped after this many claims.
 MAX_CLAIMS = MAX_ATTEMPTS + 3
+
+
+# Extensions a stored file may keep (lower case): documents, images, audio, video, archives.
+# Anything else (.html, .svg, .js, .exe, none) is stored without one; the download's content
+# type comes from the message's mime_type, and it is always served as an attachment.
+SAFE_EXTENSIONS = frozenset((
+    ".pdf", ".txt", ".csv", ".rtf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods", ".odp",
+    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".bmp", ".tif", ".tiff",
+    ".mp3", ".m4a", ".ogg", ".oga", ".opus", ".wav", ".flac",
+    ".mp4", ".mov", ".webm", ".mkv", ".avi", ".3gp",
+    ".zip", ".rar", ".7z", ".tgs",
+))
+# Unexpected errors (a bug) are shown on the card by their type and a short text only.
+ERROR_CHARS = 300
 
 
 class FileTooBig(ValueError):
@@ -66,6 +95,20 @@ def _download(token: str, file_path: str) -> bytes:
     return data
 
 
+def safe_extension(*names: str) -> str:
+    """The first of the names' extensions that is on the whitelist, lower-cased; "" when none is."""
+    for name in names:
+        ext = posixpath.splitext(str(name or "").replace("\\", "/").rsplit("/", 1)[-1])[1].lower()
+        if ext in SAFE_EXTENSIONS:
+            return ext
+    return ""
+
+
+def storage_name(channel_id: int, item: dict, file_path: str) -> str:
+    """Where a file is stored: the channel's folder, a fresh uuid, a whitelisted extension."""
+    return f"inbox/telegram/{channel_id}/{uuid.uuid4().hex}{safe_extension(item.get('file_name', ''), file_path)}"
+
+
 def _fetch_one(channel, token: str, item: dict) -> None:
     """Downloads one file into storage and records it on `item`; raises on failure."""
     if (item.get("file_size") or 0) > MAX_BYTES:
@@ -75,10 +118,19 @@ def _fetch_one(channel, token: str, item: dict) -> None:
     if not file_path:
         raise ValueError("getFile answered without a file_path")
     data = _download(token, file_path)
-    name = item.get("file_name") or posixpath.basename(file_path)
-    path = default_storage.save(f"inbox/telegram/{channel.pk}/{item.get('file_unique_id', 'file')}_{name}",
-                                ContentFile(data))
+    path = default_storage.save(storage_name(channel.pk, item, str(file_path)), ContentFile(data))
     item.update(stored=path, stored_bytes=len(data))
+    if not item.get("file_name"):
+        # A photo or a voice note has no name of its own: Telegram's path ("photos/file_3.jpg") names it.
+        item["display_name"] = display_file_name(posixpath.basename(str(file_path)))
+
+
+def _error_text(exc: BaseException, token: str) -> str:
+    """The card shows the error: it must never carry the token (a download URL holds it)."""
+    text = str(exc) or type(exc).__name__
+    if not isinstance(exc, (SendFailed, OSError, ValueError)):
+        text = f"{type(exc).__name__}: {text}"
+    return (text.replace(token, "…") if token else text)[:ERROR_CHARS]
 
 
 def _fetch_files(message: Message) -> tuple[int, list[dict]]:
@@ -93,9 +145,8 @@ def _fetch_files(message: Message) -> tuple[int, list[dict]]:
         item["fetch_attempts"] = item.get("fetch_attempts", 0) + 1
         try:
             _fetch_one(channel, token, item)
-        except (SendFailed, OSError, ValueError) as exc:  # OSError: URLError, timeouts, storage
-            # The card shows the error: it must never carry the token (a download URL holds it).
-            item["fetch_error"] = (str(exc).replace(token, "…") if token else str(exc))[:300]
+        except (SendFailed, OSError, ValueError, SuspiciousOperation) as exc:  # OSError: URLError, timeouts, storage
+            item["fetch_error"] = _error_text(exc, token)
             if isinstance(exc, FileTooBig) or item["fetch_attempts"] >= MAX_ATTEMPTS:
                 item["fetch_gave_up"] = True
             continue
@@ -137,7 +188,16 @@ def telegram_files_fetch(*, channel_id: int, thread_id: str, message_external_id
         return 0
     if FileFetch.objects.filter(message=message).exists():
         return 0
-    stored, files = _fetch_files(message)
+    try:
+        stored, files = _fetch_files(message)
+    except Exception as exc:
+        # A bug, not a failed download: the worker's drain tries again (bounded by MAX_CLAIMS)
+        # and the card ends up saying why, rather than "not downloaded yet" for ever.
+        log.exception("telegram files of message %s: the first fetch crashed", message.pk)
+        FileFetch.objects.update_or_create(message_id=message.pk, defaults={
+            "run_after": timezone.now() + retry_delay(1), "locked_until": None,
+            "last_error": _error_text(exc, message.conversation.channel.settings.get("bot_token", ""))})
+        return 0
     _schedule(message.pk, files)
     return stored
 
@@ -151,9 +211,11 @@ def telegram_files_retry(*, fetch: FileFetch) -> int:
         return 0
     if fetch.attempts > MAX_CLAIMS:
         log.error("telegram files of message %s: given up after %s claims", message.pk, fetch.attempts)
+        error = fetch.last_error or "the download crashed (see the worker's log)"
         with transaction.atomic():
             fresh = Message.objects.select_for_update().only("meta").get(pk=message.pk)
-            files = [{**f, "fetch_gave_up": True} if _pending(f) else f for f in fresh.meta.get("files") or []]
+            files = [{**f, "fetch_gave_up": True, "fetch_error": f.get("fetch_error") or error} if _pending(f) else f
+                     for f in fresh.meta.get("files") or []]
             Message.objects.filter(pk=message.pk).update(meta={**fresh.meta, "files": files})
             FileFetch.objects.filter(pk=fetch.pk).delete()
         return 0
@@ -168,9 +230,32 @@ def telegram_files_drain(batch: int = FETCHES_PER_CALL) -> int:
     for fetch in FileFetch.objects.filter(pk__in=ids).select_related("message__conversation__channel"):
         try:
             telegram_files_retry(fetch=fetch)
-        except Exception:  # the lease runs out and the row is claimed again; MAX_CLAIMS bounds it
+        except Exception as exc:  # the lease runs out and the row is claimed again; MAX_CLAIMS bounds it
             log.exception("telegram files of message %s failed", fetch.message_id)
+            token = fetch.message.conversation.channel.settings.get("bot_token", "")
+            FileFetch.objects.filter(pk=fetch.pk).update(last_error=_error_text(exc, token))
     return len(ids)
+
+
+def telegram_file_retry(*, message: Message, index: int) -> bool:
+    """A person's "Retry" of a file given up: its tries start over and the worker fetches it now.
+
+    `index` is the file's place in `meta.files`. The caller has checked the user may see the
+    message. Returns False when there is nothing to retry (stored, still being tried, no such file).
+    """
+    with transaction.atomic():
+        fresh = Message.objects.select_for_update().only("meta").get(pk=message.pk)
+        files = [dict(f) for f in fresh.meta.get("files") or []]
+        if not 0 <= index < len(files) or not files[index].get("fetch_gave_up") or files[index].get("stored"):
+            return False
+        item = files[index]
+        item.pop("fetch_gave_up", None)
+        item["fetch_attempts"] = 0
+        item["fetch_retried"] = item.get("fetch_retried", 0) + 1
+        Message.objects.filter(pk=message.pk).update(meta={**fresh.meta, "files": files})
+        FileFetch.objects.update_or_create(message_id=message.pk, defaults={
+            "run_after": timezone.now(), "locked_until": None, "attempts": 0, "last_error": ""})
+    return True
 
 
 @task()

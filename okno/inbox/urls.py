@@ -15,4 +15,6 @@ urlpatterns = [
     path("leads/", RedirectView.as_view(pattern_name="deals:leads", permanent=True)),
     path("conversations/<int:pk>/reply/", views_replies.conversation_reply_view, name="conversation_reply"),
     path("messages/<int:message_id>/files/<int:index>/", views_files.message_file, name="message_file"),
+    path("messages/<int:message_id>/files/<int:file_index>/retry/", views_files.message_file_retry,
+         name="message_file_retry"),
 ]

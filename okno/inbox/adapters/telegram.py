@@ -30,6 +30,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
 from okno.inbox.adapters.base import ChannelAdapter, Ignored, Malformed, Refused, SendFailed, UnknownEvent, json_body
+from okno.inbox.file_names import display_file_name
 from okno.inbox.items import InboundItem, Sender
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -176,7 +177,8 @@ def _files(message: dict) -> tuple[str, list[dict]]:
         item = value[-1] if isinstance(value, list) else value
         if not isinstance(item, dict) or not item.get("file_id"):
             raise Malformed(f"message.{kind} has no file_id")
-        name = item.get("file_name") or item.get("title") or ""
+        # The sender's name of the file is text, not a path ("../../x" reads "x"); meta keeps it as sent.
+        name = display_file_name(item.get("file_name") or item.get("title") or "")
         if kind == "sticker" and item.get("emoji"):
             name = item["emoji"]
         text = f"[{label}: {name}]" if name else f"[{label}]"

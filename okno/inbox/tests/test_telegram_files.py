@@ -3,6 +3,7 @@
 the worker with back-off when the Bot API fails, and listed on the card (the local fake Bot API
 is test_telegram's)."""
 
+import re
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -32,7 +33,9 @@ def test_media_files_are_fetched_into_storage_after_the_message_is_recorded(
     with django_capture_on_commit_callbacks(execute=True):
         inbound_drain()
     photo = Message.objects.get(external_id="17").meta["files"][0]
-    assert photo["stored"].startswith(f"inbox/telegram/{channel.pk}/AQADlarge_") and photo["stored_bytes"] == 13
+    # stored under a name we made (test_telegram_file_names), named after Telegram's file on the card
+    assert re.fullmatch(rf"inbox/telegram/{channel.pk}/[0-9a-f]{{32}}", photo["stored"]) and photo["stored_bytes"] == 13
+    assert photo["display_name"] == "large.bin"
     assert (tmp_path / photo["stored"]).read_bytes() == b"\xff\xd8 jpeg bytes"
     assert (f"/bot{BOT_TOKEN}/getFile", {"file_id": "AgACAgIAAxkBAAIBEWZ-large"}) in bot_api.requests
     # then a file the API cannot give stays a placeholder with the reason, and the message stays
@@ -130,7 +133,8 @@ def test_retries_back_off_and_give_up_after_five_tries_which_the_card_says(
     assert not FileFetch.objects.exists()
     assert len([r for r in bot_api.requests if r[0].endswith("/getFile")]) == 5
     card = manager_client.get(f"/contacts/{message.conversation.contact_id}/").content.decode()
-    assert "не скачан, попыток было: 5" in card and "ещё не скачан" not in card
+    assert "file-failed" in card and "ещё не скачан" not in card
+    assert f'action="/inbox/messages/{message.pk}/files/0/retry/"' in card
 
 
 def test_a_claimed_retry_is_not_fetched_by_another_worker_until_its_lease_runs_out(

@@ -27,7 +27,8 @@ from rapidfuzz.distance import OSA
 from okno.contacts import names
 from okno.contacts.models import Contact, ContactEmail, ContactMatchKey, ContactPhone
 from okno.core.bulk import chunks
-from okno.core.phones import format_phone
+from okno.core.emails import is_aliased, mailbox_key
+from okno.core.phones import format_phone, is_personal, one_digit_apart
 from okno.core.text import fold
 
 LIKELY = 0.75
@@ -93,6 +94,11 @@ class Features:
     locals: frozenset[str]
     raw_last: str = ""  # folded, as written
     raw_first: str = ""
+    # Skeletons of the full first names the first name stands for (nicknames.py): "sasha" ->
+    # {"aleksandr", "aleksandra"}; a full or unknown name stands for itself.
+    first_forms: frozenset[str] = frozenset()
+    # Mailbox keys (core.emails.mailbox_key) of the addresses at Gmail and Yandex.
+    mailboxes: frozenset[str] = frozenset()
 
 
 def features_of(*, first: str, last: str, middle: str, company: str, city: str, phones, emails,
@@ -101,10 +107,14 @@ def features_of(*, first: str, last: str, middle: str, company: str, city: str, 
     sk_last, sk_first, sk_middle = names.skeleton(raw_last), names.skeleton(raw_first), names.skeleton(raw_middle)
     return Features(
         contact_id=contact_id, last=sk_last, first=sk_first, middle=sk_middle, raw_last=raw_last, raw_first=raw_first,
-        latin=names.is_latin(f"{last}{first}"), gender=names.gender(sk_last, sk_middle),
+        latin=names.is_latin(f"{last}{first}"),
+        # The last name and patronymic's endings first; else the first name's ("Александра Ким").
+        gender=names.gender(sk_last, sk_middle) or names.first_name_gender(sk_first),
         company=names.company_key(company) if company else "", city=fold(city),
         phones=frozenset(phones), emails=frozenset(emails),
         locals=frozenset(x for x in map(names.email_local, emails) if x),
+        first_forms=names.full_forms(sk_first) if sk_first else frozenset(),
+        mailboxes=frozenset(mailbox_key(e) for e in emails if is_aliased(e)),
     )
 
 
@@ -128,9 +138,16 @@ def keys_of(f: Features) -> set[str]:
     keys = set()
     if _has_name(f):
         keys.add(names.name_key(f.last, f.first))
+        # A short form is also filed under its full form(s): "Саша Кузнецов" meets "Александр Кузнецов".
+        keys.update(names.name_key(f.last, form) for form in f.first_forms if form != f.first)
+        if f.city and f.phones:
+            # Namesakes of one city with a phone: a one-digit typo in the number makes them likely.
+            x, y = sorted((f.last, f.first))
+            keys.add(f"t:{x}|{y}|{f.city}"[:64])
     if f.company:
         keys.update(f"c:{f.company}|{tok[0]}" for tok in (f.last, f.first) if tok)
     keys.update(f"e:{local}" for local in f.locals)
+    keys.update(f"m:{box}"[:64] for box in f.mailboxes)
     return keys
 
 
@@ -152,11 +169,57 @@ def _similarity(a: str, b: str) -> float:
     return OSA.normalized_similarity(a, b)
 
 
-def _name_evidence(a: Features, b: Features) -> tuple[float, float, str] | None:
-    """(score, name similarity, sentence) for two named contacts, or None when the names differ."""
+# A first name and its short form ("Саша"/"Александр") count as this alike: a match, not an identity.
+NICKNAME_SIM = 0.9
+
+
+def _first_similarity(a: Features, b: Features) -> tuple[float, bool]:
+    """(similarity of the first names, whether a short form made them agree)."""
+    if a.first == b.first:
+        return 1.0, False
+    sim = _similarity(a.first, b.first)
+    if sim < NICKNAME_SIM and a.first_forms & b.first_forms:
+        return NICKNAME_SIM, True
+    return sim, False
+
+
+def names_agree(a: Features, b: Features) -> bool:
+    """Do two cards name one person, for a landline they share?
+
+    The first names must agree (the same, a typo apart, or a name and its short form), the last
+    names too where both cards have one, and nothing may contradict: neither the gender (a
+    husband and a wife on one home phone) nor the patronymic (a father and his son). A card
+    without a first name (made from a call) names nobody, so it agrees with no one.
+    """
+    if len(a.first) < 2 or len(b.first) < 2:
+        return False
+    if a.gender and b.gender and a.gender != b.gender:
+        return False
+    if a.middle and b.middle and _similarity(a.middle, b.middle) < TOKEN_GATE:
+        return False
+    if _first_similarity(a, b)[0] >= TOKEN_GATE and (
+            not (a.last and b.last) or _similarity(a.last, b.last) >= TOKEN_GATE):
+        return True
+    # first and last name swapped on one card
+    return bool(a.last and b.last) and min(_similarity(a.first, b.last), _similarity(a.last, b.first)) >= TOKEN_GATE
+
+
+@dataclass
+class _NameEvidence:
+    score: float
+    similarity: float
+    sentence: str
+    contradiction: bool  # a different patronymic or gender
+    same_city: bool
+    same_company: bool
+
+
+def _name_evidence(a: Features, b: Features) -> _NameEvidence | None:
+    """What the names (and company, e-mail name, city) say of two named contacts, or None when the names differ."""
     if not (_has_name(a) and _has_name(b)):
         return None
-    direct = (_similarity(a.last, b.last), _similarity(a.first, b.first))
+    first_sim, nickname = _first_similarity(a, b)
+    direct = (_similarity(a.last, b.last), first_sim)
     swapped = (_similarity(a.last, b.first), _similarity(a.first, b.last))
     is_swapped = sum(swapped) > sum(direct)
     sims = swapped if is_swapped else direct
@@ -164,11 +227,14 @@ def _name_evidence(a: Features, b: Features) -> tuple[float, float, str] | None:
         return None
     name_sim = sum(sims) / 2
     parts = ["same name" if name_sim == 1 else f"name {int(name_sim * 100)}% similar"]
+    if nickname and not is_swapped:
+        parts.append("short form of the first name")
     if is_swapped:
         parts.append("first and last name swapped")
     if a.latin != b.latin:
         parts.append("written in Latin letters")
     score = 0.55 * name_sim
+    contradiction = False
     if a.middle and b.middle:
         middle_sim = _similarity(a.middle, b.middle)
         if middle_sim >= 0.85:
@@ -176,12 +242,15 @@ def _name_evidence(a: Features, b: Features) -> tuple[float, float, str] | None:
             parts.append("same patronymic")
         elif middle_sim < TOKEN_GATE:
             score -= 0.25
+            contradiction = True
             parts.append("different patronymic")
     if a.gender and b.gender and a.gender != b.gender:
         score -= 0.3
+        contradiction = True
         parts.append("different gender")
     context = 0.0
-    if a.company and a.company == b.company:
+    same_company = bool(a.company and a.company == b.company)
+    if same_company:
         context += 0.3
         parts.append("same company")
     shared_local = sorted(a.locals & b.locals)
@@ -189,29 +258,82 @@ def _name_evidence(a: Features, b: Features) -> tuple[float, float, str] | None:
         context += 0.3
         parts.append(f"same e-mail name {shared_local[0]}")
     score += min(context, 0.35)
+    same_city = False
     if a.city and b.city:
         if a.city == b.city:
             score += 0.05
+            same_city = True
             parts.append("same city")
         else:
             score -= 0.05
             parts.append("different city")
-    return max(0.0, min(score, 1.0)), name_sim, ", ".join(parts)
+    return _NameEvidence(max(0.0, min(score, 1.0)), name_sim, ", ".join(parts), contradiction, same_city,
+                         same_company)
+
+
+def _mailbox_reasons(a: Features, b: Features) -> list[str]:
+    """"same mailbox x / y" for addresses that differ as typed but reach one Gmail or Yandex mailbox."""
+    out = []
+    for box in sorted(a.mailboxes & b.mailboxes):
+        mine = sorted(e for e in a.emails if is_aliased(e) and mailbox_key(e) == box)
+        theirs = sorted(e for e in b.emails if is_aliased(e) and mailbox_key(e) == box)
+        if mine and theirs and not set(mine) & set(theirs):
+            out.append(f"same mailbox {mine[0]} / {theirs[0]}")
+    return out
+
+
+def _phone_typo(a: Features, b: Features) -> tuple[str, str] | None:
+    """A number of one card a digit (or two swapped neighbours) away from a number of the other."""
+    for x in sorted({e164 for e164, _ in a.phones}):
+        for y in sorted({e164 for e164, _ in b.phones}):
+            if one_digit_apart(x, y):
+                return x, y
+    return None
 
 
 def score_pair(a: Features, b: Features) -> tuple[str, float, list[str]] | None:
-    """Level, score (0-1) and reasons a person understands; None when nothing links the two."""
-    reasons = [f"same phone {format_phone(e164, ext)}" for e164, ext in sorted(a.phones & b.phones)]
-    reasons += [f"same e-mail {email}" for email in sorted(a.emails & b.emails)]
-    name = _name_evidence(a, b)
-    if reasons:
-        if name:
-            reasons.append(name[2])
-        return "certain", 0.9 + 0.1 * (name[1] if name else 0.0), reasons
-    if name is None or name[0] < POSSIBLE:
-        return None
-    return ("likely" if name[0] >= LIKELY else "possible"), name[0], [name[2]]
+    """Level, score (0-1) and reasons a person understands; None when nothing links the two.
 
+    "certain" needs proof of one person: a shared e-mail or mailbox, a shared personal phone (a
+    mobile, or the same extension), or a shared landline on two cards whose names agree. A
+    landline shared by cards whose names do not agree (colleagues on an office's main number, a
+    family's home phone) is at most "possible", with the reason "shared phone".
+    """
+    proofs, shared = [], []
+    landlines = []
+    for e164, ext in sorted(a.phones & b.phones):
+        if is_personal(e164, ext):
+            proofs.append(f"same phone {format_phone(e164, ext)}")
+        else:
+            landlines.append((e164, ext))
+    if landlines:
+        agree = names_agree(a, b)
+        for e164, ext in landlines:
+            (proofs if agree else shared).append(f"{'same' if agree else 'shared'} phone {format_phone(e164, ext)}")
+    proofs += [f"same e-mail {email}" for email in sorted(a.emails & b.emails)]
+    if a.mailboxes and b.mailboxes:
+        proofs += _mailbox_reasons(a, b)
+    name = _name_evidence(a, b)
+    if proofs:
+        reasons = proofs + shared
+        if name:
+            reasons.append(name.sentence)
+        return "certain", 0.9 + 0.1 * (name.similarity if name else 0.0), reasons
+    typo = _phone_typo(a, b) if a.phones and b.phones else None
+    if shared:
+        # Not proof of one person: say so, whatever the names add.
+        score = min(max(name.score if name else 0.0, POSSIBLE + 0.05), LIKELY - 0.05)
+        return "possible", score, shared + ([name.sentence] if name else [])
+    if name is None or name.score < POSSIBLE:
+        return None
+    score, reasons = name.score, [name.sentence]
+    if typo:
+        reasons.append(f"phone one digit apart {format_phone(typo[0])} / {format_phone(typo[1])}")
+        score = min(score + 0.1, 1.0)
+        if name.similarity == 1 and not name.contradiction and (name.same_city or name.same_company):
+            # The same full name in one city or company and the number mistyped by a digit.
+            score = max(score, LIKELY + 0.05)
+    return ("likely" if score >= LIKELY else "possible"), score, reasons
 
 
 def load_features(ids, *, base: QuerySet | None = None) -> dict[int, Features]:

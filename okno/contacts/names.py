@@ -12,6 +12,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from okno.contacts import nicknames
 from okno.core.text import fold
 
 _CYRILLIC = {
@@ -66,17 +67,92 @@ def is_latin(text: str) -> bool:
 def split_name(first: str, last: str, middle: str) -> tuple[str, str, str]:
     """Folded (last, first, middle). A whole name typed into one field is split.
 
-    Imports often carry "Петров Иван Сергеевич" in one column: read it as last, first, middle.
+    Imports and forms carry "Кузнецов Александр Петрович" in the first name, "Александр
+    Кузнецов" in the last name, "Александр Петрович" in the first name with the last name apart.
+    The words are told apart by what they are: a patronymic by its ending (-ович, -евич, -ич,
+    -овна, -евна, -ична), a first name by the table of first names and their short forms
+    (nicknames.py), a last name by its ending (-ов, -ев, -ин, -ский...). What none of these
+    decides falls back on the usual order: "Имя Фамилия" in the first-name field, "Фамилия Имя
+    Отчество" otherwise.
     """
     first, last, middle = (first or "").strip(), (last or "").strip(), (middle or "").strip()
     if not first and len(last.split()) >= 2:
-        words = last.split()
-        last, first, middle = words[0], words[1], middle or " ".join(words[2:])
+        last, first, more = _split_words(last.split(), first_field=False)
+        middle = middle or more
     elif not last and len(first.split()) >= 2:
-        words = first.split()
-        # "Иван Петров" is the usual order when a whole name lands in the first-name field.
-        first, last, middle = words[0], words[1], middle or " ".join(words[2:])
+        last, first, more = _split_words(first.split(), first_field=True)
+        middle = middle or more
+    elif not middle and len(first.split()) == 2 and is_patronymic(first.split()[1]):
+        # "Александр Петрович" in the first name, the last name in its own field
+        first, middle = first.split()
     return fold(last), fold(first), fold(middle)
+
+
+def _split_words(words: list[str], *, first_field: bool) -> tuple[str, str, str]:
+    """(last, first, middle) of the words of a whole name written in one field."""
+    if len(words) > 3:
+        words = [*words[:2], " ".join(words[2:])]
+    if len(words) == 3:
+        a, b, c = words
+        if is_patronymic(b) and not is_patronymic(c):
+            return c, a, b  # Имя Отчество Фамилия
+        if _first_name_rank(a) > _first_name_rank(b):
+            return b, a, c  # Имя Фамилия Отчество
+        return a, b, c  # Фамилия Имя Отчество, the formal order
+    a, b = words
+    if is_patronymic(b) and not is_patronymic(a):
+        return "", a, b  # Имя Отчество
+    rank_a, rank_b = _first_name_rank(a), _first_name_rank(b)
+    if rank_a != rank_b:
+        return (b, a, "") if rank_a > rank_b else (a, b, "")
+    return (b, a, "") if first_field else (a, b, "")
+
+
+_PATRONYMIC_ENDINGS = ("ovich", "evich", "ovna", "evna", "ichna")
+# Patronymics in -ич/-ична without -ов-/-ев-: Ильич, Кузьмич, Лукич, Фомич, Никитич, Саввич.
+_SHORT_PATRONYMICS = {"ilich", "kuzmich", "lukich", "fomich", "nikitich", "savich", "ilinichna"}
+_SURNAME_ENDINGS = ("ov", "ev", "in", "ova", "eva", "ina", "ski", "skii", "skaia", "cki", "ckii", "ckaia", "enko",
+                    "iuk", "uk", "ih", "ikh", "ovich", "evich")
+
+
+def is_patronymic(word: str) -> bool:
+    sk = skeleton(word)
+    return len(sk) > 5 and (sk.endswith(_PATRONYMIC_ENDINGS) or sk in _SHORT_PATRONYMICS)
+
+
+def _first_name_rank(word: str) -> int:
+    """2 for a known first name or short form, 0 for a word that looks like a last name, 1 otherwise."""
+    sk = skeleton(word)
+    if sk in _name_tables()[0]:
+        return 2
+    return 0 if sk.endswith(_SURNAME_ENDINGS) else 1
+
+
+@lru_cache(maxsize=1)
+def _name_tables() -> tuple[dict[str, frozenset[str]], dict[str, str]]:
+    """(skeleton of a first name or short form -> skeletons of its full forms, full form -> gender)."""
+    forms: dict[str, set[str]] = {}
+    genders: dict[str, str] = {}
+    for full, sex in nicknames.FULL_NAMES.items():
+        sk = skeleton(full)
+        forms.setdefault(sk, set()).add(sk)
+        genders[sk] = sex if genders.get(sk, sex) == sex else ""
+    for short, fulls in nicknames.NICKNAMES.items():
+        forms.setdefault(skeleton(short), set()).update(skeleton(f) for f in fulls)
+    return {k: frozenset(v) for k, v in forms.items()}, genders
+
+
+def full_forms(first: str) -> frozenset[str]:
+    """Skeletons of the full first names a first-name skeleton stands for: "sasha" -> {"aleksandr",
+    "aleksandra"}; a full or unknown name stands for itself."""
+    return _name_tables()[0].get(first) or frozenset((first,))
+
+
+def first_name_gender(first: str) -> str:
+    """"m", "f" or "" (unknown, or a short form of both a man's and a woman's name) of a first-name skeleton."""
+    genders = _name_tables()[1]
+    found = {genders.get(f, "") for f in full_forms(first)}
+    return found.pop() if len(found) == 1 else ""
 
 
 def gender(last: str, middle: str) -> str:

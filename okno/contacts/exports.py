@@ -7,7 +7,6 @@ are the ones the import recognises, so an export can be edited and imported back
 
 import csv
 import io
-import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -17,13 +16,11 @@ from django.utils.translation import gettext as _
 
 from okno.contacts.models import Contact, CustomField
 from okno.contacts.selectors import contact_list
+from okno.core.spreadsheet_safe import csv_cell, xlsx_cells
 from okno.people.models import User
 
 # Rows fetched per query (with their phones, e-mails and tags prefetched).
 _CHUNK = 1000
-# Excel runs a cell starting with these as a formula (CSV injection); phones ("+7 916 ...")
-# have no letters or brackets and stay as they are.
-_FORMULA = re.compile(r"^[=@\t\r]|^[+-].*[^\d\s+\-.]")
 
 
 def _columns() -> tuple[list[str], list[CustomField]]:
@@ -57,18 +54,15 @@ def export_rows(*, user: User, q: str = "", phone: str = "", email: str = "", ta
         yield _row(contact, custom)
 
 
-def _safe(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if _FORMULA.match(text) else text
-
-
 def export_csv(**filters) -> Iterator[bytes]:
-    """UTF-8 with a BOM and `;`: what Russian Excel opens by double click without garbling."""
+    """UTF-8 with a BOM and `;`: what Russian Excel opens by double click without garbling.
+
+    Text that a spreadsheet would run as a formula gets a leading `'` (okno.core.spreadsheet_safe)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     yield "\ufeff".encode()
     for i, row in enumerate(export_rows(**filters)):
-        writer.writerow([_safe(v) for v in row])
+        writer.writerow([csv_cell(v) for v in row])
         if i % 500 == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)
@@ -79,18 +73,11 @@ def export_csv(**filters) -> Iterator[bytes]:
 def export_xlsx(fh: BinaryIO, **filters) -> None:
     """Writes the workbook to `fh` with openpyxl's write-only mode (rows are not kept in memory)."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Contacts"))
     for row in export_rows(**filters):
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # text is text: a name starting with "=" is not a formula
-            cells.append(cell)
-        sheet.append(cells)
+        sheet.append(xlsx_cells(sheet, row))  # text is text: a name starting with "=" is not a formula
     book.save(fh)
 
 

@@ -3,14 +3,13 @@ already scoped by visibility (the queryset comes from okno.deals.selectors.deal_
 
 XLSX is written with openpyxl's write-only mode (rows are not kept in memory) into a temporary
 file; CSV streams. Amounts are numbers in XLSX (a sum in Excel works) and decimal text with the
-locale's separator in CSV; text starting with = + - @ is prefixed with ' in CSV so a title is
-never run as a formula, and typed as text in XLSX.
+locale's separator in CSV; text starting with a formula lead (= + - @ tab CR) is prefixed with '
+in CSV so a title is never run as a formula, and typed as text in XLSX (okno.core.spreadsheet_safe).
 """
 
 import csv
 import io
 import itertools
-import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import BinaryIO
@@ -20,9 +19,9 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from okno.core.spreadsheet_safe import csv_cell, xlsx_cells
 from okno.deals.models import Deal
 
-_FORMULA = re.compile(r"^[=+\-@\t\r]")
 # Rows fetched per round trip: the export never holds the whole list.
 CHUNK = 2000
 
@@ -62,9 +61,7 @@ def _safe(value, decimal_sep: str) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, Decimal):
         return str(value).replace(".", decimal_sep)
-    if not isinstance(value, str):
-        return str(value)
-    return "'" + value if _FORMULA.match(value) else value
+    return csv_cell(value)
 
 
 def export_csv(rows: Iterable[list], *, decimal_sep: str = ".") -> Iterator[bytes]:
@@ -84,22 +81,17 @@ def export_csv(rows: Iterable[list], *, decimal_sep: str = ".") -> Iterator[byte
 
 def export_xlsx(fh: BinaryIO, rows: Iterable[list]) -> None:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+
+    def styles(value, cell) -> None:
+        if hasattr(value, "strftime"):
+            cell.number_format = "yyyy-mm-dd hh:mm"
+        elif not isinstance(value, int):
+            cell.number_format = "#,##0.00"
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Deals"))
     for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # text is text: a title starting with "=" is not a formula
-            elif hasattr(value, "strftime"):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-            elif not isinstance(value, int):
-                cell.number_format = "#,##0.00"
-            cells.append(cell)
-        sheet.append(cells)
+        sheet.append(xlsx_cells(sheet, row, styles=styles))  # text is text: "=..." is not a formula
     book.save(fh)
 
 

@@ -189,6 +189,7 @@ def register_export(request: HttpRequest, name: str) -> HttpResponse:
     """The register as an XLSX file (openpyxl's write-only mode: rows stream, memory stays flat)."""
     from openpyxl import Workbook
 
+    from okno.core.spreadsheet_safe import xlsx_cells
     from okno.deals.selectors import deals_visible
 
     entries = register_entries(name=name).filter(deal_id__in=deals_visible(user=request.user).values("pk"))
@@ -198,9 +199,10 @@ def register_export(request: HttpRequest, name: str) -> HttpResponse:
                   _("External id")])
     for e in entries.iterator(chunk_size=2000):
         s = e.snapshot or {}
-        sheet.append([timezone.localtime(e.at).replace(tzinfo=None), e.deal_id, s.get("title", ""),
-                      s.get("amount", ""), s.get("currency", ""), s.get("stage", ""), s.get("responsible", ""),
-                      s.get("external_id", "")])
+        # xlsx_cells: a title starting with "=" is text, not a formula (okno.core.spreadsheet_safe).
+        sheet.append(xlsx_cells(sheet, [
+            timezone.localtime(e.at).replace(tzinfo=None), e.deal_id, s.get("title", ""), s.get("amount", ""),
+            s.get("currency", ""), s.get("stage", ""), s.get("responsible", ""), s.get("external_id", "")]))
     response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
     book.save(response)

@@ -74,6 +74,25 @@ LOGIN_REDIRECT_URL = "contacts:list"
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [
+# Login throttling (django-axes): failed logins are counted per account and per address
+# separately, in the database; either reaching the limit refuses logins until the cool-off has
+# passed or an administrator unlocks (People > Locked logins, `manage.py axes_reset_username`),
+# docs/people.md. Bearer tokens are not passwords and are not counted.
+INSTALLED_APPS.append("axes")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as axes documents
+AUTHENTICATION_BACKENDS = ["okno.people.auth.LoginThrottleBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = float(env("AXES_COOLOFF_MINUTES", "15")) / 60  # hours, as axes reads a float
+AXES_LOCKOUT_PARAMETERS = [p.strip() for p in env("AXES_LOCKOUT_PARAMETERS", "ip_address,username").split(",") if p.strip()]
+# A success must not clear the address's count: one's own account would reset it between guesses.
+AXES_RESET_ON_SUCCESS = False
+AXES_DISABLE_ACCESS_LOG = not env_bool("AXES_ACCESS_LOG", False)  # no row per successful login
+AXES_LOCKOUT_CALLABLE = "okno.people.views.login_locked_out"  # the login page with the reason
+AXES_CLIENT_IP_CALLABLE = "okno.people.auth.client_ip"
+# How many proxies in front of Okno append to X-Forwarded-For (the TLS proxy of docs/setup.md:
+# 1). 0: the header is ignored (a client could write any address in it) and REMOTE_ADDR counts.
+OKNO_TRUSTED_PROXIES = int(env("OKNO_TRUSTED_PROXIES", "0"))
+
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "okno" / "templates"],

@@ -12,3 +12,5 @@ class PeopleConfig(AppConfig):
 
         navigation.register_item(navigation.SETTINGS, "people", _("People and departments"), "people:index",
                                  order=10, visible=navigation.admins_only)
+        # Everyone's own: tokens for their programs (an administrator reaches others' from People).
+        navigation.register_item(navigation.SETTINGS, "api_tokens", _("API tokens"), "people:tokens", order=80)

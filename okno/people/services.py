@@ -1,13 +1,18 @@
-"""Administering people: departments and users."""
+"""Administering people: departments and users; API tokens; unlocking throttled logins."""
+
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from okno.core.access import require_admin
 from okno.core.errors import FieldError
-from okno.people.models import Department, User
+from okno.people.models import ApiToken, Department, User
 
 
 def _department_fields(*, name: str, parent_id: int | None, moving: Department | None = None) -> Department | None:
@@ -134,3 +139,115 @@ def user_set_at_work(*, user: User, at_work: bool) -> None:
     """Presence for lead routing: a manager who steps away is skipped by round-robin until back."""
     User.objects.filter(pk=user.pk).update(at_work=at_work)
     user.at_work = at_work
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+TOKEN_NAME_MAX = 100
+# Reasons given below, offered for translation (okno.core.reasons.reason_text shows them).
+REASONS = [
+    gettext_noop("a token needs a name (what uses it)"),
+    gettext_noop("at most 100 characters"),
+    gettext_noop("must be in the future"),
+    gettext_noop("this user is deactivated"),
+    gettext_noop("name an account or an address"),
+]
+
+
+def token_issue(*, actor: User, user: User | None = None, name: str, expires_at: datetime | None = None
+                ) -> tuple[ApiToken, str]:
+    """A new token for `user` (default: the actor); an administrator may issue for anyone.
+
+    Returns the row and the key: the key is shown once, only its hash is stored."""
+    user = user or actor
+    if user.pk != actor.pk:
+        require_admin(actor, "Only an administrator issues tokens for another user")
+    errors = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "a token needs a name (what uses it)"
+    elif len(name) > TOKEN_NAME_MAX:
+        errors["name"] = "at most 100 characters"
+    if expires_at is not None:
+        if timezone.is_naive(expires_at):
+            expires_at = timezone.make_aware(expires_at)
+        if expires_at <= timezone.now():
+            errors["expires_at"] = "must be in the future"
+    if not user.is_active:
+        errors["user_id"] = "this user is deactivated"
+    if errors:
+        raise FieldError(errors)
+    return ApiToken.create_with_key(user, name=name, expires_at=expires_at)
+
+
+def tokens_visible_to(actor: User):
+    """Whose tokens a person may list and revoke: their own; an administrator anyone's."""
+    qs = ApiToken.objects.select_related("user", "revoked_by")
+    return qs if actor.is_admin else qs.filter(user=actor)
+
+
+def token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
+    """Revokes a token (its row stays, for the record). Revoking a revoked token changes nothing."""
+    if token.user_id != actor.pk:
+        require_admin(actor, "Only an administrator revokes another user's tokens")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.revoked_reason = ApiToken.Revoked.OWNER if token.user_id == actor.pk else ApiToken.Revoked.ADMIN
+        token.revoked_by = actor
+        token.save(update_fields=["revoked_at", "revoked_reason", "revoked_by"])
+    return token
+
+
+# --- Throttled logins (django-axes) -----------------------------------------------------------
+
+def _cool_off() -> timedelta | None:
+    from axes.helpers import get_cool_off
+
+    return get_cool_off()
+
+
+def login_lockouts() -> dict[str, list[dict]]:
+    """Accounts and addresses with failed logins still counted, as the login throttle counts them.
+
+    Each: {"key", "failures", "last_at", "locked", "until"}; `until` is None when there is no
+    cool-off (only an administrator unlocks)."""
+    from axes.models import AccessAttempt
+
+    cool_off = _cool_off()
+    attempts = AccessAttempt.objects.all()
+    if cool_off:
+        attempts = attempts.filter(attempt_time__gte=timezone.now() - cool_off)
+    limit = settings.AXES_FAILURE_LIMIT
+    out = {}
+    for field in ("username", "ip_address"):
+        rows = (attempts.exclude(**{f"{field}__isnull": True}).exclude(**{field: ""}).values(field)
+                .annotate(failures=Sum("failures_since_start"), last_at=Max("attempt_time"))
+                .order_by("-last_at"))
+        out[field] = [{
+            "key": row[field], "failures": row["failures"], "last_at": row["last_at"],
+            "locked": row["failures"] >= limit and field in _lockout_fields(),
+            "until": row["last_at"] + cool_off if cool_off else None,
+        } for row in rows]
+    return out
+
+
+def _lockout_fields() -> set[str]:
+    fields = set()
+    for p in settings.AXES_LOCKOUT_PARAMETERS:
+        fields.update([p] if isinstance(p, str) else p)
+    return fields
+
+
+def login_unlock(*, actor: User, username: str = "", ip_address: str = "") -> int:
+    """An administrator forgets the failed logins of an account or an address (both, if given)."""
+    from axes.utils import reset
+
+    require_admin(actor, "Only an administrator unlocks logins")
+    if not username and not ip_address:
+        raise FieldError({"username": "name an account or an address"})
+    count = 0
+    if username:
+        count += reset(username=username)
+    if ip_address:
+        count += reset(ip=ip_address)
+    return count

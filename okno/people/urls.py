@@ -11,4 +11,8 @@ urlpatterns = [
     path("departments/<int:pk>/", views.department_edit, name="department_edit"),
     path("users/new/", views.user_new, name="user_new"),
     path("users/<int:pk>/", views.user_edit, name="user_edit"),
+    path("users/<int:pk>/tokens/", views.api_tokens, name="user_tokens"),
+    path("tokens/", views.api_tokens, name="tokens"),
+    path("tokens/<int:token_id>/revoke/", views.api_token_revoke, name="token_revoke"),
+    path("lockouts/", views.login_lockouts, name="lockouts"),
 ]

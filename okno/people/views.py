@@ -1,4 +1,7 @@
-"""People admin pages (administrators only) and the language switch (everyone)."""
+"""People admin pages (administrators only), the language switch, API tokens and locked logins."""
+
+import datetime
+import math
 
 from django import forms
 from django.conf import settings
@@ -6,8 +9,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
@@ -15,7 +21,7 @@ from okno.core.access import require_admin
 from okno.core.errors import FieldError
 from okno.core.reasons import reason_text
 from okno.people import services
-from okno.people.models import Department, User
+from okno.people.models import ApiToken, Department, User
 from okno.people.selectors import department_tree
 
 # Service errors name the model's id fields; the forms show them by their own names.
@@ -188,3 +194,104 @@ def presence_set(request: HttpRequest) -> HttpResponse:
                                            require_https=request.is_secure()):
         next_url = "/"
     return HttpResponseRedirect(next_url)
+
+
+# --- Login throttling (django-axes) -----------------------------------------------------------
+
+def login_locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """axes' lockout answer (settings AXES_LOCKOUT_CALLABLE): the login page again, saying why
+    and for how long, with 429 for programs. A failure during the lock starts the cool-off anew,
+    so the wait shown is the whole cool-off."""
+    from axes.helpers import get_cool_off
+
+    cool_off = get_cool_off(request)
+    if cool_off:
+        minutes = max(1, math.ceil(cool_off.total_seconds() / 60))
+        reason = ngettext(
+            "Too many failed login attempts. Try again in %(minutes)d minute or ask an administrator to unlock.",
+            "Too many failed login attempts. Try again in %(minutes)d minutes or ask an administrator to unlock.",
+            minutes) % {"minutes": minutes}
+    else:
+        reason = _("Too many failed login attempts. Ask an administrator to unlock.")
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    form = AuthenticationForm(request, initial={"username": username})
+    next_url = request.POST.get("next") or request.GET.get("next", "")
+    return render(request, "login.html", {"form": form, "locked_out": reason, "next": next_url}, status=429)
+
+
+@login_required
+def login_lockouts(request: HttpRequest) -> HttpResponse:
+    """Accounts and addresses with failed logins; an administrator unlocks them."""
+    require_admin(request.user)
+    if request.method == "POST":
+        username = request.POST.get("username", "").strip()
+        ip_address = request.POST.get("ip_address", "").strip()
+        if username or ip_address:
+            services.login_unlock(actor=request.user, username=username, ip_address=ip_address)
+            messages.success(request, _("Unlocked: %(what)s.") % {"what": username or ip_address})
+        return redirect("people:lockouts")
+    lockouts = services.login_lockouts()
+    return render(request, "people/lockouts.html", {
+        "accounts": lockouts["username"], "addresses": lockouts["ip_address"],
+        "limit": settings.AXES_FAILURE_LIMIT,
+    })
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=services.TOKEN_NAME_MAX,
+                           help_text=gettext_lazy("What uses it, e.g. “website form” or “1C export”."))
+    expires_on = forms.DateField(
+        label=gettext_lazy("Valid through"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy("Empty: valid until revoked."))
+
+
+def _token_owner(request: HttpRequest, pk: int | None) -> User:
+    if pk is None or pk == request.user.pk:
+        return request.user
+    require_admin(request.user)
+    return get_object_or_404(User, pk=pk)
+
+
+@login_required
+def api_tokens(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """A person's API tokens (their own; an administrator's anyone's): the list, a new one, revoke.
+
+    A new token's key is shown on this answer only: only its hash is stored."""
+    owner = _token_owner(request, pk)
+    form = TokenForm(request.POST or None)
+    new_key = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        expires_at = None
+        if form.cleaned_data["expires_on"]:
+            day_after = form.cleaned_data["expires_on"] + datetime.timedelta(days=1)
+            expires_at = timezone.make_aware(datetime.datetime.combine(day_after, datetime.time()))
+        try:
+            token, new_key = services.token_issue(actor=request.user, user=owner, name=form.cleaned_data["name"],
+                                                  expires_at=expires_at)
+        except FieldError as exc:
+            for name, reason in exc.by_field.items():
+                name = {"expires_at": "expires_on"}.get(name, name)
+                form.add_error(name if name in form.fields else None, reason_text(reason))
+        else:
+            form = TokenForm()
+    if form.errors:
+        status = 400
+    tokens = ApiToken.objects.filter(user=owner).select_related("revoked_by")
+    return render(request, "people/tokens.html", {
+        "owner": owner, "tokens": tokens, "form": form, "new_key": new_key,
+        "own": owner.pk == request.user.pk,
+    }, status=status)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = get_object_or_404(services.tokens_visible_to(request.user), pk=token_id)
+    services.token_revoke(actor=request.user, token=token)
+    messages.success(request, _("Token “%(name)s” revoked: it no longer works.") % {"name": token.name or token.prefix})
+    if token.user_id == request.user.pk:
+        return redirect("people:tokens")
+    return redirect("people:user_tokens", pk=token.user_id)

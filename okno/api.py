@@ -1,21 +1,109 @@
-"""The REST API: each domain owns a ninja Router; this file only mounts them."""
+"""The REST API: each domain owns a ninja Router; this file mounts them, answers every error under
+/api/ as JSON and documents the error statuses of every operation.
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
-from ninja import NinjaAPI
+Errors have one shape whatever their status, `ErrorOut` (okno/core/errors.py):
+{"detail": "...", "errors": [{"field": "...", "reason": "..."}]}. That includes a path no route
+matches (404), a method a path does not take (405, with `Allow`) and a server error (500, with no
+traceback: it is logged and reported as Django reports any other)."""
+
+from functools import wraps
+from http import HTTPStatus
+
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.signals import got_request_exception
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, re_path
+from django.utils.log import log_response
+from ninja import NinjaAPI, Swagger
 from ninja.errors import ValidationError as NinjaValidationError
 
-from okno.core.errors import ApiError
+from okno.core.errors import ApiError, ErrorOut
 from okno.people.auth import api_auth
 
-api = NinjaAPI(
+
+def error_statuses(method: str, operation: dict) -> list[int]:
+    """The error statuses an operation can answer, read from its OpenAPI description: 401 and
+    403 where it needs a caller (CSRF and role refusals are 403), 400, 404 and 422 where it takes
+    input (a refused value, a named row that is missing or hidden, a malformed value), 413 where
+    it takes a body (over DATA_UPLOAD_MAX_MEMORY_SIZE). A 409 is declared by its endpoint
+    (`response={..., 409: ErrorOut}`): only some operations can conflict."""
+    statuses = []
+    if operation.get("security"):
+        statuses += [401, 403]
+    if operation.get("parameters") or "requestBody" in operation:
+        statuses += [400, 404, 422]
+    if "requestBody" in operation:
+        statuses.append(413)
+    return sorted(statuses)
+
+
+class OknoAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        schema = super().get_openapi_schema(**kwargs)
+        error = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(error.pop("$defs", {}))
+        components.setdefault(ErrorOut.__name__, error)
+        content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{ErrorOut.__name__}"}}}
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for status in error_statuses(method, operation):
+                    if status not in responses and str(status) not in responses:
+                        responses[status] = {"description": HTTPStatus(status).phrase, "content": content}
+        return schema
+
+    def _get_urls(self):
+        urls = [URLPattern(u.pattern, _json_errors(self, u.callback), u.default_args, u.name)
+                if isinstance(u, URLPattern) else u for u in super()._get_urls()]
+        # Last: a path under /api/ that no route matches is a JSON 404, not the site's HTML page.
+        urls.append(re_path(r"^", _json_errors(self, _no_route), name="no-route"))
+        return urls
+
+
+def _no_route(request: HttpRequest, *args, **kwargs):
+    raise Http404("No such endpoint")
+
+
+def _json_errors(api: "OknoAPI", view):
+    """Around every view under /api/: ninja's plain-text 405, and the 404s and exceptions of the
+    views that are not operations (the root, the schema, the catch-all), answered as JSON."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404 as exc:
+            return _not_found(request, exc)
+        except Exception as exc:  # noqa: BLE001 - the JSON 500 is the point
+            return _server_error(request, exc)
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith("application/json"):
+            allowed = response.get("Allow", "")
+            response = api.create_response(
+                request, {"detail": f"Method {request.method} not allowed; allowed: {allowed}"}, status=405)
+            response["Allow"] = allowed
+        return response
+
+    wrapped.csrf_exempt = True  # ninja checks CSRF itself, for session callers only
+    return wrapped
+
+
+api = OknoAPI(
     title="Okno API",
     version="1",
     auth=api_auth,
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",
+    # Swagger UI from ninja's static files ("ninja" in INSTALLED_APPS), no CDN; and no validator
+    # badge, which would send the schema's address to validator.swagger.io.
+    docs=Swagger(settings={"validatorUrl": None}),
 )
+
+
+def _error(request: HttpRequest, status: int, detail: str, **extra) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, **extra}, status=status)
 
 
 @api.exception_handler(ApiError)
@@ -25,12 +113,13 @@ def _api_error(request, exc: ApiError):
 
 @api.exception_handler(Http404)
 def _not_found(request, exc):
-    return api.create_response(request, {"detail": "Not found"}, status=404)
+    detail = str(exc) if str(exc) == "No such endpoint" else "Not found"
+    return _error(request, 404, detail)
 
 
 @api.exception_handler(PermissionDenied)
 def _forbidden(request, exc):
-    return api.create_response(request, {"detail": str(exc) or "Forbidden"}, status=403)
+    return _error(request, 403, str(exc) or "Forbidden")
 
 
 @api.exception_handler(NinjaValidationError)
@@ -40,7 +129,39 @@ def _invalid(request, exc: NinjaValidationError):
          "reason": e.get("msg", "")}
         for e in exc.errors
     ]
-    return api.create_response(request, {"detail": "Invalid input", "errors": errors}, status=422)
+    return _error(request, 422, "Invalid input", errors=errors)
+
+
+@api.exception_handler(DjangoValidationError)
+def _model_invalid(request, exc: DjangoValidationError):
+    """A model's own validation refused a value a service passed on: the field and the reason."""
+    if hasattr(exc, "error_dict"):
+        errors = [{"field": field, "reason": " ".join(m for e in errs for m in e.messages)}
+                  for field, errs in exc.error_dict.items()]
+    else:
+        errors = [{"field": "", "reason": m} for m in exc.messages]
+    return _error(request, 400, "Invalid input", errors=errors)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request, exc):
+    return _error(request, 413, "Body too large")
+
+
+@api.exception_handler(SuspiciousOperation)
+@api.exception_handler(BadRequest)
+def _bad_request(request, exc):
+    return _error(request, 400, "Bad request")
+
+
+@api.exception_handler(Exception)
+def _server_error(request, exc):
+    """Logged and signalled as Django does for any view (admins' mail, error trackers, the test
+    client's re-raise); the caller gets a JSON 500 without the traceback."""
+    got_request_exception.send(sender=None, request=request)
+    response = _error(request, 500, "Internal server error")
+    log_response("Internal Server Error: %s", request.path, response=response, request=request, exception=exc)
+    return response
 
 
 from okno.contacts.api import router as contacts_router  # noqa: E402

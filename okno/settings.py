@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # /api/docs' Swagger UI from our static files, not a CDN
     "okno.core",
     "okno.people",
     "okno.contacts",

@@ -1,5 +1,8 @@
 """Errors a person can act on: the field and the reason, in API answers and forms alike."""
 
+from ninja import Schema
+from pydantic import ConfigDict
+
 
 class ApiError(Exception):
     status = 400
@@ -31,3 +34,19 @@ class FieldError(ApiError):
     @property
     def by_field(self) -> dict[str, str]:
         return {e["field"]: e["reason"] for e in self.errors}
+
+
+class FieldReasonOut(Schema):
+    field: str
+    reason: str
+
+
+class ErrorOut(Schema):
+    """Every error the API answers, whatever its status: `detail` for a person, `errors` naming
+    each refused field and why. Some errors add their own keys (a 409 on a merged contact names
+    `merged_into`, a 409 on a likely duplicate lists `candidates`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    detail: str
+    errors: list[FieldReasonOut] = []

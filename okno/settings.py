@@ -28,6 +28,13 @@ SECRET_KEY = env("SECRET_KEY", "okno-dev-only-secret-change-me")
 ALLOWED_HOSTS = [h for h in env("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 
+# Behind the TLS proxy of docs/setup.md: trusted CSRF origins, the proxy's X-Forwarded-Proto,
+# secure cookies, HSTS and the https redirect, all switched on by an https SITE_URL and each
+# overridable by its own variable (okno/core/deploy.py says why each one).
+from okno.core.deploy import security_settings  # noqa: E402
+
+globals().update(security_settings(env, secret_key=SECRET_KEY))
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -67,14 +74,6 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
-ROOT_URLCONF = "okno.urls"
-WSGI_APPLICATION = "okno.wsgi.application"
-AUTH_USER_MODEL = "people.User"
-LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "contacts:list"
-LOGOUT_REDIRECT_URL = "login"
-
-TEMPLATES = [
 # Login throttling (django-axes): failed logins are counted per account and per address
 # separately, in the database; either reaching the limit refuses logins until the cool-off has
 # passed or an administrator unlocks (People > Locked logins, `manage.py axes_reset_username`),
@@ -94,6 +93,14 @@ AXES_CLIENT_IP_CALLABLE = "okno.people.auth.client_ip"
 # 1). 0: the header is ignored (a client could write any address in it) and REMOTE_ADDR counts.
 OKNO_TRUSTED_PROXIES = int(env("OKNO_TRUSTED_PROXIES", "0"))
 
+ROOT_URLCONF = "okno.urls"
+WSGI_APPLICATION = "okno.wsgi.application"
+AUTH_USER_MODEL = "people.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "contacts:list"
+LOGOUT_REDIRECT_URL = "login"
+
+TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "okno" / "templates"],
@@ -158,6 +165,8 @@ LANGUAGES = [("ru", "Русский"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "okno" / "locale"]
 TIME_ZONE = env("TIME_ZONE", "Europe/Moscow")
 USE_I18N = True
+# Dates and numbers one way per language (okno/core/formats/<lang>/formats.py say which).
+FORMAT_MODULE_PATH = ["okno.core.formats"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

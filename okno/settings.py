@@ -83,7 +83,8 @@ MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as axes documents
 AUTHENTICATION_BACKENDS = ["okno.people.auth.LoginThrottleBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = float(env("AXES_COOLOFF_MINUTES", "15")) / 60  # hours, as axes reads a float
-AXES_LOCKOUT_PARAMETERS = [p.strip() for p in env("AXES_LOCKOUT_PARAMETERS", "ip_address,username").split(",") if p.strip()]
+AXES_LOCKOUT_PARAMETERS = [p.strip() for p in env("AXES_LOCKOUT_PARAMETERS", "ip_address,username").split(",")
+                           if p.strip()]
 # A success must not clear the address's count: one's own account would reset it between guesses.
 AXES_RESET_ON_SUCCESS = False
 AXES_DISABLE_ACCESS_LOG = not env_bool("AXES_ACCESS_LOG", False)  # no row per successful login

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponseRedirect
-from ninja import Query, Router, Schema, Status
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from okno.contacts import services
@@ -13,6 +13,7 @@ from okno.contacts.merge import contact_merge, contact_merge_undo
 from okno.contacts.models import Contact
 from okno.contacts.selectors import ContactMerged, contact_get, contact_list, contacts_visible
 from okno.core.errors import ApiError
+from okno.core.paging import limit_query, offset_query
 from okno.timeline.models import Activity
 from okno.timeline.services import note_add
 
@@ -170,7 +171,7 @@ def create_contact(request: HttpRequest, payload: ContactIn, on_duplicate: Liter
 
 @router.get("", response=list[ContactOut])
 def list_contacts(request: HttpRequest, q: str = "", phone: str = "", email: str = "",
-                  limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+                  limit: int = limit_query(50), offset: int = offset_query()):
     qs = contact_list(user=request.auth, q=q, phone=phone, email=email)
     qs = qs.prefetch_related("phones", "emails", "handles", "tags")
     return [contact_out(c) for c in qs[offset: offset + limit]]
@@ -198,7 +199,7 @@ def delete_contact(request: HttpRequest, contact_id: int):
 
 
 @router.get("/{int:contact_id}/activities", response=list[ActivityOut])
-def list_activities(request: HttpRequest, contact_id: int, limit: int = Query(100, ge=1, le=1000)):
+def list_activities(request: HttpRequest, contact_id: int, limit: int = limit_query(100, le=1000)):
     contact = get_visible_contact(request, contact_id)
     rows = Activity.objects.filter(contact=contact).select_related("detail_type")[:limit]
     return [

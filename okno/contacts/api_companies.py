@@ -3,9 +3,10 @@
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Router, Schema
 
 from okno.contacts.selectors import company_contacts, company_get, company_list
+from okno.core.paging import limit_query, offset_query
 
 router = Router(tags=["companies"])
 
@@ -26,7 +27,7 @@ class CompanyDetailOut(Schema):
 
 @router.get("", response=list[CompanyOut])
 def list_companies(request: HttpRequest, q: str = "",
-                   limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+                   limit: int = limit_query(50), offset: int = offset_query()):
     rows = company_list(user=request.auth, q=q)[offset: offset + limit]
     return [{"id": c.pk, "name": c.name, "created_at": c.created_at, "contacts_count": c.contacts_count}
             for c in rows]

@@ -3,9 +3,10 @@
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Router, Schema
 
 from okno.contacts.duplicates import duplicate_group_dismiss, duplicate_groups
+from okno.core.paging import limit_query, offset_query
 
 router = Router(tags=["duplicates"])
 
@@ -39,8 +40,8 @@ class DismissOut(Schema):
 
 
 @router.get("/duplicate-groups", response=list[GroupOut])
-def list_duplicate_groups(request: HttpRequest, limit: int = Query(50, ge=1, le=500),
-                          offset: int = Query(0, ge=0)):
+def list_duplicate_groups(request: HttpRequest, limit: int = limit_query(50),
+                          offset: int = offset_query()):
     groups = duplicate_groups(user=request.auth)[offset: offset + limit]
     return [
         {

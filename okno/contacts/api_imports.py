@@ -12,6 +12,7 @@ from okno.contacts import exports, imports
 from okno.contacts.import_mapping import all_targets
 from okno.contacts.models import ImportJob
 from okno.core.errors import FieldError
+from okno.core.paging import RowId
 
 router = Router(tags=["imports"])
 
@@ -96,7 +97,7 @@ def run_import(request: HttpRequest, job_id: int, payload: RunIn | None = None):
 
 @router.get("/export")
 def export_contacts(request: HttpRequest, format: Literal["csv", "xlsx"] = "csv", q: str = "", phone: str = "",
-                    email: str = "", tag: str = "", responsible_id: int | None = Query(None)):
+                    email: str = "", tag: str = "", responsible_id: RowId | None = Query(None)):
     """The filtered list (same filters as GET /contacts) as a file; only cards the caller may see."""
     return exports.export_response(fmt=format, user=request.auth, q=q, phone=phone, email=email, tag=tag,
                                    responsible_id=responsible_id)

@@ -4,9 +4,10 @@ deal, closing it as lost, reassigning in bulk; /api/v1/lost-reasons."""
 from datetime import datetime
 
 from django.http import Http404, HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Router, Schema, Status
 
 from okno.core.errors import FieldError
+from okno.core.paging import RowId, limit_query, offset_query
 from okno.deals import lead_services
 from okno.deals.api_deals import DealDetailOut, deal_detail_out, deal_saved
 from okno.deals.models import Lead, LostReason
@@ -71,10 +72,10 @@ class LostReasonOut(Schema):
 
 
 @router.get("/leads", response=list[LeadOut])
-def list_leads(request: HttpRequest, contact: int | None = None, status: str = "", channel: int | None = None,
-               assignee: int | None = None, unassigned: bool = False, created_from: datetime | None = None,
-               created_to: datetime | None = None, limit: int = Query(100, ge=1, le=1000),
-               offset: int = Query(0, ge=0)):
+def list_leads(request: HttpRequest, contact: RowId | None = None, status: str = "", channel: RowId | None = None,
+               assignee: RowId | None = None, unassigned: bool = False, created_from: datetime | None = None,
+               created_to: datetime | None = None, limit: int = limit_query(100, le=1000),
+               offset: int = offset_query()):
     """Newest first; `status` open = new or in work; `created_to` exclusive."""
     qs = leads_visible(user=request.auth)
     if contact is not None:

@@ -8,9 +8,10 @@ from datetime import datetime
 
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Router, Schema, Status
 
 from okno.core.errors import FieldError
+from okno.core.paging import RowId, limit_query, offset_query
 from okno.deals.deal_extras import deal_extras
 from okno.deals.deal_services import deal_create, deal_data_clean, deal_move_to_stage, deal_update
 from okno.deals.models import Deal, Stage
@@ -171,10 +172,10 @@ def create_deal(request: HttpRequest, payload: DealIn):
 
 
 @router.get("/deals", response=list[DealOut])
-def list_deals(request: HttpRequest, pipeline: int | None = None, stage: int | None = None,
-               responsible: int | None = None, contact: int | None = None, company: int | None = None,
+def list_deals(request: HttpRequest, pipeline: RowId | None = None, stage: RowId | None = None,
+               responsible: RowId | None = None, contact: RowId | None = None, company: RowId | None = None,
                q: str = "", created_from: datetime | None = None, created_to: datetime | None = None,
-               overdue: bool | None = None, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)):
+               overdue: bool | None = None, limit: int = limit_query(100, le=1000), offset: int = offset_query()):
     """Newest first. `created_from` inclusive, `created_to` exclusive (ISO 8601 with an offset)."""
     filters = DealFilters(responsible_id=responsible, contact_id=contact, company_id=company, q=q,
                           created_from=created_from, created_to=created_to, overdue=overdue)

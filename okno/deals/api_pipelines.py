@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
 from okno.core.errors import FieldError
+from okno.core.paging import RowId, limit_query, offset_query
 from okno.deals import pipeline_services as services
 from okno.deals.models import Pipeline, PipelineField, Stage
 from okno.deals.selectors import DealFilters, board_columns, pipeline_get, pipelines_visible, stage_page
@@ -191,7 +192,7 @@ class StagePageOut(Schema):
 
 @router.get("/pipelines/{int:pipeline_id}/board", response=list[ColumnOut])
 def board(request: HttpRequest, pipeline_id: int, per_column: int = Query(20, ge=1, le=200),
-          responsible: int | None = None, q: str = ""):
+          responsible: RowId | None = None, q: str = ""):
     """Each stage's count, sum (a string, exact) and first page of deal ids, newest first."""
     pipeline = pipeline_get(user=request.auth, pk=pipeline_id)
     columns = board_columns(pipeline=pipeline, user=request.auth, per_column=per_column,
@@ -201,8 +202,8 @@ def board(request: HttpRequest, pipeline_id: int, per_column: int = Query(20, ge
 
 
 @router.get("/pipelines/{int:pipeline_id}/stages/{int:stage_id}/deals", response=StagePageOut)
-def column_page(request: HttpRequest, pipeline_id: int, stage_id: int, after: int | None = None,
-                offset: int = Query(0, ge=0), limit: int = Query(20, ge=1, le=200)):
+def column_page(request: HttpRequest, pipeline_id: int, stage_id: int, after: RowId | None = None,
+                offset: int = offset_query(), limit: int = limit_query(20, le=200)):
     """More of a board column: after the deal id `after` (the previous page's `next_after`)."""
     pipeline = pipeline_get(user=request.auth, pk=pipeline_id)
     page = stage_page(stage=_stage(pipeline, stage_id), user=request.auth, after=after, offset=offset,

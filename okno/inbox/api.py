@@ -4,9 +4,10 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema, Status
+from ninja import Router, Schema, Status
 
 from okno.core.access import require_admin
+from okno.core.paging import limit_query
 from okno.inbox.channels import channel_create, channel_rotate_secret, channel_webhook_url
 from okno.inbox.models import Channel, InboundEvent
 from okno.inbox.services import inbound_event_retry
@@ -67,7 +68,7 @@ def rotate_secret(request: HttpRequest, channel_id: int):
 
 
 @router.get("/inbound-events", response=list[EventOut])
-def list_events(request: HttpRequest, status: str = "", limit: int = Query(100, ge=1, le=1000)):
+def list_events(request: HttpRequest, status: str = "", limit: int = limit_query(100, le=1000)):
     require_admin(request.auth, "Only an administrator manages channels")
     qs = InboundEvent.objects.order_by("-pk").defer("body")
     if status:

@@ -5,7 +5,9 @@ from datetime import datetime
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
+from okno.core.paging import MAX_LIMIT
 from okno.outbox import services
 from okno.outbox.api_templates import router as templates_router
 from okno.outbox.models import WebhookEndpoint
@@ -50,7 +52,7 @@ class DeliveryOut(Schema):
 
 
 class DeliveriesQuery(Schema):
-    limit: int = 100
+    limit: int = Field(100, ge=1, le=MAX_LIMIT)
 
 
 def _out(endpoint: WebhookEndpoint, *, show_secret: bool) -> dict:
@@ -112,9 +114,8 @@ def test_endpoint(request: HttpRequest, endpoint_id: int):
 def list_deliveries(request: HttpRequest, endpoint_id: int, query: Query[DeliveriesQuery]):
     """The endpoint's delivery log, newest first: one row per try, with the message's current status."""
     endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id)
-    limit = max(1, min(query.limit, 500))
     return [{"id": a.pk, "message_id": a.message_id, "webhook_id": a.message.key,
              "event": a.message.payload.get("event", ""), "attempt": a.attempt, "ok": a.ok,
              "status_code": a.status_code, "error": a.error, "duration_ms": a.duration_ms, "at": a.at,
              "message_status": a.message.status}
-            for a in endpoint_deliveries(endpoint=endpoint)[:limit]]
+            for a in endpoint_deliveries(endpoint=endpoint)[:query.limit]]

@@ -11,6 +11,7 @@ from ninja import Body, Router, Status
 
 from okno.core.access import require_admin
 from okno.core.errors import FieldError
+from okno.core.paging import RowId, limit_query, offset_query
 from okno.deals.models import Stage
 from okno.deals.selectors import deal_get, pipeline_get
 from okno.robots import services
@@ -39,7 +40,7 @@ def robot_create(request: HttpRequest, data: dict = Body(...)):
 
 
 @router.get("/robots", response=list[dict])
-def robot_list(request: HttpRequest, pipeline_id: int | None = None, for_leads: bool = False):
+def robot_list(request: HttpRequest, pipeline_id: RowId | None = None, for_leads: bool = False):
     """A pipeline's robots in stage and list order; `for_leads=true`: the lead robots."""
     require_admin(request.auth, services.ADMIN_ONLY)
     if pipeline_id is None and not for_leads:
@@ -81,13 +82,14 @@ def robot_run_retry(request: HttpRequest, run_id: int):
 
 
 @router.get("/registers/{name}", response=dict)
-def register_read(request: HttpRequest, name: str, limit: int = 1000, offset: int = 0):
+def register_read(request: HttpRequest, name: str, limit: int = limit_query(1000, le=5000),
+                  offset: int = offset_query()):
     """A register's entries in the order they were recorded (deals the user may see only)."""
     from okno.deals.selectors import deals_visible
 
     visible = deals_visible(user=request.auth).values("pk")
     qs = register_entries(name=name).filter(deal_id__in=visible)
-    rows = qs[max(offset, 0):max(offset, 0) + min(max(limit, 1), 5000)]
+    rows = qs[offset:offset + limit]
     return {"name": name, "count": qs.count(),
             "entries": [{"id": e.pk, "deal_id": e.deal_id, "at": _iso(e.at), "snapshot": e.snapshot} for e in rows]}
 

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 
+from okno.core.paging import RowId, limit_query
 from okno.telephony.click_to_call import call_request
 from okno.telephony.models import Call
 from okno.telephony.recordings import recording_url
@@ -40,8 +41,8 @@ def _visible(request: HttpRequest):
 
 
 @router.get("/calls", response=list[CallOut])
-def list_calls(request: HttpRequest, contact: int | None = None, from_: datetime | None = Query(None, alias="from"),
-               to: datetime | None = None, limit: int = Query(100, ge=1, le=1000)):
+def list_calls(request: HttpRequest, contact: RowId | None = None, from_: datetime | None = Query(None, alias="from"),
+               to: datetime | None = None, limit: int = limit_query(100, le=1000)):
     qs = _visible(request)
     if contact is not None:
         qs = qs.filter(contact_id=contact)

@@ -4,8 +4,9 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Router, Schema
 
+from okno.core.paging import RowId, limit_query
 from okno.work.selectors import work_items_visible
 from okno.work.services import workitem_done
 
@@ -35,8 +36,8 @@ class DoneIn(Schema):
 
 
 @router.get("/work-items", response=list[WorkItemOut])
-def list_work_items(request: HttpRequest, contact: int | None = None, kind: str = "", status: str = "",
-                    limit: int = Query(100, ge=1, le=1000)):
+def list_work_items(request: HttpRequest, contact: RowId | None = None, kind: str = "", status: str = "",
+                    limit: int = limit_query(100, le=1000)):
     qs = work_items_visible(request.auth)
     if contact is not None:
         qs = qs.filter(contact_id=contact)

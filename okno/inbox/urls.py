@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from okno.inbox import views, views_files, views_replies
+from okno.inbox import views, views_claims, views_files, views_replies
 
 app_name = "inbox"
 urlpatterns = [
@@ -17,4 +17,5 @@ urlpatterns = [
     path("messages/<int:message_id>/files/<int:index>/", views_files.message_file, name="message_file"),
     path("messages/<int:message_id>/files/<int:file_index>/retry/", views_files.message_file_retry,
          name="message_file_retry"),
+    path("messages/<int:message_id>/claims/<int:index>/", views_claims.phone_claim_view, name="phone_claim"),
 ]

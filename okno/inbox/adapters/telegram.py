@@ -13,6 +13,12 @@ Wire format: https://core.telegram.org/bots/api (see /work/shared/PROTOCOLS.md, 
   `meta.edited`, not written over the original: the card shows what the customer wrote
   first and what they changed it to, and the inbound path stays insert-only (a replay of
   either update records nothing twice).
+- Who the sender is: their Telegram user id, always. A phone is proof of identity only in
+  Telegram's shared contact of the sender themself (`message.contact.user_id` equal to
+  `from.id`: the "share my phone number" button, which Telegram fills from the account).
+  A phone typed in the text, or a shared contact of someone else, is a claim anybody can make:
+  it goes to `meta.phone_claims` (okno.inbox.claims), never to the sender's identity, so it
+  neither finds nor joins a card; a person confirms or dismisses it on the card.
 - Media are recorded as a text placeholder ("[фото]", "[документ: name]") with the file ids
   in `meta.files`; a follow-up task (okno.inbox.telegram_files) then fetches each file
   through getFile into Django's storage, and the worker retries a failed one with back-off.
@@ -29,6 +35,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
+from okno.core.phones import try_normalize_phone
 from okno.inbox.adapters.base import ChannelAdapter, Ignored, Malformed, Refused, SendFailed, UnknownEvent, json_body
 from okno.inbox.file_names import display_file_name
 from okno.inbox.items import InboundItem, Sender
@@ -204,12 +211,14 @@ def message_item(message: dict, *, edited: bool = False, phones_from_text: bool 
         raise Malformed("message.from.id must be an integer")
 
     phones: list[str] = []
+    claims: list[dict] = []
     meta: dict = {"telegram": {"chat_id": chat["id"], "message_id": message["message_id"]}}
     if sender_user.get("username"):
         meta["telegram"]["username"] = sender_user["username"]
     text = str(message.get("text") or message.get("caption") or "")
     if phones_from_text and text:
-        phones += phones_in_text(text)
+        # A claim, not an identity: anyone can type a stranger's number.
+        claims += [{"phone": p, "source": "text"} for p in phones_in_text(text)]
     media_text, files = _files(message)
     if files:
         meta["files"] = files
@@ -224,13 +233,20 @@ def message_item(message: dict, *, edited: bool = False, phones_from_text: bool 
             phones.append(phone)
             text = f"[телефон: {phone}]"
         else:
+            # Someone's card from the sender's phone book (or a contact without user_id): a claim.
             text = f"[контакт: {_name(shared)}, {phone}]"
+            normalised = try_normalize_phone(phone)
+            if normalised is not None and not normalised.extension:
+                claims.append({"phone": normalised.e164, "source": "contact", "name": _name(shared)[:200]})
     location = message.get("location")
     if not text and isinstance(location, dict):
         text = f"[место: {location.get('latitude')}, {location.get('longitude')}]"
         meta["location"] = location
     if not text:
         text = "[сообщение без текста]"
+    claims = [c for i, c in enumerate(claims) if c["phone"] not in {d["phone"] for d in claims[:i]}]
+    if claims:
+        meta["phone_claims"] = [{**c, "status": "proposed"} for c in claims]
 
     message_id = str(message["message_id"])
     if edited:

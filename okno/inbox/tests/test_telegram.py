@@ -231,14 +231,17 @@ def test_shared_phone_of_a_known_customer_merges_the_new_card_into_the_older(cha
     assert Message.objects.filter(conversation__contact=known).count() == 3
 
 
-def test_phone_typed_in_the_chat_enriches_the_card_and_order_numbers_do_not(channel, client):
+def test_phone_typed_in_the_chat_is_a_claim_and_order_numbers_are_not(channel, client):
+    # a typed number is proposed on the card, never added by itself (test_telegram_phone_claims)
     post_update(client, channel, "other_user_text")
     post_update(client, channel, "text_with_phone")
     inbound_drain()
     petr = Contact.objects.get(first_name="Пётр")
-    assert not petr.phones.exists()
+    assert not petr.phones.exists() and "phone_claims" not in Message.objects.get(external_id="3").meta
     olga = Contact.objects.get(first_name="Ольга")
-    assert list(olga.phones.values_list("e164", flat=True)) == ["+79161234567"]
+    assert not olga.phones.exists()
+    assert Message.objects.get(external_id="14").meta["phone_claims"] == [
+        {"phone": "+79161234567", "source": "text", "status": "proposed"}]
 
 
 def test_phone_in_text_is_left_alone_when_the_channel_says_so(channel, client):
@@ -247,6 +250,7 @@ def test_phone_in_text_is_left_alone_when_the_channel_says_so(channel, client):
     post_update(client, channel, "text_with_phone")
     inbound_drain()
     assert Contact.objects.get().phones.count() == 0
+    assert "phone_claims" not in Message.objects.get().meta
 
 
 def test_other_updates_are_kept_and_flagged(channel, client):

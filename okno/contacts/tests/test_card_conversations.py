@@ -60,7 +60,7 @@ def test_card_shows_a_form_submission_and_a_chat_transcript_interleaved(db, clie
     chat_at, form_at = page.index("Чат на сайте"), page.index("company_size")
     assert chat_at < form_at
     # the form shows its fields
-    assert "<dt>company_size</dt><dd>50</dd>" in page and "<dt>message</dt><dd>Нужен счёт</dd>" in page
+    assert "<dt>company_size</dt><dd>50</dd>" in page and "<dt>Сообщение</dt><dd>Нужен счёт</dd>" in page
     # the transcript shows each message with its direction and author, in order
     transcript = page[chat_at:form_at]
     assert transcript.count('class="msg msg-in"') == 2 and transcript.count('class="msg msg-out"') == 1

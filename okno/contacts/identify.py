@@ -1,20 +1,22 @@
 """Who is writing? Finding the card of whoever reaches us through a channel.
 
 Order of evidence: a messenger/chat identity (Telegram user id, Jivo user token) is the
-strongest, then a normalised phone, then an e-mail. An unknown sender becomes a new card.
-What the sender tells us later (a phone typed in the chat) is added to the card; when that
-reveals an existing customer, the newer card is merged into the older one, so one customer
-stays one card.
+strongest, then a normalised phone, then an e-mail (or another spelling of the same Gmail or
+Yandex mailbox). An unknown sender becomes a new card. What the sender tells us later (a phone
+typed in the chat) is added to the card; when that reveals an existing customer, the newer card
+is merged into the older one, so one customer stays one card. Only proof of one person merges
+(docs/duplicates.md, "Shared phones"): a landline shared by colleagues or a family points at a
+card but never merges two.
 """
 
 from dataclasses import dataclass, field
 
-from okno.contacts import services
+from okno.contacts import matching, services
 from okno.contacts.merge import contact_merge
-from okno.contacts.models import Contact, ContactEmail, ContactPhone, MessengerHandle
+from okno.contacts.models import Contact, ContactEmail, ContactMatchKey, ContactPhone, DuplicatePair, MessengerHandle
 from okno.contacts.selectors import rows_of_active_cards
-from okno.core.emails import InvalidEmail, normalize_email
-from okno.core.phones import try_normalize_phone
+from okno.core.emails import InvalidEmail, is_aliased, mailbox_key, normalize_email
+from okno.core.phones import is_personal, try_normalize_phone
 from okno.people.models import User
 
 
@@ -57,18 +59,24 @@ def _clean(identity: Identity) -> tuple[list[str], list[str]]:
 
 
 def identity_keys(identity: Identity) -> set[tuple[str, str]]:
-    """What can point at a card: ("phone", e164), ("email", address), (handle kind, id)."""
+    """What can point at a card: ("phone", e164), ("email", address), ("mailbox", Gmail/Yandex
+    mailbox key), (handle kind, id)."""
     phones, emails = _clean(identity)
-    return {("phone", p) for p in phones} | {("email", e) for e in emails} | set(identity.handles)
+    return ({("phone", p) for p in phones} | {("email", e) for e in emails}
+            | {("mailbox", mailbox_key(e)) for e in emails if is_aliased(e)} | set(identity.handles))
 
 
 def identity_keys_known(keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
     """Those of the keys that an active card already has, for a whole batch of senders at once."""
     phones = [v for k, v in keys if k == "phone"]
     emails = [v for k, v in keys if k == "email"]
-    handles = {(k, v) for k, v in keys if k not in ("phone", "email")}
+    boxes = [v for k, v in keys if k == "mailbox"]
+    handles = {(k, v) for k, v in keys if k not in ("phone", "email", "mailbox")}
     known = {("phone", p) for p, _ in rows_of_active_cards(ContactPhone.objects, "e164", phones, ("e164",))}
     known |= {("email", e) for e, _ in rows_of_active_cards(ContactEmail.objects, "email", emails, ("email",))}
+    box_keys = {f"m:{b}"[:64]: b for b in boxes}
+    known |= {("mailbox", box_keys[key]) for key, _ in rows_of_active_cards(
+        ContactMatchKey.objects, "key", list(box_keys), ("key",))}
     known |= {(k, v) for k, v, _ in rows_of_active_cards(MessengerHandle.objects, "handle", {v for _, v in handles},
                                                          ("kind", "handle")) if (k, v) in handles}
     return known
@@ -84,42 +92,96 @@ def new_contact_data(identity: Identity, *, source: str = "") -> services.Contac
     return services.contact_data_clean(raw, actor=None)
 
 
-def _matches(identity: Identity, phones: list[str], emails: list[str]) -> list[int]:
-    """Active cards sharing any identity, strongest evidence first, oldest first within each."""
+def _sender_features(identity: Identity, phones: list[str], emails: list[str]) -> matching.Features:
+    return matching.features_of(**_name_parts(identity.name), company="", city=identity.city,
+                                phones=[(p, "") for p in phones], emails=emails)
+
+
+def _name_parts(name: str) -> dict[str, str]:
+    parts = split_name(name)
+    return {"first": parts.get("first_name", ""), "last": parts.get("last_name", ""),
+            "middle": parts.get("middle_name", "")}
+
+
+def _links(identity: Identity, phones: list[str], emails: list[str]) -> dict[int, bool]:
+    """Active cards the sender's identities point at, oldest first: card id -> proof of one person.
+
+    A messenger id, an e-mail, a Gmail/Yandex mailbox and a personal (mobile) phone are proof.
+    A landline is not: an office's main number is on several colleagues' cards. A landline points
+    at a card unless the sender's first name and the card's disagree (a colleague at the same
+    office is not this sender), and is proof only when the names agree (matching.names_agree).
+    """
     active = Contact.Status.ACTIVE
-    found: list[int] = []
+    proof: set[int] = set()
     for kind, handle in identity.handles:
-        found += MessengerHandle.objects.filter(kind=kind, handle=handle, contact__status=active).order_by(
-            "contact_id").values_list("contact_id", flat=True)
+        proof.update(MessengerHandle.objects.filter(kind=kind, handle=handle, contact__status=active)
+                     .values_list("contact_id", flat=True))
+    by_landline: set[int] = set()
     if phones:
-        found += ContactPhone.objects.filter(e164__in=phones, contact__status=active).order_by(
-            "contact_id").values_list("contact_id", flat=True)
+        for cid, e164, ext in ContactPhone.objects.filter(e164__in=phones, contact__status=active).values_list(
+                "contact_id", "e164", "extension"):
+            (proof if is_personal(e164, ext) else by_landline).add(cid)
     if emails:
-        found += ContactEmail.objects.filter(email__in=emails, contact__status=active).order_by(
-            "contact_id").values_list("contact_id", flat=True)
-    return list(dict.fromkeys(found))
+        proof.update(ContactEmail.objects.filter(email__in=emails, contact__status=active)
+                     .values_list("contact_id", flat=True))
+        proof.update(_mailbox_matches(emails))
+    links = dict.fromkeys(proof, True)
+    landline_only = by_landline - proof
+    if landline_only:
+        sender = _sender_features(identity, phones, emails)
+        cards = matching.load_features(landline_only, base=Contact.objects.filter(status=active))
+        for cid, card in cards.items():
+            if matching.names_agree(sender, card):
+                links[cid] = True
+            elif not (len(sender.first) >= 2 and len(card.first) >= 2):
+                links[cid] = False  # an unnamed caller, or a card without a name: the number's card
+    return dict(sorted(links.items()))
+
+
+def _mailbox_matches(emails: list[str]) -> set[int]:
+    """Active cards with an address that reaches the same Gmail or Yandex mailbox as one of these."""
+    boxes = {mailbox_key(e) for e in emails if is_aliased(e)}
+    if not boxes:
+        return set()
+    keys = sorted(f"m:{b}"[:64] for b in boxes)
+    ids = set(ContactMatchKey.objects.filter(key__in=keys, contact__status=Contact.Status.ACTIVE)
+              .values_list("contact_id", flat=True))
+    # Keys are cut at 64 characters: compare the mailboxes themselves.
+    return {cid for cid, email in ContactEmail.objects.filter(contact_id__in=ids).values_list("contact_id", "email")
+            if is_aliased(email) and mailbox_key(email) in boxes}
+
+
+def _dismissed(a: int, b: int) -> bool:
+    return DuplicatePair.objects.filter(contact_a_id=min(a, b), contact_b_id=max(a, b), dismissed=True).exists()
 
 
 def identity_is_of(contact: Contact, identity: Identity) -> bool:
-    """Does the sender share a handle, phone or e-mail with this card (is it the same person)?"""
+    """Does the sender share a handle, e-mail, mailbox or phone with this card (is it the same person)?
+
+    A landline counts unless the sender's and the card's first names disagree (`_links`).
+    """
     phones, emails = _clean(identity)
-    return (
-        any(contact.handles.filter(kind=k, handle=h).exists() for k, h in identity.handles)
-        or (bool(phones) and contact.phones.filter(e164__in=phones).exists())
-        or (bool(emails) and contact.emails.filter(email__in=emails).exists())
-    )
+    return contact.pk in _links(identity, phones, emails)
 
 
 def contact_identify(*, identity: Identity, source: str = "", responsible: User | None = None) -> tuple[Contact, bool]:
-    """The card of this sender, created or enriched; returns (contact, created)."""
+    """The card of this sender, created or enriched; returns (contact, created).
+
+    When the sender's identities point at several cards, the cards proven to be the sender's
+    (`_links`) are merged into the oldest of them, unless a person said of a pair that they are
+    not duplicates. A card found only through a landline is never merged: a call from an
+    office's main number is not proof of which colleague called.
+    """
     phones, emails = _clean(identity)
-    ids = _matches(identity, phones, emails)
-    if not ids:
+    links = _links(identity, phones, emails)
+    if not links:
         data = new_contact_data(identity, source=source)
         data.responsible = responsible
         contact, _candidates = services.contact_create(actor=None, data=data, on_duplicate="defer")
         return contact, True
-    keep_id, others = min(ids), sorted(set(ids) - {min(ids)})
+    proven = [cid for cid, proof in links.items() if proof]
+    keep_id = proven[0] if proven else next(iter(links))
+    others = [cid for cid in proven if cid != keep_id and not _dismissed(keep_id, cid)]
     if others:
         # The sender's identities point at several cards: they are one customer.
         contact_merge(actor=None, keep_id=keep_id, merge_ids=others, fields=None)

@@ -24,7 +24,8 @@ def test_scan_stores_certain_and_likely_pairs_but_not_namesakes(admin_user):
     assert not Contact.objects.filter(dedup_dirty=True).exists()
     groups = duplicate_groups(user=admin_user)
     assert [g.ids for g in groups] == [[a.pk, b.pk], [c.pk, d.pk]]
-    assert groups[0].pairs[0].reasons == ["same phone +7 916 123-45-67", "name 95% similar, short form of the first name"]
+    assert groups[0].pairs[0].reasons == ["same phone +7 916 123-45-67",
+                                          "name 95% similar, short form of the first name"]
 
 
 def test_scan_is_incremental_and_keeps_dismissed_pairs_dismissed(db):

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
 from okno.people import services
-from okno.people.models import ApiToken, Department, User
+from okno.people.models import Department, User
 
 router = Router(tags=["people"])
 

@@ -91,7 +91,7 @@ class ApiTokenQuerySet(models.QuerySet):
     def valid(self, now=None):
         """Tokens that authenticate: not revoked and not expired."""
         now = now or timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+        return self.filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now), revoked_at__isnull=True)
 
 
 class ApiToken(models.Model):

@@ -45,3 +45,45 @@ def test_createsuperuser_noinput_makes_an_administrator(db, monkeypatch, api_as)
     boss = User.objects.get(username="boss")
     assert boss.is_admin and boss.check_password("very-secret-1")
     assert api_as(boss).post("/api/v1/departments", {"name": "Склад"}).status_code == 201
+
+
+def test_users_and_departments_answer_a_manager_only_names_of_their_own_department(db, api, api_as):
+    # given two departments, a manager in each, and an administrator
+    from okno.people.tests.factories import DepartmentFactory
+
+    sales, support = DepartmentFactory(name="Продажи"), DepartmentFactory(name="Поддержка")
+    anna = UserFactory(username="anna", department=sales, first_name="Анна", last_name="Смирнова")
+    colleague = UserFactory(username="oleg", department=sales, role=User.Role.OPERATOR)
+    UserFactory(username="gone", department=sales, is_active=False)
+    stranger = UserFactory(username="vera", department=support)
+    # when the manager asks for users
+    r = api_as(anna).get("/api/v1/users")
+    # then only her department's active people, by name: no usernames, no roles
+    assert r.status_code == 200
+    assert {u["id"] for u in r.json()} == {anna.pk, colleague.pk}
+    assert set(r.json()[0]) == {"id", "first_name", "last_name", "department_id"}
+    assert "vera" not in r.content.decode() and "oleg" not in r.content.decode()
+    # and only her own department
+    assert [d["id"] for d in api_as(anna).get("/api/v1/departments").json()] == [sales.pk]
+    # while the administrator keeps the full answer
+    everyone = api.get("/api/v1/users").json()
+    assert {"anna", "oleg", "vera"} <= {u["username"] for u in everyone}
+    assert {u["role"] for u in everyone} >= {"manager", "operator"}
+    assert {d["id"] for d in api.get("/api/v1/departments").json()} >= {sales.pk, support.pk}
+    assert stranger.pk
+
+
+def test_a_head_sees_their_subtree_and_a_person_without_department_only_themself(db, api_as):
+    from okno.people.tests.factories import DepartmentFactory
+
+    sales = DepartmentFactory(name="Продажи")
+    moscow = DepartmentFactory(name="Москва", parent=sales)
+    other = DepartmentFactory(name="Склад")
+    head = UserFactory(department=sales, role=User.Role.HEAD)
+    below = UserFactory(department=moscow)
+    UserFactory(department=other)
+    assert {u["id"] for u in api_as(head).get("/api/v1/users").json()} == {head.pk, below.pk}
+    assert {d["id"] for d in api_as(head).get("/api/v1/departments").json()} == {sales.pk, moscow.pk}
+    loner = UserFactory(department=None)
+    assert [u["id"] for u in api_as(loner).get("/api/v1/users").json()] == [loner.pk]
+    assert api_as(loner).get("/api/v1/departments").json() == []

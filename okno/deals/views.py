@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from okno.core.redirects import safe_next
 from okno.deals.models import Lead
 from okno.deals.notifications import lead_mark_read, lead_take_in_work, leads_assigned, leads_unread
 from okno.deals.views_leads import lead_end_choices
@@ -37,7 +38,7 @@ def _lead(request: HttpRequest, pk: int) -> Lead:
 @require_POST
 def lead_read(request: HttpRequest, pk: int) -> HttpResponse:
     lead_mark_read(actor=request.user, lead=_lead(request, pk))
-    return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/") else "deals:leads")
+    return redirect(safe_next(request, "deals:leads"))
 
 
 @login_required

@@ -12,12 +12,13 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from okno.core.errors import FieldError
 from okno.core.reasons import reason_text
+from okno.core.redirects import safe_next
 from okno.deals import selectors
 from okno.deals.deal_filters import DealFilters
 from okno.deals.models import Deal, DealLineItem, Pipeline
@@ -148,9 +149,7 @@ def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("deals:deal", pk=deal.pk)
         return JsonResponse({"detail": message, "errors": error.errors}, status=400)
     if not wants_json:
-        back = request.POST.get("next", "")
-        safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) and back.startswith("/")
-        return redirect(back if safe else reverse("deals:deal", args=[deal.pk]))
+        return redirect(safe_next(request, reverse("deals:deal", args=[deal.pk])))
     deal = selectors.deal_get(user=request.user, pk=deal.pk)
     filters = DealFilters.from_query(request.POST)
     card = render_to_string("deals/_card.html", {"deal": deal, "deal_base": deal_base()}, request=request)

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from okno.core.errors import FieldError
 from okno.core.navigation import heads_and_admins
 from okno.core.reasons import reason_text
+from okno.core.redirects import safe_next
 from okno.deals.lead_services import lead_convert, lead_lose, lead_reassign
 from okno.deals.models import Lead, LostReason
 from okno.deals.selectors import lead_get, leads_visible, pipelines_visible
@@ -96,8 +97,7 @@ class CappedPaginator(Paginator):
 
 
 def _next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return safe_next(request, default)
 
 
 def lead_end_choices(user: User) -> dict:

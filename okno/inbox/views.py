@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from okno.core.access import require_admin
 from okno.core.errors import FieldError
 from okno.core.reasons import reason_text
+from okno.core.redirects import safe_next
 from okno.inbox import adapters
 from okno.inbox.channels import channel_create, channel_rotate_secret, channel_webhook_url
 from okno.inbox.models import Channel, InboundEvent
@@ -167,5 +168,4 @@ def problems_retry(request: HttpRequest) -> HttpResponse:
     for event in events:
         inbound_event_retry(event=event)
     messages.success(request, _("%(count)d event(s) queued to be processed again.") % {"count": len(events)})
-    back = request.POST.get("next", "")
-    return redirect(back if back.startswith("/inbox/") else "inbox:problems")
+    return redirect(safe_next(request, "inbox:problems", prefix="/inbox/"))

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from okno.core.access import require_admin
 from okno.core.errors import FieldError
 from okno.core.reasons import reason_text
+from okno.core.redirects import safe_next
 from okno.outbox import services
 from okno.outbox.forms import EndpointForm, SmsProviderForm, TemplateForm
 from okno.outbox.models import MessageTemplate, OutboxMessage, SmsProvider, WebhookEndpoint
@@ -167,5 +168,4 @@ def problems_retry(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(pk__in=[int(i) for i in request.POST.getlist("message") if i.isdigit()])
     retried = [services.outbox_retry(actor=request.user, message=m) for m in qs]
     messages.success(request, _("%(count)d message(s) queued to be sent again.") % {"count": len(retried)})
-    back = request.POST.get("next", "")
-    return redirect(back if back.startswith("/outbox/") else "outbox:problems")
+    return redirect(safe_next(request, "outbox:problems", prefix="/outbox/"))

@@ -1,5 +1,6 @@
 """POST /hooks/<kind>/<token>/...: store first, acknowledge second, process in the worker."""
 
+import hashlib
 import json
 import logging
 import sys
@@ -18,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from okno.core.ratelimit import rate_limited
 from okno.inbox import adapters
-from okno.inbox.adapters.base import Refused
+from okno.inbox.adapters.base import Malformed, Refused, json_hazard
 from okno.inbox.models import Channel, InboundEvent
 
 log = logging.getLogger(__name__)
@@ -35,11 +36,49 @@ def _headers(request: HttpRequest) -> dict[str, str]:
             for name, value in request.META.items() if name.startswith(KEPT_HEADERS)}
 
 
-def _refuse(request: HttpRequest, status: int, reason: str) -> HttpResponse:
+def _refusals_exceeded(request: HttpRequest) -> bool:
+    """Counts one refusal of the client's address; True once it has had too many this minute."""
     client = request.META.get("REMOTE_ADDR", "")
-    if rate_limited(f"hook-refused:{client}", limit=settings.OKNO_HOOK_REFUSALS_PER_MINUTE, window_seconds=60):
+    return rate_limited(f"hook-refused:{client}", limit=settings.OKNO_HOOK_REFUSALS_PER_MINUTE, window_seconds=60)
+
+
+def _refuse(request: HttpRequest, status: int, reason: str) -> HttpResponse:
+    if _refusals_exceeded(request):
         return JsonResponse({"detail": "Too many refused requests"}, status=429)
     return JsonResponse({"detail": reason}, status=status)
+
+
+def body_limit() -> int:
+    """The largest hook body taken: OKNO_HOOK_MAX_BYTES, or Django's own upload limit if lower."""
+    django_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return settings.OKNO_HOOK_MAX_BYTES if django_limit is None else min(settings.OKNO_HOOK_MAX_BYTES, django_limit)
+
+
+def _streamed_body(request: HttpRequest) -> bytes | None:
+    """The body of a request sent without a Content-Length (`Transfer-Encoding: chunked`), read
+    up to body_limit() + 1 bytes; None for a request with a length, which request.body reads.
+
+    Django's request.body reads CONTENT_LENGTH bytes, none when the header is absent, so a
+    chunked delivery was stored empty and the customer's message lost. A WSGI server hands such
+    a body over de-chunked, its stream ending where the body ends: granian and gunicorn say so
+    with `wsgi.input_terminated` (PEP 3333 allows no reading past CONTENT_LENGTH otherwise).
+    Django's development server gives an empty stream here, which reads as an empty body."""
+    meta = request.META
+    if meta.get("CONTENT_LENGTH") or request.method != "POST" or "wsgi.input" not in meta:
+        return None
+    if not (meta.get("wsgi.input_terminated") or "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower()):
+        return None
+    stream, wanted, chunks = meta["wsgi.input"], body_limit() + 1, []
+    while wanted > 0:
+        chunk = stream.read(wanted)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        wanted -= len(chunk)
+    body = b"".join(chunks)
+    request._body = body  # what request.body (and POST, and the adapters) read from now on
+    meta["CONTENT_LENGTH"] = str(len(body))
+    return body
 
 
 # Channels by (kind, token), each with when it was read. A hook's two round trips (find the
@@ -188,6 +227,10 @@ def _receive(request: HttpRequest, kind: str, token: str, rest: str, *, fresh: b
         return adapter.preflight(request, channel)  # CORS: a browser asks before posting JSON
     if request.method != "POST" and not body:
         return JsonResponse({"detail": "Use POST"}, status=405)
+    if not body:
+        streamed = _streamed_body(request)
+        if streamed is not None and len(streamed) > body_limit():
+            return JsonResponse({"detail": f"Body over {body_limit()} bytes"}, status=413)
     body = body or request.body
     if len(body) > settings.OKNO_HOOK_MAX_BYTES:
         return JsonResponse({"detail": f"Body over {settings.OKNO_HOOK_MAX_BYTES} bytes"}, status=413)
@@ -196,13 +239,29 @@ def _receive(request: HttpRequest, kind: str, token: str, rest: str, *, fresh: b
         # An adapter may turn a request away without losing it (a rate limit): kept, marked ignored.
         not_admitted = adapter.admit(request, channel) if hasattr(adapter, "admit") else None
     except Refused as exc:
-        return _refuse(request, exc.status, str(exc))
+        if not exc.keep:
+            return _refuse(request, exc.status, str(exc))
+        # Proven the sender's, yet refused (a stale or replayed signed event): kept, marked
+        # rejected with the reason, so that nothing a misconfigured setting refuses is lost.
+        return _store_refused(request, adapter, channel, body, rest, status=exc.status, reason=str(exc))
+    except Malformed as exc:
+        # The adapter cannot read the body well enough to check its signature (a Mango or
+        # Zadarma form that is not UTF-8): nothing proves it is the sender's, so nothing is kept.
+        return _refuse(request, 400, f"Unreadable body: {exc}")
     by_get = request.method == "GET"  # whatever type a GET claims, its fields are form-encoded
     content_type = "application/x-www-form-urlencoded" if by_get else request.content_type or ""
+    hazard = json_hazard(body)
+    if hazard is None:
+        try:
+            event_type, dedup_key = adapter.event_type(body, content_type), adapter.dedup_key(body, content_type)
+        except (RecursionError, ValueError) as exc:  # an adapter's own json.loads of a hostile body
+            hazard = f"unreadable body: {str(exc)[:200]}"
+    if hazard is not None:
+        return _store_refused(request, adapter, channel, body, rest, status=400, reason=hazard)
     event = Received(
         channel=channel, headers=_headers(request), body=body,
         content_type=content_type if by_get else request.META.get("CONTENT_TYPE", ""),
-        event_type=adapter.event_type(body, content_type)[:100], dedup_key=adapter.dedup_key(body, content_type),
+        event_type=event_type[:100], dedup_key=dedup_key,
     )
     if adapter.path_events:
         event.event_type = rest[:100]
@@ -215,3 +274,24 @@ def _receive(request: HttpRequest, kind: str, token: str, rest: str, *, fresh: b
         # A retry of a delivery we already hold: acknowledge it, store nothing twice.
         event = InboundEvent.objects.get(channel=channel, dedup_key=event.dedup_key)
     return adapter.acknowledge(request, channel, event)
+
+
+def _store_refused(request: HttpRequest, adapter, channel: Channel, body: bytes, rest: str, *, status: int,
+                   reason: str) -> HttpResponse:
+    """A body the channel keeps though it refuses it (JSON too deep or with a number too long to
+    read, a stale or replayed signed event): stored as rejected with the reason (the problems
+    page shows it, nothing is processed) and answered `status`, counted as a refusal. Beyond
+    OKNO_HOOK_REFUSALS_PER_MINUTE refusals a minute from the address it is 429 and not stored,
+    so a flood of them cannot fill the database; a repeat of one body is stored once."""
+    if _refusals_exceeded(request):
+        return JsonResponse({"detail": "Too many refused requests"}, status=429)
+    event = Received(
+        channel=channel, headers=_headers(request), body=body, content_type=request.META.get("CONTENT_TYPE", ""),
+        event_type=rest[:100] if adapter.path_events else "", dedup_key="rejected:" + hashlib.sha256(body).hexdigest(),
+        status=InboundEvent.Status.REJECTED, error=reason,
+    )
+    try:
+        _event_insert(event)
+    except IntegrityError:
+        pass  # this very body was refused before and is kept already
+    return JsonResponse({"detail": reason}, status=status)

@@ -156,3 +156,17 @@ class CallRecording(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "run_after"], name="call_recording_ready")]
+
+
+class SignatureUse(models.Model):
+    """A signed PBX event's signature and the call it first came with: Zadarma signs only some of
+    an event's fields (not `pbx_call_id`), so a signature seen again with another call is a
+    replay (okno.telephony.replays). Kept as long as an event of the call may still arrive."""
+
+    channel = models.ForeignKey("inbox.Channel", on_delete=models.CASCADE, related_name="+")
+    signature = models.CharField(max_length=128)
+    call_id = models.CharField(max_length=128)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "signature"], name="pbx_signature_use")]

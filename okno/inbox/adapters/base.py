@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 
 from django.http import HttpRequest, HttpResponse
 
@@ -16,11 +17,15 @@ def ok_response() -> HttpResponse:
 
 
 class Refused(Exception):
-    """The request is not from the provider (wrong secret/signature): nothing is stored."""
+    """The request is not from the provider (wrong secret/signature): nothing is stored.
 
-    def __init__(self, reason: str, status: int = 403):
+    With keep=True the request is the provider's (its signature holds) but is refused all the
+    same (a stale or replayed signed event): stored as rejected, with the reason, and refused."""
+
+    def __init__(self, reason: str, status: int = 403, *, keep: bool = False):
         super().__init__(reason)
         self.status = status
+        self.keep = keep
 
 
 class Malformed(Exception):
@@ -93,9 +98,61 @@ class ChannelAdapter:
         return self.parse(bytes(event.body), event.content_type, event.channel)
 
 
+# What no vendor's JSON comes near, and what Python's json cannot take: a body nested deeper
+# than JSON_MAX_DEPTH (Python's parser raises RecursionError near 1,000 levels, and every later
+# walk of the data, such as re-serialising it, would too), or a number longer than
+# JSON_MAX_DIGITS (Python refuses to read an integer over 4,300 digits with a ValueError, and
+# converting one near the limit costs CPU). Telegram's updates nest about 8 levels, Jivo's 4,
+# their ids have at most 20 digits.
+JSON_MAX_DEPTH = 100
+JSON_MAX_DIGITS = 100
+_JSON_START = re.compile(rb"\s*[\[{]")
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+_LONG_NUMBER = re.compile(rb"\d{%d}" % (JSON_MAX_DIGITS + 1))
+
+
+def json_hazard(body: bytes) -> str | None:
+    """Why this body, if it is JSON, must not be parsed: nested deeper than JSON_MAX_DEPTH or
+    holding a number longer than JSON_MAX_DIGITS; None for any other body (JSON or not).
+
+    Cheap for ordinary bodies: two byte counts and one regular-expression search, all in C. Only
+    a body with more brackets than the depth allowed, or a long run of digits (which may be
+    inside a string), is looked at closely: its strings taken out, then its brackets counted."""
+    if not _JSON_START.match(body):
+        return None
+    long_digits = _LONG_NUMBER.search(body) is not None
+    if body.count(b"{") + body.count(b"[") <= JSON_MAX_DEPTH and not long_digits:
+        return None
+    outside_strings = _JSON_STRING.sub(b'""', body)
+    if long_digits and _LONG_NUMBER.search(outside_strings):
+        return f"a number longer than {JSON_MAX_DIGITS} digits"
+    depth = 0
+    for bracket in _NOT_BRACKET.sub(b"", outside_strings):
+        depth += 1 if bracket in b"[{" else -1
+        if depth > JSON_MAX_DEPTH:
+            return f"JSON nested deeper than {JSON_MAX_DEPTH} levels"
+    return None
+
+
+def json_loads(raw: bytes | str):
+    """json.loads for what a sender posted: a hazardous body (json_hazard) raises
+    json.JSONDecodeError, as any other unreadable JSON does, never RecursionError or ValueError."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
+    hazard = json_hazard(data)
+    if hazard:
+        raise json.JSONDecodeError(hazard, raw if isinstance(raw, str) else "", 0)
+    try:
+        return json.loads(raw)
+    except (RecursionError, ValueError) as exc:  # JSONDecodeError is a ValueError too
+        if isinstance(exc, json.JSONDecodeError):
+            raise
+        raise json.JSONDecodeError(str(exc)[:200], raw if isinstance(raw, str) else "", 0) from exc
+
+
 def json_body(body: bytes) -> dict:
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = json_loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Malformed(f"not JSON: {exc}") from exc
     if not isinstance(data, dict):

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
-from okno.inbox.adapters.base import ChannelAdapter, Ignored, Malformed, UnknownEvent
+from okno.inbox.adapters.base import ChannelAdapter, Ignored, Malformed, UnknownEvent, json_loads
 from okno.inbox.items import InboundItem, Sender
 
 CARD_EVENTS = ("chat_accepted", "chat_updated")
@@ -41,7 +41,7 @@ CALL_STATUS = {"start": "начат", "end": "завершён", "agent_connecte
 def read_body(body: bytes) -> dict:
     """The event as a dict with a known `event_name`; raises Malformed or UnknownEvent."""
     try:
-        data = json.loads(bytes(body).decode("utf-8"))
+        data = json_loads(bytes(body).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Malformed(f"not JSON: {exc}") from exc
     if not isinstance(data, dict):
@@ -286,7 +286,7 @@ class JivoAdapter(ChannelAdapter):
         two chat_updated of one chat (different bodies) are both kept. The hash is of the JSON
         re-serialised with sorted keys, so a retry serialised in another key order matches too."""
         try:
-            data = json.loads(bytes(body).decode("utf-8"))
+            data = json_loads(bytes(body).decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             return "jivo:unreadable:" + hashlib.sha256(body).hexdigest()
         if not isinstance(data, dict):
@@ -298,7 +298,7 @@ class JivoAdapter(ChannelAdapter):
 
     def event_type(self, body: bytes, content_type: str) -> str:
         try:
-            data = json.loads(bytes(body).decode("utf-8"))
+            data = json_loads(bytes(body).decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             return ""
         name = data.get("event_name") if isinstance(data, dict) else None

@@ -68,7 +68,7 @@ from functools import lru_cache
 from django.http import HttpRequest
 
 from okno.core.phones import try_normalize_phone
-from okno.inbox.adapters.base import Malformed, Refused, SendFailed
+from okno.inbox.adapters.base import Malformed, Refused, SendFailed, json_loads
 from okno.telephony.adapters.base import PbxAdapter
 from okno.telephony.ami import AmiConnection, AmiError, AmiRefused, Packet, ami_login, ami_logoff, field
 from okno.telephony.calls import CallFact
@@ -303,7 +303,7 @@ class AsteriskAdapter(PbxAdapter):
 
     def parse_event(self, event) -> list[CallFact]:
         try:
-            packet = json.loads(bytes(event.body))
+            packet = json_loads(bytes(event.body))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise Malformed(f"not an AMI event stored as JSON: {exc}") from exc
         if not isinstance(packet, dict) or not field(packet, "Event"):

@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, quote, urlencode
 
 from django.http import HttpRequest, HttpResponse
 
-from okno.inbox.adapters.base import Ignored, Malformed, Refused, SendFailed, UnknownEvent
+from okno.inbox.adapters.base import Ignored, Malformed, Refused, SendFailed, UnknownEvent, json_loads
 from okno.telephony.adapters.base import PbxAdapter
 from okno.telephony.calls import CallFact
 from okno.telephony.pbx_api import api_base, pbx_call
@@ -163,7 +163,7 @@ class MangoAdapter(PbxAdapter):
     def parse_event(self, event) -> list[CallFact]:
         path = event.event_type.strip("/")
         try:
-            data = json.loads(_fields(bytes(event.body)).get("json", ""))
+            data = json_loads(_fields(bytes(event.body)).get("json", ""))
         except json.JSONDecodeError as exc:
             raise Malformed(f"json field is not JSON: {exc}") from exc
         if not isinstance(data, dict):

@@ -19,6 +19,22 @@ https://api.zadarma.com. A recording is named by NOTIFY_RECORD or a NOTIFY_END/_
 UNVERIFIED: `call_start` is "YYYY-MM-DD HH:MM:SS" in the account's time zone (the channel's
 `timezone` setting, Europe/Moscow by default); whether `duration` counts from the call's start
 (assumed) or from the answer; newer NOTIFY_END fields (`last_internal`, `calltype`).
+
+Replays. The signature covers a few fields only, never `pbx_call_id`: a captured event re-sent
+with another `pbx_call_id` was a second call. So a signed event is refused (kept as rejected,
+with the reason, answered 403) when
+- its `call_start`, the only signed time, is outside the freshness window: more than
+  FRESH_SECONDS (10 min) old for a call's first event (NOTIFY_START, NOTIFY_OUT_START, sent as
+  the call starts; the 10 minutes cover delivery, Zadarma's retries (their policy is
+  UNVERIFIED) and clock skew), more than LONGEST_CALL_SECONDS (4 h) + FRESH_SECONDS old for the
+  events later in a call (IVR, INTERNAL, ANSWER, END, OUT_END: a call's end comes as late as the
+  call is long), or more than SKEW_SECONDS (2 min) ahead of our clock;
+- or its signature already came with another `pbx_call_id` within that window
+  (okno.telephony.replays: the events of one call sign the same fields, so they share it).
+NOTIFY_RECORD signs `pbx_call_id` itself and carries no time: it is taken as it is (a replay
+names the same call and recording again). Since `call_start` is read in the channel's
+`timezone`, a wrong time zone makes every event "stale": the refusal says so, and the events are
+kept (rejected) to be retried once the setting is fixed.
 """
 
 import base64
@@ -30,6 +46,7 @@ from urllib.parse import parse_qs, quote_plus
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from okno.inbox.adapters.base import Ignored, Malformed, Refused, SendFailed, UnknownEvent
 from okno.telephony.adapters.base import PbxAdapter
@@ -52,6 +69,11 @@ SIGNED = {
     "NOTIFY_OUT_END": ("internal", "destination", "call_start"),
     "NOTIFY_RECORD": ("pbx_call_id", "call_id_with_rec"),
 }
+# The freshness window of signed events (see the module's docstring).
+FRESH_SECONDS = 10 * 60
+SKEW_SECONDS = 2 * 60
+LONGEST_CALL_SECONDS = 4 * 3600
+CALL_FIRST_EVENTS = ("NOTIFY_START", "NOTIFY_OUT_START")
 FAILED = {"failed", "no money", "unallocated number", "no limit", "no day limit", "line limit", "no money, no limit"}
 
 
@@ -95,6 +117,11 @@ def zadarma_api(channel, method: str, params: dict[str, str], *, refusal_retry: 
     return data
 
 
+def current_time() -> datetime:
+    """The clock the freshness window is checked against (tests set it)."""
+    return timezone.now()
+
+
 def _fields(body: bytes) -> dict[str, str]:
     try:
         return {k: v[-1] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
@@ -131,6 +158,34 @@ class ZadarmaAdapter(PbxAdapter):
         expected = zadarma_signature(str(channel.settings.get("api_secret", "")), fields, event)
         if not hmac.compare_digest(request.headers.get("Signature", "").encode(), expected.encode()):
             raise Refused("Wrong Signature", status=403)
+        if event == "NOTIFY_RECORD":
+            return  # pbx_call_id is signed; no time to check
+        now = current_time()
+        stale = self._staleness(event, fields, channel, now)
+        if stale:
+            raise Refused(stale, status=403, keep=True)
+        from okno.telephony.replays import signature_call
+
+        call_id = fields.get("pbx_call_id", "")
+        first = signature_call(channel=channel, signature=expected, call_id=call_id, now=now,
+                               keep_seconds=LONGEST_CALL_SECONDS + FRESH_SECONDS + SKEW_SECONDS)
+        if first != call_id:
+            raise Refused(f"Signature already used by call {first[:100]!r}, not {call_id[:100]!r}: a replay",
+                          status=403, keep=True)
+
+    def _staleness(self, event: str, fields: dict[str, str], channel, now: datetime) -> str:
+        """Why a signed event's `call_start` is outside the freshness window ("" when inside)."""
+        start = self._start(fields.get("call_start", ""), channel)
+        if start is None:
+            return f"call_start {fields.get('call_start', '')[:40]!r} is not a time (YYYY-MM-DD HH:MM:SS)"
+        oldest = FRESH_SECONDS if event in CALL_FIRST_EVENTS else LONGEST_CALL_SECONDS + FRESH_SECONDS
+        age = (now - start).total_seconds()
+        if -SKEW_SECONDS <= age <= oldest:
+            return ""
+        zone = channel.settings.get("timezone") or "Europe/Moscow"
+        when = f"{-age / 60:.0f} min ahead of" if age < 0 else f"{age / 60:.0f} min behind"
+        return (f"{event}'s call_start {fields['call_start'][:40]} ({zone}) is {when} our clock, outside the "
+                f"window of {oldest // 60} min: a stale or replayed event, or the channel's timezone is wrong")
 
     def event_type(self, body: bytes, content_type: str) -> str:
         try:

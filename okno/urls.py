@@ -17,6 +17,7 @@ urlpatterns = [
     path("inbox/", include("okno.inbox.urls")),
     path("", include("okno.deals.urls")),
     path("robots/", include("okno.robots.urls")),
+    path("work/", include("okno.work.urls")),
     path("outbox/", include("okno.outbox.urls")),
     path("telephony/", include("okno.telephony.urls")),
     path("push/", include("okno.push.urls")),

@@ -10,7 +10,7 @@ from django.utils import timezone
 from okno.contacts.models import Contact
 from okno.core import events
 from okno.deals.models import Lead
-from okno.people.models import User
+from okno.people.models import Department, User
 
 
 def lead_open_for_contact(*, contact: Contact) -> Lead | None:
@@ -18,34 +18,61 @@ def lead_open_for_contact(*, contact: Contact) -> Lead | None:
     return Lead.objects.filter(contact=contact, status__in=Lead.OPEN).order_by("-created_at", "-id").first()
 
 
-def _members_at_work(department_id: int):
-    return User.objects.filter(
-        department_id=department_id, is_active=True, at_work=True,
-        role__in=[User.Role.MANAGER, User.Role.OPERATOR, User.Role.HEAD],
-    )
+def route_scope(channel) -> bool:
+    """Whether a channel's round robin reaches its department's sub-departments (the default).
+
+    A sales department is often a head with teams below: routing to direct members only sent
+    every lead of such a department to its head. A channel narrows it with the setting
+    `route_subdepartments: false` (the channel's form, "Route to sub-departments too")."""
+    return bool((channel.settings or {}).get("route_subdepartments", True)) if channel is not None else True
 
 
-def _round_robin(department_id: int) -> User | None:
-    """The department's member at work who was given a lead longest ago (never = first)."""
-    qs = _members_at_work(department_id).order_by(F("last_lead_at").asc(nulls_first=True), "pk")
+def _department_ids(department_id: int, subdepartments: bool) -> list[int]:
+    if not subdepartments:
+        return [department_id]
+    department = Department.objects.filter(pk=department_id).first()
+    return department.subtree_ids() if department else [department_id]
+
+
+def _members_at_work(department_id: int, *, subdepartments: bool = True, heads: bool = False):
+    """Who takes leads: managers and operators at work in the department (and, by default, the
+    departments below it). Heads of department only when none of those is at work: a head
+    supervises the queue and takes it over when the team is away, as in Bitrix24's queues."""
+    roles = [User.Role.HEAD] if heads else [User.Role.MANAGER, User.Role.OPERATOR]
+    return User.objects.filter(department_id__in=_department_ids(department_id, subdepartments),
+                               is_active=True, at_work=True, role__in=roles)
+
+
+def _round_robin(department_id: int, *, subdepartments: bool = True) -> User | None:
+    """The member at work who was given a lead longest ago (never = first); heads when no
+    manager or operator is at work."""
     user = None
-    if settings.IS_POSTGRES:
-        # Two workers routing at once must not both pick the same person; when every member is
-        # being routed to by another worker right now, wait for them rather than skip the queue.
-        user = qs.select_for_update(skip_locked=True).first() or qs.select_for_update().first()
-    else:
-        user = qs.first()
+    for heads in (False, True):
+        qs = _members_at_work(department_id, subdepartments=subdepartments, heads=heads).order_by(
+            F("last_lead_at").asc(nulls_first=True), "pk")
+        if settings.IS_POSTGRES:
+            # Two workers routing at once must not both pick the same person; when every member is
+            # being routed to by another worker right now, wait for them rather than skip the queue.
+            user = qs.select_for_update(skip_locked=True).first() or qs.select_for_update().first()
+        else:
+            user = qs.first()
+        if user is not None:
+            break
     if user is not None:
         User.objects.filter(pk=user.pk).update(last_lead_at=timezone.now())
     return user
 
 
-def _round_robin_many(department_id: int, count: int) -> list[User | None]:
+def _round_robin_many(department_id: int, count: int, *, subdepartments: bool = True) -> list[User | None]:
     """`count` turns of `_round_robin` at once: the same people in the same order."""
-    qs = _members_at_work(department_id).order_by("pk")
-    if settings.IS_POSTGRES:
-        qs = qs.select_for_update()  # in pk order, so concurrent batches cannot deadlock
-    members = sorted(qs, key=lambda u: (u.last_lead_at is not None, u.last_lead_at or timezone.now(), u.pk))
+    members = []
+    for heads in (False, True):
+        qs = _members_at_work(department_id, subdepartments=subdepartments, heads=heads).order_by("pk")
+        if settings.IS_POSTGRES:
+            qs = qs.select_for_update()  # in pk order, so concurrent batches cannot deadlock
+        members = sorted(qs, key=lambda u: (u.last_lead_at is not None, u.last_lead_at or timezone.now(), u.pk))
+        if members:
+            break
     if not members:
         return [None] * count
     chosen = [members[i % len(members)] for i in range(count)]
@@ -82,7 +109,7 @@ def lead_assignees_for_new_customers(*, channel, count: int) -> list[tuple[User 
     turns: list[User | None] = [None] * count
     how = ["unassigned"] * count
     if channel is not None and channel.department_id:
-        turns = _round_robin_many(channel.department_id, count)
+        turns = _round_robin_many(channel.department_id, count, subdepartments=route_scope(channel))
         how = ["round_robin" if user else "unassigned" for user in turns]
     if channel is not None and channel.fallback_user_id:
         how = ["fallback" if user is None else h for user, h in zip(turns, how, strict=True)]
@@ -92,14 +119,15 @@ def lead_assignees_for_new_customers(*, channel, count: int) -> list[tuple[User 
 
 @transaction.atomic
 def lead_route(*, lead: Lead, channel) -> Lead:
-    """The customer's responsible manager; else round-robin among the channel's department
-    members at work now; else the channel's fallback queue; else it waits unassigned."""
+    """The customer's responsible manager; else round-robin among the managers and operators at
+    work now in the channel's department and (unless the channel says otherwise) below it, or
+    its heads when none of them is; else the channel's fallback queue; else it waits unassigned."""
     contact = lead.contact
     assignee, how = None, "unassigned"
     if contact.responsible_id and contact.responsible.is_active:
         assignee, how = contact.responsible, "responsible"
     elif channel is not None and channel.department_id:
-        assignee = _round_robin(channel.department_id)
+        assignee = _round_robin(channel.department_id, subdepartments=route_scope(channel))
         how = "round_robin" if assignee else how
     if assignee is None and channel is not None and channel.fallback_user_id:
         assignee, how = channel.fallback_user, "fallback"

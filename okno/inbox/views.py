@@ -40,6 +40,11 @@ class ChannelForm(forms.Form):
                                         empty_value=None)
     fallback_user = forms.TypedChoiceField(label=gettext_lazy("Fallback queue"), required=False, coerce=int,
                                            empty_value=None)
+    route_subdepartments = forms.BooleanField(
+        label=gettext_lazy("Route to sub-departments too"), required=False, initial=True,
+        help_text=gettext_lazy("New customers' leads go round robin to the managers and operators at work in the "
+                               "department and the departments below it; off: only the department's own people. "
+                               "Heads of department take leads only when none of them is at work."))
     settings = forms.CharField(
         label=gettext_lazy("Settings (JSON)"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
         help_text=gettext_lazy('For example {"allowed_origins": ["https://example.ru"], "redirect_url": "…"}'))
@@ -81,7 +86,9 @@ def channel_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             channel = channel_create(actor=request.user, kind=data["kind"], name=data["name"],
-                                     settings_=data["settings"], department_id=data["department"],
+                                     settings_={**data["settings"],
+                                                "route_subdepartments": data["route_subdepartments"]},
+                                     department_id=data["department"],
                                      fallback_user_id=data["fallback_user"])
         except FieldError as exc:
             for key, reason in exc.by_field.items():

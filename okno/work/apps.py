@@ -10,3 +10,7 @@ class WorkConfig(AppConfig):
         from okno.work.models import WorkItem
 
         merge_registry.register(WorkItem, "contact")
+
+        from okno.work import navigation
+
+        navigation.register()

@@ -8,5 +8,56 @@ from okno.work.models import WorkItem
 
 
 def work_items_visible(user: User) -> QuerySet[WorkItem]:
-    """A work item is visible with its card, and always to its assignee (a number not yet a card)."""
-    return WorkItem.objects.filter(contact_visibility_q(user, prefix="contact__") | Q(assignee_id=user.pk))
+    """A work item is visible with its card, and always to its assignee; one with no card yet (a
+    number to call back) also to its department's people (a head's: and below; administrators:
+    all), whose queue it is."""
+    no_card = Q(contact__isnull=True) & _department_q(user)
+    return WorkItem.objects.filter(contact_visibility_q(user, prefix="contact__") | Q(assignee_id=user.pk) | no_card)
+
+
+def _department_q(user: User) -> Q:
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_admin:
+        return Q()
+    if not user.department_id:
+        return Q(pk__in=[])
+    if user.role == User.Role.HEAD:
+        from okno.people.visibility import _subtree
+
+        return Q(department_id__in=_subtree(user))
+    return Q(department_id=user.department_id)
+
+
+def _team_q(user: User) -> Q:
+    """Unassigned items of the user's own department (a head's: and below it; an administrator's:
+    all): the queue anyone there may take."""
+    return Q(assignee__isnull=True) & _department_q(user)
+
+
+def work_items_open(user: User, *, show: str = "mine") -> QuerySet[WorkItem]:
+    """Open items for the "My work" page: `mine` (assigned to me), `unassigned` (my department's
+    queue), `overdue` (either, past due), or `all` (both), soonest due first."""
+    from django.utils import timezone
+
+    mine = Q(assignee_id=user.pk)
+    scope = {"mine": mine, "unassigned": _team_q(user)}.get(show, mine | _team_q(user))
+    qs = work_items_visible(user).filter(scope, status=WorkItem.Status.OPEN)
+    if show == "overdue":
+        qs = qs.filter(due_at__lt=timezone.now())
+    return qs.select_related("contact", "deal", "assignee").order_by("due_at", "id")
+
+
+def work_items_open_count(user: User) -> tuple[int, int]:
+    """(open items of mine and my department's queue, how many of them are overdue): the
+    sidebar's counter; two indexed COUNTs."""
+    from django.utils import timezone
+
+    qs = WorkItem.objects.filter(Q(assignee_id=user.pk) | _team_q(user), status=WorkItem.Status.OPEN)
+    return qs.count(), qs.filter(due_at__lt=timezone.now()).count()
+
+
+def work_items_for_card(user: User, contact_id: int) -> QuerySet[WorkItem]:
+    """A card's open items, as its visitor may see them."""
+    return (work_items_visible(user).filter(contact_id=contact_id, status=WorkItem.Status.OPEN)
+            .select_related("deal", "assignee").order_by("due_at", "id"))

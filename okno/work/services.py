@@ -58,3 +58,19 @@ def workitem_done(*, actor: User | None, item: WorkItem, reason: str = "") -> Wo
             "workitem_id": item.pk, "kind": item.kind, "deal_id": item.deal_id, "contact_id": item.contact_id,
             "assignee_id": item.assignee_id, "actor_id": actor.pk if actor else None, "at": now.isoformat()})
     return item
+
+
+class WorkItemTaken(Exception):
+    """Someone else took the item first."""
+
+
+@transaction.atomic
+def workitem_take(*, actor: User, item: WorkItem) -> WorkItem:
+    """Takes an unassigned item of the department's queue: the first to press "Take" gets it
+    (a conditional UPDATE; the second is told who has it)."""
+    taken = WorkItem.objects.filter(pk=item.pk, status=WorkItem.Status.OPEN, assignee__isnull=True).update(
+        assignee=actor, department=actor.department or item.department)
+    item.refresh_from_db()
+    if not taken and item.assignee_id != actor.pk:
+        raise WorkItemTaken(item.assignee.display_name if item.assignee else "")
+    return item

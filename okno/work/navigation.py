@@ -1,0 +1,20 @@
+"""The sidebar's "My work": open items of mine and my department's queue, red when some are late."""
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from okno.core import navigation
+from okno.core.navigation import Counter
+from okno.work.selectors import work_items_open_count
+
+
+def open_counter(user) -> Counter | None:
+    count, overdue = work_items_open_count(user)
+    if not count:
+        return None
+    title = gettext("%(n)s overdue") % {"n": overdue} if overdue else gettext("open")
+    return Counter(count, alert=bool(overdue), title=title)
+
+
+def register() -> None:
+    navigation.register_item(navigation.WORK, "my_work", _("My work"), "work:mine", order=15, counter=open_counter)

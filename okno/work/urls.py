@@ -1,0 +1,11 @@
+from django.urls import path
+
+from okno.work import views
+
+app_name = "work"
+urlpatterns = [
+    path("", views.my_work, name="mine"),
+    path("for-contact/<int:contact_id>/", views.for_contact, name="for_contact"),
+    path("<int:pk>/done/", views.done, name="done"),
+    path("<int:pk>/take/", views.take, name="take"),
+]

@@ -8,10 +8,17 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from okno.contacts import services
-from okno.contacts.matching import Probe, find_candidates
+from okno.contacts.matching import Candidate, Probe, find_candidates
 from okno.contacts.merge import contact_merge, contact_merge_undo
 from okno.contacts.models import Contact
-from okno.contacts.selectors import ContactMerged, contact_get, contact_list, contacts_visible
+from okno.contacts.selectors import (
+    ContactMerged,
+    ServedBy,
+    candidates_disclosed,
+    contact_get,
+    contact_list,
+    contacts_visible,
+)
 from okno.core.errors import ApiError
 from okno.core.paging import limit_query, offset_query
 from okno.timeline.models import Activity
@@ -94,8 +101,14 @@ class ContactOut(Schema):
     updated_at: datetime
 
 
+class ServedByOut(Schema):
+    responsible: str
+    department: str
+
+
 class ContactCreated(ContactOut):
     duplicates: list[CandidateOut]
+    served_by: list[ServedByOut]
 
 
 class ActivityOut(Schema):
@@ -157,15 +170,36 @@ def get_visible_contact(request: HttpRequest, contact_id: int) -> Contact:
                        location=f"/api/v1/contacts/{merged.kept_id}") from None
 
 
+def served_by_text(served: list[ServedBy]) -> str:
+    who = "; ".join(f"{s.responsible or 'no one yet'} ({s.department or 'no department'})" for s in served)
+    return f"This customer is already served by {who}; ask them"
+
+
+def _refusal_disclosed(user, refusal: ApiError) -> ApiError:
+    """The service's 409 lists every candidate; the caller is told only what they may learn."""
+    candidates = [Candidate(contact_id=c["id"], level=c["level"], score=c["score"], reasons=c["reasons"])
+                  for c in refusal.extra.get("candidates", [])]
+    shown, served = candidates_disclosed(user=user, candidates=candidates)
+    detail = refusal.detail if shown or not served else served_by_text(served)
+    return ApiError(detail, status=409, candidates=[c.as_dict() for c in shown],
+                    served_by=[s.as_dict() for s in served])
+
+
 @router.post("", response={201: ContactCreated})
 def create_contact(request: HttpRequest, payload: ContactIn, on_duplicate: Literal["create", "reject"] = "create"):
+    """`on_duplicate=reject` refuses (409) a certain or likely match, also one in another
+    department: that card is not shown, only who serves the customer (`served_by`)."""
     data = services.contact_data_clean(_raw(payload, exclude_unset=False), actor=request.auth)
-    contact, candidates = services.contact_create(actor=request.auth, data=data, on_duplicate=on_duplicate)
-    visible = set(contacts_visible(user=request.auth).filter(pk__in=[c.contact_id for c in candidates])
-                  .values_list("pk", flat=True))
+    try:
+        contact, candidates = services.contact_create(actor=request.auth, data=data, on_duplicate=on_duplicate)
+    except ApiError as refusal:
+        if refusal.status != 409:
+            raise
+        raise _refusal_disclosed(request.auth, refusal) from None
+    shown, served = candidates_disclosed(user=request.auth, candidates=candidates)
     body = contact_out(contact)
-    # Candidates the caller may not see are still counted in the 409, but not named here.
-    body["duplicates"] = [c.as_dict() for c in candidates if c.contact_id in visible]
+    body["duplicates"] = [c.as_dict() for c in shown]
+    body["served_by"] = [s.as_dict() for s in served]
     return Status(201, body)
 
 

@@ -2,10 +2,12 @@
 paths (the inbox, imports), `rows_of_active_cards`, which sees every active card."""
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
+from okno.contacts.matching import Candidate
 from okno.contacts.models import Company, Contact
 from okno.core.bulk import chunks
 from okno.core.emails import InvalidEmail, normalize_email
@@ -89,8 +91,51 @@ def contact_get(*, user: User, pk: int) -> Contact:
     if contact is None or contact.status == Contact.Status.DELETED:
         raise Http404("No such contact")
     if contact.status == Contact.Status.MERGED and contact.merged_into_id:
+        # Only to a card the user may see: naming another department's card would disclose it.
+        kept = Contact.objects.filter(contact_visibility_q(user), pk=contact.merged_into_id)
+        if not kept.exclude(status=Contact.Status.DELETED).exists():
+            raise Http404("No such contact")
         raise ContactMerged(contact.merged_into_id)
     return contact
+
+
+# The levels for which a match in another department is told ("served by"): a shared phone or
+# e-mail, or a similar name at the same company. A mere namesake ("possible") is not told: it
+# would disclose that someone of that name is a customer, for the price of typing a name.
+SERVED_BY_LEVELS = ("certain", "likely")
+
+
+@dataclass(frozen=True)
+class ServedBy:
+    """All a person learns of a matching card they may not see: whom to ask (docs/duplicates.md)."""
+
+    responsible: str
+    department: str
+
+    def as_dict(self) -> dict:
+        return {"responsible": self.responsible, "department": self.department}
+
+
+def candidates_disclosed(*, user: User, candidates: list[Candidate]) -> tuple[list[Candidate], list[ServedBy]]:
+    """Splits duplicate candidates by what `user` may learn of them.
+
+    The candidates the user may see come back as they are (id, level, reasons). For the
+    certain and likely ones the user may not see, only who serves the customer: the card's
+    responsible and department, once per pair, with no id, no level and no reasons (a reason
+    repeats the card's phone or e-mail, which the user may not have typed: a likely match
+    found by name and company would disclose them)."""
+    ids = [c.contact_id for c in candidates]
+    visible = set(contacts_visible(user=user).filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    shown = [c for c in candidates if c.contact_id in visible]
+    hidden = [c.contact_id for c in candidates if c.contact_id not in visible and c.level in SERVED_BY_LEVELS]
+    served: list[ServedBy] = []
+    cards = Contact.objects.filter(pk__in=hidden).select_related("responsible", "department").order_by("pk")
+    for card in cards if hidden else ():
+        item = ServedBy(responsible=card.responsible.display_name if card.responsible_id else "",
+                        department=card.department.name if card.department_id else "")
+        if item not in served:
+            served.append(item)
+    return shown, served
 
 
 class ContactMerged(Exception):

@@ -25,7 +25,14 @@ from okno.contacts.forms import (
 )
 from okno.contacts.matching import Candidate, Probe, find_candidates
 from okno.contacts.models import Contact, ContactPhone, CustomField, FieldChange, Tag
-from okno.contacts.selectors import ContactMerged, contact_get, contact_list, contacts_visible
+from okno.contacts.selectors import (
+    ContactMerged,
+    ServedBy,
+    candidates_disclosed,
+    contact_get,
+    contact_list,
+    contacts_visible,
+)
 from okno.core.emails import InvalidEmail, normalize_email
 from okno.core.errors import FieldError
 from okno.core.phones import try_normalize_phone
@@ -126,6 +133,19 @@ def _reason_display(reason: str) -> str:
     return reason_text(reason)
 
 
+def served_by_text(item: ServedBy) -> str:
+    """"Already served by …; ask them", in the user's language."""
+    if item.responsible and item.department:
+        return _("This customer is already served by %(name)s (%(department)s); ask them.") % {
+            "name": item.responsible, "department": item.department}
+    if item.responsible:
+        return _("This customer is already served by %(name)s; ask them.") % {"name": item.responsible}
+    if item.department:
+        return _("This customer is already served by the department %(department)s; ask them.") % {
+            "department": item.department}
+    return _("This customer already has a card you cannot see; ask an administrator.")
+
+
 def _describe(user: User, candidates: list[Candidate]) -> list[dict]:
     """Candidates the user may see, with the card to link and reasons in the user's language."""
     cards = contacts_visible(user=user).select_related("company").in_bulk([c.contact_id for c in candidates])
@@ -141,8 +161,9 @@ def _describe(user: User, candidates: list[Candidate]) -> list[dict]:
 def check_duplicates(request: HttpRequest) -> HttpResponse:
     """The fragment the new-contact form asks for while a person types.
 
-    It reads the half-filled form leniently (a phone still being typed is just skipped)
-    and looks only among cards the user may see.
+    It reads the half-filled form leniently (a phone still being typed is just skipped).
+    Cards the user may see are listed; a certain or likely match in another department
+    only says who serves that customer, with no link, name or reasons (docs/duplicates.md).
     """
     post = request.POST
     phones = [p.e164 for p in (try_normalize_phone(n) for n in post.getlist("phones") if n.strip()) if p]
@@ -159,10 +180,11 @@ def check_duplicates(request: HttpRequest) -> HttpResponse:
     )
     exclude = post.get("contact_id", "")
     exclude_ids = {int(exclude)} if exclude.isdigit() else set()
-    candidates = find_candidates(probe, exclude_ids=exclude_ids, within=contacts_visible(user=request.user))
-    described = _describe(request.user, candidates)
+    shown, served = candidates_disclosed(user=request.user, candidates=find_candidates(probe, exclude_ids=exclude_ids))
+    described = _describe(request.user, shown)
     return render(request, "contacts/_duplicate_warning.html", {
-        "duplicates": described, "editing_id": next(iter(exclude_ids), None),
+        "duplicates": described, "served_by": served, "served_by_texts": [served_by_text(i) for i in served],
+        "editing_id": next(iter(exclude_ids), None),
         "merge_ids": ",".join(str(d["contact"].pk) for d in described),
     })
 
@@ -203,9 +225,12 @@ def contact_new(request: HttpRequest) -> HttpResponse:
         contact_form_errors(values, exc.by_field)
         return render(request, "contacts/form.html", _form_context(request, values), status=400)
     contact, candidates = services.contact_create(actor=request.user, data=data)
-    if _describe(request.user, candidates):
+    shown, served = candidates_disclosed(user=request.user, candidates=candidates)
+    if shown:
         messages.warning(request, _("Saved. This customer may have another card: see the possible duplicates below."))
-    else:
+    for item in served:
+        messages.warning(request, served_by_text(item))
+    if not shown and not served:
         messages.success(request, _("Contact saved."))
     return redirect("contacts:card", pk=contact.pk)
 

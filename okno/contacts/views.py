@@ -108,9 +108,10 @@ def contact_card(request: HttpRequest, pk: int) -> HttpResponse:
         "phones": contact.phones.all(), "emails": contact.emails.all(), "handles": handles,
         "tags": contact.tags.order_by("name"),
         "custom": [(s, contact.custom.get(s.key)) for s in specs if contact.custom.get(s.key) not in (None, "")],
-        "duplicates": _describe(request.user, find_candidates(
-            Probe.of(contact), exclude_ids={contact.pk}, within=contacts_visible(user=request.user))),
     }
+    shown, served = candidates_disclosed(user=request.user,
+                                         candidates=find_candidates(Probe.of(contact), exclude_ids={contact.pk}))
+    context.update(duplicates=_describe(request.user, shown), served_by_texts=[served_by_text(i) for i in served])
     if tab == "history":
         labels = _field_labels()
         history = list(FieldChange.objects.filter(contact=contact).select_related("user")[:300])

@@ -147,3 +147,13 @@ def test_duplicate_groups_and_card_duplicates_leave_out_the_other_departments_ca
     # and an administrator sees the pair
     admin_groups = api_as(admin_user).get("/api/v1/duplicate-groups").json()
     assert [sorted(c["id"] for c in g["contacts"]) for g in admin_groups] == [sorted([mine.pk, world["card"].pk])]
+
+
+def test_the_card_page_says_who_else_serves_the_customer(world):
+    # given B's own card with the same phone as A's card
+    mine = make_contact(actor=world["manager_b"], first_name="Иван", phones=[PHONE])
+    # when B's manager opens their card
+    text = _logged_in(world["manager_b"]).get(f"/contacts/{mine.pk}/").content.decode()
+    # then it says who serves the customer in A, with nothing of A's card
+    assert 'id="served-by"' in text and "Анна Серова" in text
+    assert _leaks(text, world["card"]) == []

@@ -90,6 +90,7 @@ AXES_RESET_ON_SUCCESS = False
 AXES_DISABLE_ACCESS_LOG = not env_bool("AXES_ACCESS_LOG", False)  # no row per successful login
 AXES_LOCKOUT_CALLABLE = "okno.people.views.login_locked_out"  # the login page with the reason
 AXES_CLIENT_IP_CALLABLE = "okno.people.auth.client_ip"
+AXES_USERNAME_CALLABLE = "okno.people.auth.login_username"  # cut to 150: axes' column holds 255
 # How many proxies in front of Okno append to X-Forwarded-For (the TLS proxy of docs/setup.md:
 # 1). 0: the header is ignored (a client could write any address in it) and REMOTE_ADDR counts.
 OKNO_TRUSTED_PROXIES = int(env("OKNO_TRUSTED_PROXIES", "0"))

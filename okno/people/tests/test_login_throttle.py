@@ -165,3 +165,11 @@ def test_test_client_login_still_works(db):
     """Django's test client logs in without a request; the throttle lets it through."""
     UserFactory(username="anna")
     assert Client().login(username="anna", password=PASSWORD)
+
+
+def test_oversized_fields_are_a_plain_failed_login_not_a_500(db, limit):
+    UserFactory(username="anna")
+    r = login(Client(), "a" * 300, "guess", HTTP_USER_AGENT="x" * 5000)
+    assert r.status_code == 200
+    r = login(Client(), "anna", "guess" * 1000, HTTP_USER_AGENT="x" * 5000)
+    assert r.status_code == 200

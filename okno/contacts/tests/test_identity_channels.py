@@ -92,7 +92,8 @@ def test_another_spelling_of_a_mailbox_finds_the_card(db, client):
     assert Conversation.objects.get().contact_id == known.pk
     assert active_ids() == {known.pk}
     # the new spelling is added to the card as typed
-    assert set(known.emails.values_list("email", flat=True)) == {"nina.zueva@gmail.com", "ninazueva+site@googlemail.com"}
+    assert set(known.emails.values_list("email", flat=True)) == {"nina.zueva@gmail.com",
+                                                                 "ninazueva+site@googlemail.com"}
 
 
 def test_batch_lookup_knows_a_mailbox_by_another_spelling(db):

@@ -11,6 +11,12 @@ class ContactsConfig(AppConfig):
         from okno.core.worker import register_drain
 
         merge_registry.register_builtin()
+        from okno.contacts.timeline import merges_for_timeline
+        from okno.timeline import registry as timeline
+        from okno.timeline.models import Activity
+
+        timeline.register(kinds=[Activity.Kind.MERGE], template="contacts/_timeline_merge.html",
+                          load=merges_for_timeline)
         # Idle polls every 2 s: a new duplicate may wait that long to show on the page.
         register_drain("duplicates", duplicates_drain, idle_sleep=2.0)
         from django.utils.translation import gettext_lazy as _  # the sidebar's items

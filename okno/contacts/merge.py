@@ -24,6 +24,7 @@ Snapshot (ContactMerge.snapshot), version 1:
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from okno.contacts import merge_registry, merge_rows
 from okno.contacts.models import Company, Contact, ContactMerge, DuplicatePair, FieldChange
@@ -84,12 +85,14 @@ def _lock(actor: User | None, ids: list[int]) -> dict[int, Contact]:
     visible = set(scope.filter(pk__in=ids).values_list("pk", flat=True))
     hidden = [i for i in ids if i not in visible or locked[i].status == Contact.Status.DELETED]
     if hidden:
-        raise ApiError("No such contact", status=404,
+        raise ApiError(_("No such contact"), status=404,
                        errors=[{"field": "merge_ids", "reason": f"no such contact: {', '.join(map(str, hidden))}"}])
     merged = [locked[i] for i in ids if locked[i].status == Contact.Status.MERGED]
     if merged:
-        reasons = ", ".join(f"#{c.pk} was already merged into #{c.merged_into_id}" for c in merged)
-        raise ApiError(f"Already merged: {reasons}", status=409, errors=[{"field": "merge_ids", "reason": reasons}])
+        reasons = ", ".join(_("#%(id)s was already merged into #%(into)s") % {"id": c.pk, "into": c.merged_into_id}
+                            for c in merged)
+        raise ApiError(_("Already merged: %(reasons)s") % {"reasons": reasons}, status=409,
+                       errors=[{"field": "merge_ids", "reason": reasons}])
     return locked
 
 
@@ -171,9 +174,13 @@ def _field_changes(kept: Contact, actor: User | None, snapshot: dict, direction:
 
 @transaction.atomic
 def contact_merge(
-    *, actor: User | None, keep_id: int, merge_ids: list[int], fields: dict[str, int] | None = None
+    *, actor: User | None, keep_id: int, merge_ids: list[int], fields: dict[str, int] | None = None,
+    reason: str = "",
 ) -> ContactMerge:
     """Merges `merge_ids` into the card `keep_id`; returns the merge record (undo with its id).
+
+    `reason` says why (an automatic merge's evidence, a reason key okno.core.reasons knows): the
+    card's history shows it with an Undo button while undo is possible (contacts/timeline.py).
 
     Raises FieldError (400) for bad input, ApiError 404 for cards the actor may not see and
     409 for cards already merged.
@@ -183,7 +190,10 @@ def contact_merge(
     chosen = _validate_fields(fields, set(ids))
     cards = _lock(actor, ids)
     kept, others = cards[keep_id], [cards[i] for i in order]
-    snapshot: dict = {"version": 1, "order": order, "fields": {}, "custom": {}, "moved": [], "deleted": []}
+    snapshot: dict = {"version": 1, "order": order, "fields": {}, "custom": {}, "moved": [], "deleted": [],
+                      "reason": reason[:300],
+                      # The merged cards' names as they were, for the history (they are gone from lists).
+                      "labels": {str(i): cards[i].full_name for i in order}}
     phones_before, emails_before, tags_before = _history_values(kept)
 
     _apply_fields(kept, others, cards, chosen, snapshot)
@@ -225,28 +235,29 @@ def contact_merge_undo(*, actor: User, merge_id: int) -> ContactMerge:
     """
     merge = ContactMerge.objects.select_for_update().filter(pk=merge_id).first()
     if merge is None or not Contact.objects.filter(contact_visibility_q(actor), pk=merge.kept_id).exists():
-        raise ApiError("No such merge", status=404)
+        raise ApiError(_("No such merge"), status=404)
     if merge.undone_at is not None:
-        raise ApiError(f"Merge #{merge.pk} was already undone", status=409)
+        raise ApiError(_("Merge #%(id)s was already undone") % {"id": merge.pk}, status=409)
     ids = [merge.kept_id, *merge.merged_ids]
     locked = {c.pk: c for c in Contact.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
     kept = locked[merge.kept_id]
     if kept.status == Contact.Status.MERGED:
         later = next((m for m in ContactMerge.objects.filter(kept_id=kept.merged_into_id, undone_at__isnull=True)
                       if kept.pk in m.merged_ids), None)
-        hint = f" (merge #{later.pk})" if later else ""
-        raise ApiError(f"Card #{kept.pk} was later merged into #{kept.merged_into_id}; undo that merge{hint} first",
-                       status=409)
+        hint = f" (#{later.pk})" if later else ""
+        raise ApiError(_("Card #%(id)s was later merged into #%(into)s; undo that merge%(hint)s first")
+                       % {"id": kept.pk, "into": kept.merged_into_id, "hint": hint}, status=409)
     if kept.status != Contact.Status.ACTIVE:
-        raise ApiError(f"Card #{kept.pk} was deleted since the merge; restore it first", status=409)
+        raise ApiError(_("Card #%(id)s was deleted since the merge; restore it first") % {"id": kept.pk}, status=409)
     later = ContactMerge.objects.filter(kept=kept, pk__gt=merge.pk, undone_at__isnull=True).order_by("-pk").first()
     if later is not None:
-        raise ApiError(f"Merge #{later.pk} into the same card came later; undo it first", status=409)
+        raise ApiError(_("Merge #%(id)s into the same card came later; undo it first") % {"id": later.pk},
+                       status=409)
     strays = [i for i in merge.merged_ids if locked.get(i) is None or locked[i].status != Contact.Status.MERGED
               or locked[i].merged_into_id != kept.pk]
     if strays:
-        raise ApiError(f"Cards {', '.join(f'#{i}' for i in strays)} are no longer merged into #{kept.pk}",
-                       status=409)
+        raise ApiError(_("Cards %(ids)s are no longer merged into #%(into)s")
+                       % {"ids": ", ".join(f"#{i}" for i in strays), "into": kept.pk}, status=409)
 
     snapshot = merge.snapshot
     phones_before, emails_before, tags_before = _history_values(kept)

@@ -13,5 +13,5 @@ class TimelineConfig(AppConfig):
 
         merge_registry.register(Activity, "contact")
         registry.register(kinds=[Activity.Kind.NOTE], template="timeline/_note.html", load=notes_for_timeline)
-        # A merge, its undo and system entries say everything in their summary.
-        registry.register(kinds=[Activity.Kind.MERGE, Activity.Kind.SYSTEM], template="timeline/_summary.html")
+        # System entries say everything in their summary; merges are drawn by contacts (contacts/timeline.py).
+        registry.register(kinds=[Activity.Kind.SYSTEM], template="timeline/_summary.html")

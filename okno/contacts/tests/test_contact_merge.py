@@ -5,6 +5,7 @@ import time
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from okno.contacts import merge as merge_module
 from okno.contacts.merge import contact_merge, contact_merge_undo
@@ -171,7 +172,7 @@ def test_undo_is_refused_when_the_kept_card_was_merged_away(admin_user):
     a, b, c = (make_contact(actor=admin_user, first_name=n) for n in ("А", "Б", "В"))
     first = contact_merge(actor=admin_user, keep_id=a.pk, merge_ids=[b.pk])
     second = contact_merge(actor=admin_user, keep_id=c.pk, merge_ids=[a.pk])
-    with pytest.raises(ApiError) as exc:
+    with pytest.raises(ApiError) as exc, translation.override("en"):
         contact_merge_undo(actor=admin_user, merge_id=first.pk)
     assert exc.value.status == 409
     assert f"#{a.pk} was later merged into #{c.pk}" in exc.value.detail and f"#{second.pk}" in exc.value.detail

@@ -21,6 +21,7 @@ class ImportJobOut(Schema):
     id: int
     original_name: str
     status: str
+    inspecting: bool
     queued: bool
     on_duplicate: str
     header: list[str]
@@ -48,7 +49,8 @@ class RunIn(Schema):
 def job_out(job: ImportJob) -> dict:
     return {
         "id": job.pk, "original_name": job.original_name, "status": job.status,
-        "queued": bool(job.mapping.get("queued_at")), "on_duplicate": job.on_duplicate,
+        "inspecting": imports.import_job_inspecting(job), "queued": bool(job.mapping.get("queued_at")),
+        "on_duplicate": job.on_duplicate,
         "header": job.mapping.get("file", {}).get("header", []), "mapping": job.mapping.get("fields", {}),
         "targets": all_targets(), "total_rows": job.total_rows, "created_count": job.created_count,
         "merged_count": job.merged_count, "skipped_count": job.skipped_count, "error_count": job.error_count,
@@ -71,7 +73,11 @@ def _mapping(text: str | None) -> dict | None:
 @router.post("/imports", response={201: ImportJobCreated})
 def create_import(request: HttpRequest, file: File[UploadedFile], mapping: Form[str | None] = None,
                   on_duplicate: Form[Literal["skip", "merge", "create"]] = "skip"):
-    """Uploads a CSV or XLSX file: answers the detected header, the suggested mapping and a preview."""
+    """Uploads a CSV or XLSX file; the worker then reads it (`inspecting` is true meanwhile).
+
+    Poll GET /imports/{id}: once `inspecting` is false it holds the detected header, the
+    suggested (or given) mapping and a preview, or `status: failed` with the reason.
+    A file refused without reading (size, format, an XLSX zip bomb) is a 400 at once."""
     job = imports.import_job_create(actor=request.auth, upload=file, mapping=_mapping(mapping),
                                     on_duplicate=on_duplicate)
     return Status(201, {**job_out(job), "preview": imports.import_preview(job=job, actor=request.auth)})

@@ -7,6 +7,10 @@ A mapping is `{"<column index>": "<target>"}`; targets are the card's fields as
 
 import re
 
+from django.utils.translation import gettext as _
+from openpyxl.utils import get_column_letter
+
+from okno.contacts.import_files import MAX_CELL_CHARS
 from okno.contacts.models import CustomField
 from okno.core.errors import FieldError
 from okno.core.text import fold
@@ -167,6 +171,12 @@ def row_to_raw(cells: list[str], mapping: dict[str, str], users: UserResolver) -
         i = int(index)
         value = cells[i] if i < len(cells) else ""
         if not value:
+            continue
+        if len(value) > MAX_CELL_CHARS:
+            # The reader cut the cell one character over the limit; the row is reported, not cut silently.
+            problems.append({"field": target, "reason": _("the cell in column %(column)s holds more than %(limit)s "
+                                                          "characters") % {"column": get_column_letter(i + 1),
+                                                                           "limit": f"{MAX_CELL_CHARS:,}"}})
             continue
         if target == "phones":
             raw.setdefault("phones", []).extend(p.strip() for p in _SPLIT_MULTI.split(value) if p.strip())

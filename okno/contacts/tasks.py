@@ -9,3 +9,11 @@ def import_job_run_task(job_id: int) -> None:
     from okno.contacts.imports import import_job_run
 
     import_job_run(job_id=job_id)
+
+
+@task()
+def import_job_inspect_task(job_id: int) -> None:
+    """Reads an uploaded file (header, sample, row count) off the request path; safe to deliver twice."""
+    from okno.contacts.imports import import_job_inspect
+
+    import_job_inspect(job_id=job_id)

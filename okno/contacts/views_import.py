@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from okno.contacts import exports, imports
+from okno.contacts.import_files import MAX_EMPTY_ROWS
 from okno.contacts.import_mapping import all_targets
 from okno.contacts.models import ImportJob
 from okno.core.errors import ApiError
@@ -41,7 +42,8 @@ def _mapping_from_post(request: HttpRequest, header: list[str]) -> dict[str, str
 
 @login_required
 def import_job_page(request: HttpRequest, pk: int) -> HttpResponse:
-    """While uploaded: the mapping form with the preview; then the progress and the report."""
+    """While the worker reads the file: its progress; then the mapping form with the preview; then the
+    run's progress and the report (the status panel polls itself with htmx)."""
     job = imports.import_job_get(user=request.user, pk=pk)
     header = job.mapping.get("file", {}).get("header", [])
     form_errors = []
@@ -57,15 +59,22 @@ def import_job_page(request: HttpRequest, pk: int) -> HttpResponse:
         except ApiError as exc:
             form_errors = exc.errors or [{"field": "", "reason": exc.detail}]
     if request.htmx and request.htmx.target == "import-status":
-        return render(request, "contacts/import_status.html", {"job": job})
+        if editable:
+            # The worker has read the file: the whole page changes to the mapping form.
+            response = HttpResponse(status=204)
+            response["HX-Refresh"] = "true"
+            return response
+        return render(request, "contacts/import_status.html", {"job": job,
+                                                               "inspecting": imports.import_job_inspecting(job)})
     context = {"job": job, "form_errors": form_errors, "choices": ImportJob.OnDuplicate.choices,
-               "editable": editable}
+               "editable": editable, "inspecting": imports.import_job_inspecting(job)}
     if editable:
         fields = job.mapping.get("fields", {})
         context.update(
             columns=[{"index": str(i), "name": name, "target": fields.get(str(i), "")}
                      for i, name in enumerate(header)],
             targets=all_targets(), preview=imports.import_preview(job=job, actor=request.user),
+            empty_rows_limit=f"{MAX_EMPTY_ROWS:,}",
         )
     return render(request, "contacts/import_job.html", context, status=400 if form_errors else 200)
 

@@ -87,7 +87,24 @@ def test_an_export_imports_back_as_duplicates(api, admin_user, settings, tmp_pat
     make_contact(first_name="Ольга", last_name="Нашева", phones=["+7 916 111-22-33"], company="Ромашка")
     data = b"".join(api.get("/api/v1/contacts/export", format="xlsx").streaming_content)
     job = imports.import_job_create(actor=admin_user, upload=SimpleUploadedFile("back.xlsx", data))
+    job = imports.import_job_inspect(job_id=job.pk)
     assert {"last_name", "first_name", "phones", "emails", "company", "responsible"} <= set(
         job.mapping["fields"].values())
     job = imports.import_job_run(job_id=job.pk)
     assert (job.skipped_count, job.created_count, Contact.objects.count()) == (1, 0, 1)
+
+
+def test_a_csv_export_imports_back_unescaped(api, admin_user, settings, tmp_path):
+    # given a card whose values a spreadsheet would run as formulas, exported as CSV ('-escaped)
+    settings.MEDIA_ROOT = tmp_path
+    make_contact(first_name="=1+1", last_name="-2+3", phones=["+7 916 111-22-33"], city="@Москва")
+    data = b"".join(api.get("/api/v1/contacts/export", format="csv").streaming_content)
+    assert b"'-2+3;'=1+1" in data
+    # when the file is imported back with "create anyway"
+    job = imports.import_job_create(actor=admin_user, upload=SimpleUploadedFile("back.csv", data),
+                                    on_duplicate="create")
+    job = imports.import_job_run(job_id=imports.import_job_inspect(job_id=job.pk).pk)
+    # then the new card holds what was typed, without the quotes
+    copy = Contact.objects.order_by("-pk").first()
+    assert (job.created_count, copy.last_name, copy.first_name, copy.city) == (1, "-2+3", "=1+1", "@Москва")
+    assert [p.e164 for p in copy.phones.all()] == ["+79161112233"]

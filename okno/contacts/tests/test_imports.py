@@ -42,8 +42,14 @@ def xlsx_file(rows: list[list], name="clients.xlsx") -> SimpleUploadedFile:
 HEADER = ["Фамилия", "Имя", "Отчество", "Телефон", "E-mail", "Компания", "Город"]
 
 
-def run(actor, upload, **kwargs) -> ImportJob:
+def create(*, actor, upload, **kwargs) -> ImportJob:
+    """Upload, then the worker's inspection (its task runs after the upload's commit)."""
     job = imports.import_job_create(actor=actor, upload=upload, **kwargs)
+    return imports.import_job_inspect(job_id=job.pk)
+
+
+def run(actor, upload, **kwargs) -> ImportJob:
+    job = create(actor=actor, upload=upload, **kwargs)
     return imports.import_job_run(job_id=job.pk)
 
 
@@ -53,7 +59,7 @@ def test_cp1251_semicolon_csv_is_mapped_from_russian_headers_and_imported(admin_
                        ["Петров", "Пётр", "Ильич", "8 (916) 123-45-67", "Petr@Mail.RU", "ООО Ромашка", "Москва"],
                        ["Сидорова", "Анна", "", "+7 903 000-00-01; 8-903-000-00-02", "", "", "Тверь"]])
     # when it is uploaded
-    job = imports.import_job_create(actor=admin_user, upload=upload)
+    job = create(actor=admin_user, upload=upload)
     # then encoding, delimiter and every column are recognised
     assert job.mapping["file"]["encoding"] == "cp1251"
     assert job.mapping["file"]["delimiter"] == ";"
@@ -126,7 +132,7 @@ def test_preview_shows_mapping_errors_and_duplicates_without_writing(admin_user)
                        ["Петров", "Ваня", "", "89161234567", "", "", ""],
                        ["Ошибка", "", "", "abc", "", "", ""],
                        ["Новый", "Дубль", "", "+7 (926) 000-00-01", "", "", ""]])
-    job = imports.import_job_create(actor=admin_user, upload=upload)
+    job = create(actor=admin_user, upload=upload)
     # when previewed
     preview = imports.import_preview(job=job, actor=admin_user)
     # then each row shows its status and what would happen, and nothing is written
@@ -275,20 +281,31 @@ def test_oversized_file_is_refused_before_parsing(admin_user, settings):
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "neither CSV nor XLSX"),
     (b"PK\x03\x04" + b"garbage" * 50, "damaged"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, ".xls"),
-    (b"\r\n\r\n;;\r\n", "no header"),
 ])
 def test_unreadable_files_are_refused_with_a_clear_message(admin_user, content, message):
     with pytest.raises(FieldError) as err:
         imports.import_job_create(actor=admin_user, upload=SimpleUploadedFile("x.csv", content))
-    assert message in err.value.errors[0]["reason"]
+    assert message in err.value.errors[0]["reason"] and err.value.errors[0]["reason"].startswith("x.csv: ")
     assert not ImportJob.objects.exists()
+
+
+def test_a_file_without_a_header_fails_its_inspection_with_the_reason(admin_user):
+    # given a file the upload cannot judge without reading it
+    job = imports.import_job_create(actor=admin_user, upload=SimpleUploadedFile("x.csv", b"\r\n\r\n;;\r\n"))
+    assert imports.import_job_inspecting(job) and not imports.import_job_editable(job)
+    # when the worker reads it
+    job = imports.import_job_inspect(job_id=job.pk)
+    # then the job failed, naming the file and the reason
+    assert job.status == "failed" and not imports.import_job_editable(job)
+    assert job.errors[0]["field"] == "file" and job.errors[0]["reason"].startswith("x.csv: ")
+    assert "no header" in job.errors[0]["reason"]
 
 
 def test_a_file_damaged_part_way_writes_nothing(admin_user):
     # given a file that reads as UTF-8 at the start but breaks after the first 64 KB
     good = "".join(f"Клиент{i};+7 916 {i:07d}\r\n" for i in range(3000)).encode()
     upload = SimpleUploadedFile("x.csv", "Имя;Телефон\r\n".encode() + good + "Сломан;1\r\n".encode("cp1251"))
-    job = imports.import_job_create(actor=admin_user, upload=upload)
+    job = create(actor=admin_user, upload=upload)
     # when run
     job = imports.import_job_run(job_id=job.pk)
     # then the job failed with the reason and not one card was written
@@ -304,7 +321,7 @@ def test_a_job_runs_once(admin_user):
 
 
 def test_invalid_mapping_names_the_column(admin_user):
-    with pytest.raises(FieldError) as err:
-        imports.import_job_create(actor=admin_user, upload=csv_file([HEADER]),
-                                  mapping={"Телефон": "phones", "Нет такой": "city", "0": "shoe_size"})
-    assert {e["field"] for e in err.value.errors} == {"mapping.Нет такой", "mapping.0"}
+    job = create(actor=admin_user, upload=csv_file([HEADER]),
+                 mapping={"Телефон": "phones", "Нет такой": "city", "0": "shoe_size"})
+    assert job.status == "failed"
+    assert {e["field"] for e in job.errors} == {"mapping.Нет такой", "mapping.0"}

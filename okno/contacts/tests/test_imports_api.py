@@ -26,7 +26,17 @@ def xlsx(rows: list[list]) -> SimpleUploadedFile:
 
 
 def upload(client, file, **form):
-    return client.client.post("/api/v1/contacts/imports", data={"file": file, **form}, headers=client.headers)
+    """POST the file, then what a client polls once the worker has read it (GET /imports/{id})."""
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        r = client.client.post("/api/v1/contacts/imports", data={"file": file, **form}, headers=client.headers)
+    if r.status_code != 201:
+        return r
+    assert r.json()["inspecting"] is True and r.json()["preview"] == []
+    r = client.client.get(f"/api/v1/contacts/imports/{r.json()['id']}", headers=client.headers)
+    r.status_code = 201
+    return r
 
 
 ROWS = [["Фамилия", "Имя", "Телефон", "Почта"],
@@ -72,7 +82,7 @@ def test_bad_uploads_answer_400_with_the_reason_and_store_nothing(api, settings)
     r = upload(api, SimpleUploadedFile("x.xlsx", b"PK\x03\x04broken"))
     assert r.status_code == 400
     assert r.json()["errors"][0]["field"] == "file"
-    assert "damaged" in r.json()["errors"][0]["reason"]
+    assert "damaged" in r.json()["errors"][0]["reason"] and r.json()["errors"][0]["reason"].startswith("x.xlsx: ")
     r = upload(api, xlsx(ROWS), mapping="{not json")
     assert (r.status_code, r.json()["errors"][0]["field"]) == (400, "mapping")
     settings.OKNO_IMPORT_MAX_BYTES = 10
@@ -100,10 +110,19 @@ def test_import_pages_upload_map_and_run(admin_user, django_capture_on_commit_ca
     client.force_login(admin_user)
     assert client.get("/contacts/import/").status_code == 200
     # when a file is uploaded
-    r = client.post("/contacts/import/", {"file": xlsx(ROWS), "on_duplicate": "skip"})
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        r = client.post("/contacts/import/", {"file": xlsx(ROWS), "on_duplicate": "skip"})
     job = ImportJob.objects.get()
     assert r.status_code == 302 and r["Location"] == f"/contacts/import/{job.pk}/"
-    # then the mapping page shows the columns and the preview
+    # then, until the worker has read it, the page shows the reading and polls
+    page = client.get(r["Location"]).content.decode()
+    assert 'hx-trigger="every 2s"' in page and 'name="col_2"' not in page
+    # when the worker has read it, the poll reloads the page
+    for callback in queued:
+        callback()
+    poll = client.get(r["Location"], headers={"HX-Request": "true", "HX-Target": "import-status"})
+    assert poll["HX-Refresh"] == "true"
+    # and the mapping page shows the columns and the preview
     page = client.get(r["Location"]).content.decode()
     assert 'name="col_2"' in page and "Сидоров" in page
     # when the mapping is changed (the e-mail column dropped) and the import run
@@ -126,6 +145,15 @@ def test_upload_page_explains_an_unreadable_file(admin_user):
     assert r.status_code == 400
     assert ".xlsx" in r.content.decode()
     assert not ImportJob.objects.exists()
+
+
+def test_a_job_being_read_cannot_be_started(api):
+    # given an upload the worker has not read yet (on-commit work not run)
+    r = api.client.post("/api/v1/contacts/imports", data={"file": xlsx(ROWS)}, headers=api.headers)
+    assert r.status_code == 201 and r.json()["inspecting"] is True
+    # then starting it is refused with the reason
+    r = api.post(f"/api/v1/contacts/imports/{r.json()['id']}/run")
+    assert r.status_code == 409 and "still being read" in r.json()["detail"]
 
 
 def test_a_started_job_is_queued_and_cannot_be_changed_or_started_again(api):

@@ -22,6 +22,7 @@ from okno.contacts.models import Contact, CustomField, FieldChange, Tag
 from okno.contacts.services import contact_data_clean
 from okno.demo.data import CUSTOM_FIELDS, TAGS, Generator, RawContact, translit
 from okno.demo.deals import DealsReport, deals_seed
+from okno.demo.history import HistoryReport, history_seed
 from okno.people.models import Department, User
 from okno.people.services import department_create
 from okno.timeline.models import Activity, Note
@@ -52,6 +53,7 @@ class SeedReport:
     duplicates: list[tuple[int, int, str]] = field(default_factory=list)
     samples: list[User] = field(default_factory=list)  # one login per role and department
     deals: DealsReport | None = None
+    history: HistoryReport | None = None
 
 
 def demo_is_seeded() -> bool:
@@ -87,6 +89,7 @@ def demo_seed(
         owners = [u for u in employees if u.role != User.Role.HEAD] or [admin]
         _seed_contacts(raw, owners, report, say)
         report.deals = deals_seed(admin=admin, contacts=contacts, seed=seed, say=say)
+        report.history = history_seed(admin=admin, seed=seed, say=say)
     report.seconds = time.monotonic() - started
     return report
 

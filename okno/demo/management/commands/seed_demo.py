@@ -37,6 +37,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Deals: {d.deals} ({d.store} orders of the online store, {d.b2b} B2B), {d.overdue} overdue, "
                 f"{d.leads} leads, {d.robots} robots; the worker runs today's deadlines live.")
+        if report.history is not None and report.history.customers:
+            h = report.history
+            self.stdout.write(
+                f"History of the past six weeks on {h.customers} cards: {h.calls} calls ({h.recordings} recorded), "
+                f"{h.chats} Jivo chats, {h.telegram} Telegram threads, {h.emails} e-mail threads, {h.forms} web forms.")
+            if h.showcase:
+                self.stdout.write(f"A customer of every channel: {url.rstrip('/')}/contacts/{h.showcase}/")
         self.stdout.write(f"Log in at {url} as {demo.DEMO_ADMIN} / {password}")
         self.stdout.write(f"Every employee has the password {password}; for example:")
         for user in report.samples[1:]:

@@ -51,4 +51,4 @@ def test_a_signed_json_field_nested_too_deep_is_rejected_not_retried(mango, clie
     inbound_drain()
     # then it is rejected with the reason, not failed and retried with a RecursionError
     event = InboundEvent.objects.get()
-    assert event.status == InboundEvent.Status.REJECTED and "nested deeper than 100" in event.error
+    assert event.status == InboundEvent.Status.REJECTED and "nested too deep" in event.error

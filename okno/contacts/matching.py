@@ -319,7 +319,6 @@ def score_pair(a: Features, b: Features) -> tuple[str, float, list[str]] | None:
         if name:
             reasons.append(name.sentence)
         return "certain", 0.9 + 0.1 * (name.similarity if name else 0.0), reasons
-    typo = _phone_typo(a, b) if a.phones and b.phones else None
     if shared:
         # Not proof of one person: say so, whatever the names add.
         score = min(max(name.score if name else 0.0, POSSIBLE + 0.05), LIKELY - 0.05)
@@ -327,6 +326,7 @@ def score_pair(a: Features, b: Features) -> tuple[str, float, list[str]] | None:
     if name is None or name.score < POSSIBLE:
         return None
     score, reasons = name.score, [name.sentence]
+    typo = _phone_typo(a, b) if a.phones and b.phones else None
     if typo:
         reasons.append(f"phone one digit apart {format_phone(typo[0])} / {format_phone(typo[1])}")
         score = min(score + 0.1, 1.0)

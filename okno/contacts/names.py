@@ -148,6 +148,7 @@ def full_forms(first: str) -> frozenset[str]:
     return _name_tables()[0].get(first) or frozenset((first,))
 
 
+@lru_cache(maxsize=4096)
 def first_name_gender(first: str) -> str:
     """"m", "f" or "" (unknown, or a short form of both a man's and a woman's name) of a first-name skeleton."""
     genders = _name_tables()[1]

@@ -27,6 +27,7 @@ def normalize_email(raw: str) -> str:
 # ivan@mail.ru and ivan@bk.ru are two people, so they are left as typed.
 _GMAIL = frozenset({"gmail.com", "googlemail.com"})
 _YANDEX = frozenset({"ya.ru", "yandex.ru", "yandex.com", "yandex.by", "yandex.kz", "yandex.ua"})
+_ALIASED = _GMAIL | _YANDEX
 
 
 def mailbox_key(email: str) -> str:
@@ -45,4 +46,4 @@ def mailbox_key(email: str) -> str:
 
 def is_aliased(email: str) -> bool:
     """Does the address's provider give one mailbox several spellings (Gmail, Yandex)?"""
-    return (email or "").rpartition("@")[2].lower() in _GMAIL | _YANDEX
+    return (email or "").rpartition("@")[2].lower() in _ALIASED

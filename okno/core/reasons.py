@@ -156,6 +156,10 @@ PATTERNED_REASONS = [
                 r"robots will not move it again until a person does or the time passes$"),
      gettext_noop("loop stopped: robots moved this deal %(moves)s times within %(minutes)s minutes; "
                   "robots will not move it again until a person does or the time passes")),
+    # duplicate search (okno/contacts/matching.py score_pair), shown on the card's duplicates
+    (re.compile(r"^shared phone (?P<value>.+)$"), gettext_noop("shared phone %(value)s")),
+    (re.compile(r"^same mailbox (?P<value>.+)$"), gettext_noop("same mailbox %(value)s")),
+    (re.compile(r"^phone one digit apart (?P<value>.+)$"), gettext_noop("phone one digit apart %(value)s")),
 ]
 
 

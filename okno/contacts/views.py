@@ -35,6 +35,7 @@ from okno.contacts.selectors import (
 )
 from okno.core.emails import InvalidEmail, normalize_email
 from okno.core.errors import FieldError
+from okno.core.paging import id_or_none
 from okno.core.phones import try_normalize_phone
 from okno.people.models import User
 from okno.people.visibility import users_visible_to
@@ -56,7 +57,7 @@ def contact_list_page(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     tag = request.GET.get("tag", "")
     responsible = request.GET.get("responsible", "")
-    responsible_id = int(responsible) if responsible.isdigit() else None
+    responsible_id = id_or_none(responsible)
     qs = contact_list(user=request.user, q=q, tag=tag, responsible_id=responsible_id)
     page = Paginator(qs.prefetch_related("phones", "emails", "tags"), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {

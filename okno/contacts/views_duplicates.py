@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from okno.contacts.duplicates import duplicate_group_dismiss, duplicate_groups
+from okno.core.paging import ids_of
 
 GROUPS_PER_PAGE = 50
 
@@ -19,6 +20,6 @@ def duplicates_page(request):
 @login_required
 @require_POST
 def duplicates_dismiss(request):
-    ids = [int(x) for x in request.POST.getlist("ids") if x.isdigit()]
+    ids = ids_of(request.POST.getlist("ids"))
     duplicate_group_dismiss(user=request.user, contact_ids=ids)
     return redirect("contacts:duplicates")

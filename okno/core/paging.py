@@ -36,3 +36,18 @@ def offset_query() -> Any:
 def id_query() -> Any:
     """An optional id used as a filter: 1 to MAX_ID, or absent."""
     return Query(None, ge=1, le=MAX_ID)
+
+
+def id_or_none(raw: str | None) -> int | None:
+    """An id typed into a UI query or form (`?responsible=12`, a ticked row), or None when it is
+    not one: not digits, 0, or past MAX_ID (SQLite cannot even bind such a number: a 500)."""
+    text = (raw or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
+def ids_of(values: list[str]) -> list[int]:
+    """The ids among a form's ticked values, in order; anything else is left out."""
+    return [v for v in (id_or_none(raw) for raw in values) if v is not None]

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from django.http import QueryDict
 from django.utils import timezone
 
+from okno.core.paging import id_or_none
 from okno.deals import selectors
 
 # Sort keys the list offers -> the ORM ordering; a key not listed falls back to newest first.
@@ -29,10 +30,7 @@ DEFAULT_SORT = "-created"
 
 
 def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw not in (None, "") else None
-    except ValueError:
-        return None
+    return id_or_none(raw)
 
 
 def _date(raw: str | None) -> date | None:

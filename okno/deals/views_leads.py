@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from okno.core.errors import FieldError
 from okno.core.navigation import heads_and_admins
+from okno.core.paging import ids_of
 from okno.core.reasons import reason_text
 from okno.core.redirects import safe_next
 from okno.deals.lead_services import lead_convert, lead_lose, lead_reassign
@@ -130,7 +131,7 @@ def leads_all(request: HttpRequest) -> HttpResponse:
 def leads_reassign(request: HttpRequest) -> HttpResponse:
     """The ticked leads to one person, or back to their department's queue."""
     back = _next(request, reverse("deals:leads_all"))
-    ids = [int(v) for v in request.POST.getlist("lead") if v.isdigit()]
+    ids = ids_of(request.POST.getlist("lead"))
     choice = request.POST.get("assignee", "")
     if not ids:
         messages.error(request, gettext("Tick the leads to reassign."))

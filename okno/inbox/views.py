@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from okno.core.access import require_admin
 from okno.core.errors import FieldError
+from okno.core.paging import ids_of
 from okno.core.reasons import reason_text
 from okno.core.redirects import safe_next
 from okno.inbox import adapters
@@ -169,7 +170,7 @@ def problems_retry(request: HttpRequest) -> HttpResponse:
     elif request.POST.get("only", "").isdigit():  # one row's button, whatever else is ticked
         qs = qs.filter(pk=int(request.POST["only"]))
     else:
-        ids = [int(i) for i in request.POST.getlist("event") if i.isdigit()]
+        ids = ids_of(request.POST.getlist("event"))
         qs = qs.filter(pk__in=ids)
     events = list(qs)
     for event in events:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from okno.core.access import require_admin
 from okno.core.errors import FieldError
+from okno.core.paging import ids_of
 from okno.core.reasons import reason_text
 from okno.core.redirects import safe_next
 from okno.outbox import services
@@ -165,7 +166,7 @@ def problems_retry(request: HttpRequest) -> HttpResponse:
     elif request.POST.get("only", "").isdigit():
         qs = qs.filter(pk=int(request.POST["only"]))
     else:
-        qs = qs.filter(pk__in=[int(i) for i in request.POST.getlist("message") if i.isdigit()])
+        qs = qs.filter(pk__in=ids_of(request.POST.getlist("message")))
     retried = [services.outbox_retry(actor=request.user, message=m) for m in qs]
     messages.success(request, _("%(count)d message(s) queued to be sent again.") % {"count": len(retried)})
     return redirect(safe_next(request, "outbox:problems", prefix="/outbox/"))

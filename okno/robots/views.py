@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from okno.core.access import require_admin
 from okno.core.errors import FieldError
+from okno.core.paging import ids_of
 from okno.core.reasons import reason_text
 from okno.deals.models import Pipeline, Stage
 from okno.robots import services
@@ -176,7 +177,7 @@ def problems_retry(request: HttpRequest) -> HttpResponse:
     elif request.POST.get("only", "").isdigit():
         qs = qs.filter(pk=int(request.POST["only"]))
     else:
-        qs = qs.filter(pk__in=[int(i) for i in request.POST.getlist("run") if i.isdigit()])
+        qs = qs.filter(pk__in=ids_of(request.POST.getlist("run")))
     runs = list(qs[:5000])
     for run in runs:
         services.robot_run_retry(actor=request.user, run=run)

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
+from okno.core.paging import RowId
 from okno.people import services
 from okno.people.models import Department, User
 
@@ -136,7 +137,7 @@ class TokenCreatedOut(TokenOut):
 
 
 @router.get("/tokens", response=list[TokenOut])
-def list_tokens(request: HttpRequest, user_id: int | None = None, all: bool = False):  # noqa: A002
+def list_tokens(request: HttpRequest, user_id: RowId | None = None, all: bool = False):  # noqa: A002
     """The caller's tokens, revoked and expired ones included (with their `status`).
     Administrators: `user_id=` someone's, `all=true` everyone's."""
     actor = request.auth

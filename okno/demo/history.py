@@ -13,6 +13,7 @@ took minutes on SQLite (contact identification per message); in bulk, seconds.
 """
 
 import base64
+import dataclasses
 import email.utils
 import io
 import json
@@ -484,7 +485,21 @@ def _facts(call_id: str, spec: dict, cust: Customer) -> list[dict]:
                            seq=5)]
     else:
         facts.append(CallFact(call_id, "end", at=start + wait, leg=leg, extension=ext, seq=3))
-    return [f.as_row() for f in facts]
+    return [_row(f) for f in facts]
+
+
+_FACT_FIELDS = [f.name for f in dataclasses.fields(CallFact) if f.name != "call_id"]
+
+
+def _row(fact: CallFact) -> dict:
+    """CallFact.as_row (the same dict, keys in the same order) without dataclasses.asdict's deep
+    copy, a third of the calls' time."""
+    row = {}
+    for name in _FACT_FIELDS:
+        value = getattr(fact, name)
+        if value not in ("", 0, None):
+            row[name] = value.astimezone(UTC).isoformat() if name == "at" else value
+    return row
 
 
 def _calls_write(pbx: Channel, specs: list[tuple[Customer, dict]], rng: random.Random) -> tuple[int, int]:

@@ -1,7 +1,7 @@
 """The demo's lived-in history: chats, Telegram, e-mail, web forms and calls on the cards."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.files.storage import default_storage
@@ -16,7 +16,7 @@ from okno.inbox import adapters
 from okno.inbox.models import Channel, Conversation, Delivery, InboundEvent, Message
 from okno.inbox.services import inbound_item_record
 from okno.people.models import User
-from okno.telephony.calls import call_summary
+from okno.telephony.calls import CallFact, call_summary
 from okno.telephony.models import Call, CallLeg, CallRecording, PbxExtension
 from okno.timeline.models import Activity
 
@@ -90,6 +90,8 @@ def test_calls_are_what_their_facts_say_with_legs_and_playable_recordings(seeded
     calls = list(Call.objects.all())
     assert {c.direction for c in calls} == {"in", "out"} and {"answered", "missed"} <= {c.outcome for c in calls}
     for call in calls:
+        assert call.facts == [CallFact(call.pbx_call_id, **{**f, "at": datetime.fromisoformat(f["at"])}).as_row()
+                              for f in call.facts]
         s = call_summary(call.facts)
         assert (call.outcome, call.talk_seconds, call.started_at) == (s.outcome, s.talk_seconds, s.started_at)
         assert call.contact_id and call.employee_id and call.customer_number.startswith("+")

@@ -2,7 +2,9 @@
 
 import re
 
+import pytest
 from django.test import Client
+from playwright.sync_api import expect
 
 from okno.contacts.models import Contact
 from okno.inbox.drain import inbound_drain
@@ -66,3 +68,23 @@ def test_labels_are_translated_and_a_script_page_is_no_link(db, client):
     assert re.findall(r"<dt>([^<]+)</dt>", form) == ["Имя", "Телефон"]
     assert "Страница: javascript:alert(1)" in form and "<a href=\"javascript" not in form
     assert "form-utm" not in form
+
+
+@pytest.mark.browser
+def test_browser_the_card_shows_the_form_as_a_form(logged_in_page, client):
+    # given a submission with UTM tags and its page, and an English-speaking administrator
+    _submit(client, name="Ольга Петрова", phone="+7 916 123-45-67", comment="Нужен счёт",
+            utm_source="yandex", utm_medium="cpc", page=PAGE)
+    admin = UserFactory(is_superuser=True, role="admin", language="en")
+    page = logged_in_page(admin)
+
+    # when the card is open in a browser
+    page.goto(f"/contacts/{Contact.objects.get().pk}/")
+
+    # then the form reads as labelled fields, one page link and one UTM line
+    form = page.locator(".conv-form")
+    expect(form.locator("dl.form-submission dt")).to_have_text(["Name", "Phone", "Message"])
+    expect(form.locator("dl.form-submission dd").first).to_have_text("Ольга Петрова")
+    expect(form.locator(".form-page a")).to_have_attribute("href", PAGE)
+    expect(form.get_by_text("shop.example.ru/tariffs")).to_have_count(1)
+    expect(form.locator(".form-utm")).to_have_text("UTM: source yandex · medium cpc")

@@ -2,7 +2,8 @@
 
 Every change that can affect matching sets Contact.dedup_dirty (services.contact_refresh_derived).
 The worker's "duplicates" drain claims dirty contacts in batches, compares each with the
-contacts it shares a phone, an e-mail, or a company or e-mail-name block with (matching.py),
+contacts it shares a phone, an e-mail, or a company, e-mail-name, mailbox or name-and-city
+block with (matching.py),
 and stores the certain and likely pairs in DuplicatePair. "Possible" pairs (namesakes) are
 not stored: at a million contacts they would be tens of millions of rows of "same name" and
 glue unrelated people into one group; the card still shows them live.

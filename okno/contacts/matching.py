@@ -10,12 +10,19 @@ blocking keys stored in ContactMatchKey, then scored pair by pair:
 - `c:<company>|<letter>`: the company plus the first letter of the last or of the first name
   (two keys), so colleagues with similar names meet even with typos in both names.
 - `e:<local part>`: ivan.petrov@mail.ru meets ivan.petrov@gmail.com.
+- `n:` keys under the full form(s) of a short first name: "Саша Кузнецов" meets "Александр Кузнецов".
+- `m:<mailbox>` (core.emails.mailbox_key): one Gmail or Yandex mailbox however its address is spelt.
+- `t:<a>|<b>|<city>`: namesakes of one city with a phone, for a number mistyped by one digit.
 
-Levels: "certain" = a shared phone or e-mail; "likely" = a similar name (each name at least 75%
-alike) with a shared company or e-mail name; "possible" = a similar name with nothing else, or
-with a contradiction (different patronymic or gender). Name evidence alone scores at most 0.70,
-under the 0.75 of "likely", so the background scan, which keeps only likely and certain pairs,
-needs no `n:` blocks: phones, e-mails, `c:` and `e:` blocks find every pair it keeps.
+Levels: "certain" = proof of one person: a shared e-mail or mailbox, a shared personal phone (a
+mobile, or the same extension), or a shared landline on cards whose names agree; "likely" = a
+similar name (each name at least 75% alike, a short form and its full name 90%) with a shared
+company or e-mail name, or the same full name in one city or company with a phone one digit
+apart; "possible" = a similar name with nothing else, or with a contradiction (different
+patronymic or gender), or a landline shared by cards whose names do not agree ("shared phone").
+Name evidence alone scores at most 0.70, under the 0.75 of "likely", so the background scan,
+which keeps only likely and certain pairs, needs no `n:` blocks: phones, e-mails, `c:`, `e:`,
+`m:` and `t:` blocks find every pair it keeps. docs/duplicates.md gives each rule its reason.
 """
 
 from collections import defaultdict

@@ -14,6 +14,7 @@ from okno.core.leases import claim_batch
 from okno.inbox import adapters
 from okno.inbox.adapters.base import SendFailed
 from okno.inbox.models import Conversation, Delivery, Message
+from okno.inbox.services import conversation_summary_update
 from okno.people.models import User
 from okno.people.visibility import contact_visibility_q
 
@@ -37,6 +38,7 @@ def conversation_reply(*, actor: User, conversation: Conversation, text: str, me
         author=actor, author_name=actor.display_name, text=text.strip(), meta=meta or {},
     )
     Delivery.objects.create(message=message)
+    conversation_summary_update(conversation=conversation, channel=conversation.channel, message=message)
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.sent_at)
     return message
 

@@ -2,7 +2,9 @@
 
 import dataclasses
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, Q
 from django.utils import timezone
 
 from okno.contacts.identify import Identity, contact_identify, identity_is_of
@@ -13,6 +15,7 @@ from okno.inbox import adapters
 from okno.inbox.items import InboundItem
 from okno.inbox.models import Channel, Conversation, InboundEvent, Message
 from okno.people.models import User
+from okno.timeline.models import Activity
 from okno.timeline.services import activity_record
 
 ACTIVITY_KIND = {"chat": "chat", "form": "form", "email": "email", "message": "message"}
@@ -22,8 +25,39 @@ def _operator(email: str) -> User | None:
     return User.objects.filter(email__iexact=email, is_active=True).first() if email else None
 
 
+# How much of a message the card's timeline line shows before "…".
+SUMMARY_TEXT_CHARS = 120
+
+
+def text_start(text: str, chars: int = SUMMARY_TEXT_CHARS) -> str:
+    """The start of a message on one line: whitespace folded, cut at a word with "…"."""
+    line = " ".join(text.split())
+    if len(line) <= chars:
+        return line
+    cut = line[:chars - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[chars // 2:] else cut).rstrip(" ,.;:-") + "…"
+
+
 def activity_summary(channel: Channel, item: InboundItem) -> str:
-    return f"{channel.name}: {item.subject or item.text}"[:500]
+    return f"{channel.name}: {item.subject or text_start(item.text)}"[:500]
+
+
+def conversation_summary_update(*, conversation: Conversation, channel: Channel, message: Message) -> None:
+    """The conversation's line on the card's timeline reads its subject (an e-mail's), else the
+    start of its newest message: a chat opened by an event with no text ("Сайт: ") reads what
+    was written once it is. A message older than another of the conversation (a transcript's
+    earlier lines) fills only a line that is still empty. One UPDATE, through the card's
+    (contact, occurred_at) index."""
+    text = text_start(message.text)
+    if conversation.subject or not text:
+        return
+    bare = f"{channel.name}: "
+    newer = Message.objects.filter(conversation_id=conversation.pk, sent_at__gt=message.sent_at)
+    Activity.objects.filter(
+        Q(summary__in=[bare, bare.strip()]) | ~Exists(newer),
+        contact_id=conversation.contact_id, detail_id=conversation.pk,
+        detail_type=ContentType.objects.get_for_model(Conversation),
+    ).update(summary=f"{bare}{text}"[:500])
 
 
 def lead_title(channel: Channel, item: InboundItem) -> str:
@@ -113,6 +147,8 @@ def inbound_item_record(*, channel: Channel, item: InboundItem) -> Message | Non
         adapter = adapters.get(channel.kind)
         if message is not None and adapter is not None:
             adapter.recorded(channel, item)
+        if message is not None and not new_conversation:
+            conversation_summary_update(conversation=conv, channel=channel, message=message)
         if message is not None and message.sent_at > conv.last_message_at:
             Conversation.objects.filter(pk=conv.pk).update(last_message_at=message.sent_at)
         deal_ids = list(Deal.objects.filter(contact_id=contact.pk).exclude(stage__kind__in=Stage.CLOSED)

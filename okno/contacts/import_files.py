@@ -181,6 +181,8 @@ def check_xlsx_archive(fh: BinaryIO) -> None:
                 "count": end[zipfile._ECD_ENTRIES_TOTAL], "limit": XLSX_MAX_MEMBERS})
         fh.seek(0)
         members = zipfile.ZipFile(fh).infolist()
+    except ImportFileError:
+        raise
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise ImportFileError(_("The XLSX file is damaged or is not an Excel workbook; open it in Excel, "
                                 "save it again and upload.")) from exc
@@ -241,6 +243,8 @@ def scan_xlsx_xml(fh: BinaryIO) -> None:
             if name.endswith((".xml", ".rels")):
                 with archive.open(member) as src:
                     _scan_part(src, member.filename, rows=name.startswith("xl/worksheets/"))
+    except ImportFileError:
+        raise
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
         raise ImportFileError(_("The XLSX file is damaged or is not an Excel workbook; open it in Excel, "
                                 "save it again and upload.")) from exc

@@ -54,7 +54,7 @@ def test_create_channel_through_the_form(db, admin_user):
     channel = Channel.objects.get()
     assert r.status_code == 302 and r["Location"] == f"/inbox/channels/{channel.pk}/"
     assert (channel.kind, channel.name, channel.department, channel.fallback_user) == ("form", "Сайт", sales, fallback)
-    assert channel.settings == {"allowed_origins": ["https://shop.example.ru"]}
+    assert channel.settings == {"allowed_origins": ["https://shop.example.ru"], "route_subdepartments": False}
     page = client.get(r["Location"]).content.decode()
     assert channel.webhook_path in page and channel.secret in page
     assert channel.webhook_path in client.get("/inbox/channels/").content.decode()

@@ -39,8 +39,11 @@ SERVICE_FIELDS = {"formid", "formname", "tranid", "test", "cookies", "ip", "_hon
 
 def _multipart_fields(body: bytes, content_type: str) -> dict[str, str]:
     """multipart/form-data (a plain HTML form with enctype set); files are named, not kept."""
-    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n"
-                                                  + body)
+    try:
+        message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1")
+                                                      + b"\r\n\r\n" + body)
+    except RecursionError as exc:  # parts nested ~1,000 deep
+        raise Malformed(f"multipart body cannot be read: {str(exc)[:200]}") from exc
     if not message.is_multipart():
         raise Malformed("multipart body without parts")
     fields = {}

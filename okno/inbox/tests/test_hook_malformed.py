@@ -133,3 +133,28 @@ def test_the_apis_json_bodies_are_4xx_too(api, inside):
     r = api.client.post("/api/v1/contacts", data=body, content_type="application/json", headers=api.headers)
     # then it is a 4xx (django-ninja cannot parse it and says so), not a 500
     assert 400 <= r.status_code < 500, r.content
+
+
+def _nested_multipart(depth: int) -> tuple[bytes, str]:
+    body = b"".join(b"--b%d\r\nContent-Type: multipart/form-data; boundary=b%d\r\n\r\n" % (i, i + 1)
+                    for i in range(depth))
+    body += b'--b%d\r\nContent-Disposition: form-data; name="Name"\r\n\r\nOlga\r\n' % depth
+    body += b"".join(b"--b%d--\r\n" % i for i in reversed(range(depth + 1)))
+    return body, "multipart/form-data; boundary=b0"
+
+
+@pytest.mark.django_db
+def test_multipart_nested_too_deep_is_refused_or_rejected_never_a_500(client):
+    # given a Tilda form with an API key (checked in the body's fields) and a plain site form
+    tilda = make_channel(kind="tilda", settings={"api_key": "k", "api_key_name": "apikey"})
+    form = make_channel(kind="form")
+    body, content_type = _nested_multipart(5_000)
+    # when multipart parts nested 5,000 deep are posted to both
+    r_tilda = client.post(tilda.webhook_path, data=body, content_type=content_type)
+    r_form = client.post(form.webhook_path, data=body, content_type=content_type)
+    # then Tilda cannot find its key in them (403, not kept), the form keeps the body
+    assert r_tilda.status_code == 403 and r_form.status_code == 200
+    # and the worker rejects it with the reason, instead of retrying a RecursionError
+    inbound_drain()
+    event = InboundEvent.objects.get()
+    assert event.status == InboundEvent.Status.REJECTED and "multipart body cannot be read" in event.error

@@ -21,6 +21,8 @@ What Django's handler gave and this keeps:
   logged, sent to got_request_exception (error reporters listen there) and answered 500 with
   no detail: a traceback never goes to the sender.
 - The script prefix, for reverse() in an answer (Jivo's card links to the contact).
+A chunked body (no CONTENT_LENGTH, wsgi.input ending with the body) is read by the hook view
+itself (views_hooks._streamed_body), the same under this entry and under Django's handler.
 Not kept: the middleware (none applies), request_started/request_finished themselves (a
 receiver added later will not hear hooks) and reset_queries (DEBUG's query log, bounded anyway).
 """

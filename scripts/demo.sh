@@ -56,12 +56,19 @@ stop_all() {
   if [ ${#PIDS[@]} -gt 0 ]; then
     echo
     echo "== stopping web and workers"
+    # Their children too (granian's worker processes): on a Ctrl-C the whole process group gets
+    # SIGINT, and a worker whose main process is killed before it stopped the worker serves on,
+    # orphaned (seen on a loaded machine).
+    local kids=()
+    for pid in "${PIDS[@]}"; do
+      kids+=($(pgrep -P "$pid" 2>/dev/null || true))
+    done
     kill -TERM "${PIDS[@]}" 2>/dev/null || true
     for _ in $(seq 50); do
-      kill -0 "${PIDS[@]}" 2>/dev/null || break
+      kill -0 "${PIDS[@]}" "${kids[@]}" 2>/dev/null || break
       sleep 0.2
     done
-    kill -KILL "${PIDS[@]}" 2>/dev/null || true
+    kill -KILL "${PIDS[@]}" "${kids[@]}" 2>/dev/null || true
     wait 2>/dev/null || true
   fi
 }

@@ -426,8 +426,8 @@ def test_demo_script_serves_the_login_and_stops_its_children(tmp_path):
         assert f"pages at {base} show" in rang.stdout
         assert (tmp_path / "demo.json").exists()
 
-        # when Ctrl-C
-        os.kill(proc.pid, signal.SIGINT)
+        # when Ctrl-C in its terminal (SIGINT to the whole process group)
+        os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=20)
 
         # then everything it started is gone

@@ -6,6 +6,8 @@ Errors have one shape whatever their status, `ErrorOut` (okno/core/errors.py):
 matches (404), a method a path does not take (405, with `Allow`) and a server error (500, with no
 traceback: it is logged and reported as Django reports any other)."""
 
+import inspect
+from datetime import datetime, timedelta
 from functools import wraps
 from http import HTTPStatus
 
@@ -17,6 +19,7 @@ from django.urls import URLPattern, re_path
 from django.utils.log import log_response
 from ninja import NinjaAPI, Swagger
 from ninja.errors import ValidationError as NinjaValidationError
+from pydantic import BaseModel
 
 from okno.core.errors import ApiError, ErrorOut
 from okno.people.auth import api_auth
@@ -38,6 +41,59 @@ def error_statuses(method: str, operation: dict) -> list[int]:
     return sorted(statuses)
 
 
+# The widest integer either database stores (PostgreSQL's bigint, SQLite's INTEGER). SQLite
+# refuses a wider one in any query (OverflowError), even in `pk__in`, where Django does not
+# guard as it does for `pk=`.
+INT_RANGE = (-(2**63), 2**63 - 1)
+# PostgreSQL refuses a time zone offset past 15:59 ("time zone displacement out of range"), where
+# Python takes up to 23:59; no place on earth is past 14:00.
+MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
+
+
+def _unstorable(value, path: str) -> tuple[str, str] | None:
+    """(field, reason) for the first value no column holds, in a value ninja validated: an int,
+    a datetime, a list, or a schema's fields. A free-form dict (a channel's settings) is stored
+    as JSON, where any number fits, and is not looked into."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return None if INT_RANGE[0] <= value <= INT_RANGE[1] else (
+            path, f"must be between {INT_RANGE[0]} and {INT_RANGE[1]}")
+    if isinstance(value, datetime):
+        offset = value.utcoffset()
+        return None if offset is None or abs(offset) <= MAX_UTC_OFFSET else (
+            path, "the time zone offset must be between -15:59 and +15:59")
+    if isinstance(value, BaseModel):
+        items = ((name, getattr(value, name)) for name in type(value).model_fields)
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _unstorable(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
+
+
+def _refusing_unstorable_values(view_func):
+    """An operation's function, called only with values a column holds: a wider number or an
+    impossible time zone is the caller's mistake (422 naming the field) on both databases, not a
+    500 from one of them (SQLite's OverflowError, PostgreSQL's DataError) or a silent empty match."""
+
+    @wraps(view_func)
+    def checked(request: HttpRequest, *args, **kwargs):
+        for name, value in kwargs.items():
+            # A body or query schema's fields are named as the client sent them, without "payload".
+            found = _unstorable(value, "" if isinstance(value, BaseModel) else name)
+            if found is not None:
+                raise ApiError("Invalid input", status=422, errors=[{"field": found[0], "reason": found[1]}])
+        return view_func(request, *args, **kwargs)
+
+    checked.okno_unstorable_refused = True
+    return checked
+
+
 class OknoAPI(NinjaAPI):
     def get_openapi_schema(self, **kwargs):
         schema = super().get_openapi_schema(**kwargs)
@@ -55,6 +111,12 @@ class OknoAPI(NinjaAPI):
         return schema
 
     def _get_urls(self):
+        for bound in self._get_bound_routers():
+            for path_view in bound.path_operations.values():
+                for operation in path_view.operations:
+                    if not getattr(operation.view_func, "okno_unstorable_refused", False) \
+                            and not inspect.iscoroutinefunction(operation.view_func):
+                        operation.view_func = _refusing_unstorable_values(operation.view_func)
         urls = [URLPattern(u.pattern, _json_errors(self, u.callback), u.default_args, u.name)
                 if isinstance(u, URLPattern) else u for u in super()._get_urls()]
         # Last: a path under /api/ that no route matches is a JSON 404, not the site's HTML page.
@@ -152,6 +214,13 @@ def _too_big(request, exc):
 @api.exception_handler(BadRequest)
 def _bad_request(request, exc):
     return _error(request, 400, "Bad request")
+
+
+@api.exception_handler(OverflowError)
+def _out_of_range(request, exc):
+    """A number or a date out of a column's range that the check above did not see (a date moved
+    past year 1 or 9999 by its time zone)."""
+    return _error(request, 422, "Invalid input", errors=[{"field": "", "reason": "a number or a date is out of range"}])
 
 
 @api.exception_handler(Exception)

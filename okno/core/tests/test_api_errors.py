@@ -119,3 +119,25 @@ def test_a_server_error_still_reaches_the_test_client(api, monkeypatch):
     monkeypatch.setattr(okno.inbox.api, "_channel_out", lambda c: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         api.get("/api/v1/channels")
+
+
+@pytest.mark.parametrize("method, path, body, field", [
+    ("post", "/api/v1/leads/reassign", {"lead_ids": [1, 10**30]}, "lead_ids.1"),
+    ("post", "/api/v1/contacts/merge", {"keep_id": 1, "merge_ids": [-(10**20)]}, "merge_ids.0"),
+    ("get", "/api/v1/contacts/99999999999999999999999", None, "contact_id"),
+])
+def test_a_number_no_column_holds_is_a_422_naming_the_field_on_either_database(api, method, path, body, field):
+    # when a client sends an id wider than 64 bits (SQLite raised OverflowError: a 500)
+    r = api.post(path, body) if method == "post" else api.get(path)
+
+    # then it is told which field and why
+    assert _error(r, 422)["errors"] == [
+        {"field": field, "reason": "must be between -9223372036854775808 and 9223372036854775807"}]
+
+
+def test_a_time_zone_no_database_stores_is_a_422_naming_the_field(api):
+    # PostgreSQL refuses offsets past 15:59 (a 500 before); Python and pydantic take up to 23:59
+    r = api.get("/api/v1/leads", created_from="2026-06-04T07:54:50-22:45")
+    assert _error(r, 422)["errors"] == [
+        {"field": "created_from", "reason": "the time zone offset must be between -15:59 and +15:59"}]
+    assert api.get("/api/v1/leads", created_from="2026-06-04T07:54:50+14:00").status_code == 200

@@ -18,6 +18,7 @@ class OutboxConfig(AppConfig):
         from okno.outbox.deal_preview import deal_preview_context
         from okno.outbox.drain import outbox_drain
         from okno.outbox.models import OutboxMessage, WebhookEndpoint
+        from okno.outbox.reply_routes import reply_routes_register
         from okno.outbox.selectors import messages_for_timeline
         from okno.outbox.services import endpoints_forget, outbox_webhooks_for_event
         from okno.outbox.sms_status import sms_status_drain
@@ -27,6 +28,7 @@ class OutboxConfig(AppConfig):
 
         merge_registry.register(OutboxMessage, "contact")
         register_deal_context(deal_preview_context)
+        reply_routes_register()  # the card's reply box answers a form or a Jivo chat by e-mail or SMS
         timeline.register(kinds=[Activity.Kind.OUTBOX], template="outbox/_timeline_outbox.html",
                           load=messages_for_timeline)
         # Every event, filtered by each endpoint's list: one subscriber, so no event is queued twice.

@@ -202,7 +202,8 @@ def record_many(done: list[tuple[OutboxMessage, Result]]) -> None:
         for m, r in done:
             if not (r.ok and m.kind != OutboxMessage.Kind.SMS):
                 OutboxMessage.objects.filter(pk=m.pk).update(**_fields(m, r, now))
-            if r.ok and m.contact_id and m.kind != OutboxMessage.Kind.WEBHOOK:
+            # A conversation's reply (okno/outbox/reply_routes.py) is on the timeline in its conversation.
+            if r.ok and m.contact_id and m.kind != OutboxMessage.Kind.WEBHOOK and "conversation_id" not in m.payload:
                 m.sent_at = now
                 _timeline(m)
     for m, r in done:

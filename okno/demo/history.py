@@ -225,8 +225,8 @@ def _working_hours(rng: random.Random, at: datetime, now: datetime) -> datetime:
     return min(msk.astimezone(UTC), now - timedelta(minutes=rng.randrange(20, 120)))
 
 
-def _fill(text: str, rng: random.Random, cust: Customer, me: User | None = None) -> str:
-    name, sku, price = rng.choice(STORE_PRODUCTS)
+def _fill(text: str, rng: random.Random, cust: Customer, me: User | None = None, product: tuple | None = None) -> str:
+    name, sku, price = product or rng.choice(STORE_PRODUCTS)
     return text.format(product=name, order=f"№{rng.randrange(10000, 99999)}", city=cust.city,
                        first=cust.first or "клиент", me=me.first_name if me else "Анна", price=price, sku=sku.lower())
 
@@ -400,12 +400,13 @@ class _Writer:
             fields["phone"] = cust.raw_phone
         if cust.email and (not cust.raw_phone or rng.random() < 0.4):
             fields["email"] = cust.email
+        product = rng.choice(STORE_PRODUCTS)  # the page's product is the one asked about
         if comment:
-            fields["comment"] = _fill(comment, rng, cust)
+            fields["comment"] = _fill(comment, rng, cust, product=product)
         if form_name == "Оптовым покупателям":
             fields["company"] = f"ООО «{cust.last or 'Ромашка'} и партнёры»"
         fields.update(rng.choice(hd.UTMS))
-        fields["page"] = hd.SITE + _fill(path, rng, cust)
+        fields["page"] = hd.SITE + _fill(path, rng, cust, product=product)
         if "email" not in fields and "phone" not in fields:
             fields["email"] = f"client{cust.pk}@example.ru"
         self._inbound(self.ch.form, cust.pk, urlencode(fields).encode(), "application/x-www-form-urlencoded", at)

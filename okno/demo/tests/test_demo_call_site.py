@@ -55,3 +55,19 @@ def test_an_explicit_site_wins(live_server, settings, tmp_path):
     assert Call.objects.count() == 0 and inbound_drain() >= 0
     inbound_drain()
     assert Call.objects.count() == 1
+
+
+def test_another_database_than_the_demos_is_named_not_a_traceback(db, monkeypatch):
+    # given demo_call run without the demo's OKNO_VAR_DIR: a fresh SQLite file without tables
+    from django.db import DatabaseError
+
+    from okno.people.models import User
+
+    def no_tables(*args, **kwargs):
+        raise DatabaseError("no such table: people_user")
+
+    monkeypatch.setattr(User.objects, "filter", no_tables)
+
+    # when / then
+    with pytest.raises(CommandError, match="OKNO_VAR_DIR and DATABASE_URL"):
+        call_command("demo_call", "admin", "--ring-seconds", "0")

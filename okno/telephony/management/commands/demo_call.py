@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from okno.inbox.models import Channel
 from okno.people.models import User
@@ -73,7 +74,11 @@ class Command(BaseCommand):
     def handle(self, *args, username: str, number: str, ring_seconds: float, site: str, **options):
         self.site_url, self.site_from = (site, "--site") if site else running_site_url()
         self.site_url = self.site_url.rstrip("/")
-        user = User.objects.filter(username=username, is_active=True).first()
+        try:
+            user = User.objects.filter(username=username, is_active=True).first()
+        except DatabaseError as exc:  # another database than the demo's: an empty var/ by default
+            raise CommandError(f"This database has no Okno tables ({exc}): run demo_call with the demo's "
+                               "OKNO_VAR_DIR and DATABASE_URL, as make demo prints it.") from exc
         if user is None:
             raise CommandError(f"No active user {username!r}")
         channel = _demo_channel()

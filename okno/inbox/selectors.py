@@ -107,7 +107,7 @@ def reply_options_set(convs: list[Conversation]) -> None:
     phone first, then the card's. Three queries for a whole page, whatever its length."""
     routed = [c for c in convs if not c.can_reply]
     for conv in convs:
-        conv.reply_options, conv.reply_blocked, conv.reply_subject = [], "", ""
+        conv.reply_options, conv.reply_blocked, conv.reply_subject, conv.reply_by_email = [], "", "", False
     if not routed:
         return
     contact_ids = {c.contact_id for c in routed}
@@ -131,6 +131,7 @@ def reply_options_set(convs: list[Conversation]) -> None:
         if sms_ready:
             options += [ReplyOption("sms", p) for p in mobiles]
         conv.reply_options = options
+        conv.reply_by_email = any(o.route == "email" for o in options)
         if not options:
             conv.reply_blocked = "no_sms_provider" if mobiles and sms_route else "no_address"
         conv.reply_subject = f"Re: {conv.subject or conv.channel.name}"[:200]

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 class ReplyState:
     """A routed reply's delivery as the card shows it: queued, sent, delivered or failed."""
 
-    status: str  # "queued" | "sent" | "delivered" | "failed"
+    status: str  # "queued" | "sent" | "delivered" | "undelivered" | "failed"
     error: str = ""
 
 
@@ -27,6 +27,7 @@ STATE_LABELS = {
     "queued": gettext_lazy("queued"),
     "sent": gettext_lazy("sent"),
     "delivered": gettext_lazy("delivered"),
+    "undelivered": gettext_lazy("not delivered"),
     "failed": gettext_lazy("not sent"),
 }
 

@@ -18,7 +18,7 @@ def _state(row: OutboxMessage) -> ReplyState:
         return ReplyState("failed", row.last_error)
     if row.status == OutboxMessage.Status.SENT:
         if row.delivery_status == sms.UNDELIVERED:  # the provider took the SMS; the phone never got it
-            return ReplyState("failed", sms.UNDELIVERED)
+            return ReplyState("undelivered")
         return ReplyState("delivered" if row.delivery_status == sms.DELIVERED else "sent")
     return ReplyState("queued", row.last_error)  # pending; last_error: the try that will be repeated
 

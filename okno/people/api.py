@@ -11,9 +11,9 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
+from ninja import Path, Router, Schema, Status
 
-from okno.core.paging import RowId
+from okno.core.paging import MAX_ID, RowId
 from okno.people import services
 from okno.people.models import Department, User
 
@@ -111,11 +111,14 @@ def create_user(request: HttpRequest, payload: UserIn):
 
 # --- tokens ----------------------------------------------------------------------------------
 
+TOKEN_ID = Path(..., ge=1, le=MAX_ID)
+
+
 class TokenIn(Schema):
     name: str
     expires_at: datetime | None = None
     # An administrator may issue a token for another user.
-    user_id: int | None = None
+    user_id: RowId | None = None
 
 
 class TokenOut(Schema):
@@ -178,12 +181,12 @@ def _revoke(request: HttpRequest, token_id: int):
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut)
-def delete_token(request: HttpRequest, token_id: int):
+def delete_token(request: HttpRequest, token_id: int = TOKEN_ID):
     """Revokes the token (its row stays, for the record); another user's token is 404 unless
     the caller is an administrator."""
     return _revoke(request, token_id)
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut)
-def revoke_token(request: HttpRequest, token_id: int):
+def revoke_token(request: HttpRequest, token_id: int = TOKEN_ID):
     return _revoke(request, token_id)

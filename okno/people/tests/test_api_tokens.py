@@ -261,3 +261,10 @@ def test_manage_py_issues_lists_and_revokes(db, capsys):
     assert not any(works(k) for k in keys)
     with pytest.raises(CommandError):
         call_command("api_tokens", "revoke", "999999")
+
+
+def test_api_ids_out_of_bounds_are_a_4xx(db, api):
+    huge = "99999999999999999999"
+    assert api.get("/api/v1/tokens", user_id=huge).status_code == 422
+    assert api.delete(f"/api/v1/tokens/{huge}").status_code == 422
+    assert api.post(f"/api/v1/tokens/{huge}/revoke").status_code == 422

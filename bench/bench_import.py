@@ -151,11 +151,13 @@ def run(*, db: str, scale: str) -> list[dict]:
     insert_seconds = time.perf_counter() - started
     Contact.objects.filter(created_by=user, first_name__startswith="b", last_name="").delete()
 
-    # The import itself: upload (inspect + preview sample) here, the run in a fresh process.
+    # The import itself: upload (store) and the worker's inspection (header, sample, row count)
+    # here, the run in a fresh process.
     started = time.perf_counter()
     with path.open("rb") as fh:
         job = imports.import_job_create(actor=user, upload=UploadedFile(fh, name=path.name, size=path.stat().st_size),
                                         on_duplicate=ImportJob.OnDuplicate.SKIP)
+    job = imports.import_job_inspect(job_id=job.pk)
     upload_seconds = time.perf_counter() - started
     result = _child("run-job", str(job.pk))
     idle = _child("idle")

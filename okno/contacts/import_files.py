@@ -1,21 +1,23 @@
 """Reading an import file: CSV in the encodings Russian offices produce, or XLSX, row by row.
 
-The reader never loads the whole sheet, and no file, however crafted, makes it hold more
-than a bounded amount (docs/import-export.md "Hostile files"; measured in
-tests/test_import_hostile.py):
+The reader never loads the whole sheet, and no file, however crafted, makes the process
+grow by more than 100 MB (the worst case measured is 68 MB; docs/import-export.md
+"Hostile files", tests/test_import_hostile.py):
 
-- XLSX is a zip. Before anything is parsed, `check_xlsx_archive` reads the zip's directory
-  and refuses too many members, too much uncompressed data in total or in one member, and a
-  compression ratio no spreadsheet has (a "zip bomb"); `scan_xlsx_xml` then streams every
-  XML member through zlib (64 KB at a time, nothing kept) and refuses DTDs (entity bombs),
-  a single text longer than `XLSX_MAX_TOKEN_BYTES` and a row or shared string longer than
-  `XLSX_MAX_ELEMENT_BYTES`, so the XML parser never builds a huge string.
-- openpyxl reads the shared-strings table whole, even in read-only mode; here it is read
-  into one compact UTF-8 buffer (`_SharedStrings`, each string cut at the cell limit), so its
-  memory is at most the size of sharedStrings.xml, which the archive check bounds.
-- The sheet is parsed row by row (openpyxl's read-only parser) from the cells present in the
-  XML only: the declared dimension (`A1:XFD20000`) is ignored, rows are never padded to it,
-  and reading stops after `MAX_EMPTY_ROWS` empty rows in a row.
+- XLSX is a zip. Before anything is decompressed, `check_xlsx_archive` reads the zip's
+  directory and refuses too many members, too much uncompressed data in total or in one
+  member, and a compression ratio no spreadsheet has (a "zip bomb"); `scan_xlsx_xml` then
+  streams every XML member through zlib (64 KB at a time, nothing kept) and refuses DTDs
+  (entity bombs), a single text longer than `XLSX_MAX_TOKEN_BYTES` and a row longer than
+  `XLSX_MAX_ELEMENT_BYTES`, so the XML parser never builds a huge string or tree.
+- openpyxl reads the shared-strings table whole, even in read-only mode, one Python object
+  per string; here it is read by expat callbacks into one compact UTF-8 buffer
+  (`_SharedStrings`, each string cut at the cell limit), so it costs about the size of
+  sharedStrings.xml, which the archive check bounds.
+- The sheet is parsed row by row from the cells present in the XML: the declared dimension
+  (`A1:XFD20000`) is ignored, rows are never padded to it, each parsed row is dropped from
+  the XML tree (openpyxl keeps ~90 bytes of every row), and reading stops after
+  `MAX_EMPTY_ROWS` empty rows in a row.
 - CSV is decoded incrementally; one record (with its quoted line breaks) is at most
   `MAX_CSV_RECORD_CHARS` characters.
 - A row has at most `MAX_COLUMNS` columns; a cell longer than `MAX_CELL_CHARS` is kept cut
@@ -59,20 +61,21 @@ MAX_CSV_RECORD_CHARS = 1_000_000
 csv.field_size_limit(MAX_CSV_RECORD_CHARS)
 
 # XLSX archive limits, checked on the zip's directory before anything is decompressed.
-# A 100,000-row file written by openpyxl holds a 45 MB sheet; Excel's own, with shared
-# strings, ~40 MB of sharedStrings.xml. Parts other than sheets and shared strings
-# (workbook, styles, relationships) are parsed whole by openpyxl, so they get a small bound.
+# A 100,000-row file written by openpyxl holds a 45 MB sheet (inline strings); Excel keeps
+# text in sharedStrings.xml, ~25-40 MB for 100,000 rows of seven text columns. Parts other
+# than sheets and shared strings (workbook, styles, relationships) are parsed whole by
+# openpyxl, so they get a small bound. Larger tables can come as CSV, which has none of this.
 XLSX_MAX_MEMBERS = 1_000
 XLSX_MAX_TOTAL_BYTES = 512 * 1024 * 1024
 XLSX_MAX_SHEET_BYTES = 512 * 1024 * 1024  # streamed: bounds time, not memory
-XLSX_MAX_SHARED_STRINGS_BYTES = 64 * 1024 * 1024  # held in memory (compactly)
-XLSX_MAX_PART_BYTES = 8 * 1024 * 1024
+XLSX_MAX_SHARED_STRINGS_BYTES = 48 * 1024 * 1024  # held in memory, compactly: ~1 MB per MB
+XLSX_MAX_PART_BYTES = 1024 * 1024  # parsed whole: a 1.8 MB styles.xml took 23 MB, 7.8 MB took 99 MB
 # Spreadsheet XML compresses 5-20 times; a 300 MB string in 308 KB is 1,000 times.
 XLSX_MAX_RATIO = 100
 _RATIO_MIN_BYTES = 1024 * 1024  # tiny parts compress oddly; their size is bounded anyway
 # Inside the XML: one text or tag (bytes between two "<"), one row or shared string.
 XLSX_MAX_TOKEN_BYTES = 256 * 1024
-XLSX_MAX_ELEMENT_BYTES = 4 * 1024 * 1024
+XLSX_MAX_ELEMENT_BYTES = 512 * 1024  # a row is a tree: 1 MB of tiny cells took 34 MB, 4 MB 122 MB
 # The inspection's sample (kept with the job for the preview) and how often it reports progress.
 SAMPLE_MAX_CHARS = 200_000
 PROGRESS_ROWS = 5_000
@@ -198,8 +201,8 @@ def check_xlsx_archive(fh: BinaryIO) -> None:
         limit = _member_limit(name)
         if member.file_size > limit:
             raise ImportFileError(_("The part %(part)s of the XLSX file unpacks to %(size)s; the limit is "
-                                    "%(limit)s.") % {"part": name, "size": _mb(member.file_size),
-                                                     "limit": _mb(limit)})
+                                    "%(limit)s. Save the table as CSV, or split it, and upload again.") % {
+                "part": name, "size": _mb(member.file_size), "limit": _mb(limit)})
         if member.file_size > _RATIO_MIN_BYTES and (
                 member.file_size > XLSX_MAX_RATIO * max(member.compress_size, 1)):
             ratio = member.file_size // max(member.compress_size, 1)
@@ -361,10 +364,12 @@ def _workbook(fh: BinaryIO):
 
 def _open_xlsx(fh: BinaryIO) -> Iterator[tuple[int, dict[int, object]]]:
     """(row number, {column: value}) of each row present in the sheet's XML, empty cells left out."""
+    from xml.etree.ElementTree import ParseError, iterparse
     from xml.parsers.expat import ExpatError
 
     from openpyxl.utils.exceptions import InvalidFileException
-    from openpyxl.worksheet._reader import WorkSheetParser
+    from openpyxl.worksheet._reader import ROW_TAG, WorkSheetParser
+    from openpyxl.xml.constants import SHEET_MAIN_NS
 
     check_xlsx_archive(fh)
     fh.seek(0)
@@ -380,15 +385,26 @@ def _open_xlsx(fh: BinaryIO) -> Iterator[tuple[int, dict[int, object]]]:
             raise ImportFileError(_("The workbook has no sheets."))
         try:
             # openpyxl's own iter_rows pads every row to the declared dimension (A1:XFD20000:
-            # 16,384 cells a row) and yields the missing rows one by one; its parser gives the
-            # cells that are there.
+            # 16,384 cells a row) and yields the missing rows one by one; its row parser gives
+            # the cells that are there.
             with sheet._get_source() as src:
                 parser = WorkSheetParser(src, sheet._shared_strings, data_only=True, epoch=book.epoch,
                                          date_formats=book._date_formats,
                                          timedelta_formats=book._timedelta_formats)
-                for number, cells in parser.parse():
-                    yield number, {c["column"]: c["value"] for c in cells if c["value"] not in (None, "")}
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, IndexError, TypeError) as exc:
+                sheet_data, holder = f"{{{SHEET_MAIN_NS}}}sheetData", None
+                for event, element in iterparse(src, events=("start", "end")):
+                    if event == "start":
+                        if element.tag == sheet_data:
+                            holder = element
+                    elif element.tag == ROW_TAG:
+                        number, cells = parser.parse_row(element)
+                        # openpyxl clears each row but leaves it under sheetData: ~90 bytes a
+                        # row for ever, 1.8 GB for the 20 million short rows 512 MB can hold.
+                        if holder is not None:
+                            holder.clear()
+                        yield number, {c["column"]: c["value"] for c in cells if c["value"] not in (None, "")}
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, IndexError, TypeError,
+                ParseError) as exc:
             raise ImportFileError(_("The XLSX file is damaged part-way through; save it again and upload.")) from exc
     finally:
         book.close()

@@ -19,7 +19,7 @@ from okno.contacts.selectors import (
     contact_list,
     contacts_visible,
 )
-from okno.core.errors import ApiError
+from okno.core.errors import ApiError, ErrorOut
 from okno.core.paging import limit_query, offset_query
 from okno.timeline.models import Activity
 from okno.timeline.services import note_add
@@ -185,7 +185,7 @@ def _refusal_disclosed(user, refusal: ApiError) -> ApiError:
                     served_by=[s.as_dict() for s in served])
 
 
-@router.post("", response={201: ContactCreated})
+@router.post("", response={201: ContactCreated, 409: ErrorOut})
 def create_contact(request: HttpRequest, payload: ContactIn, on_duplicate: Literal["create", "reject"] = "create"):
     """`on_duplicate=reject` refuses (409) a certain or likely match, also one in another
     department: that card is not shown, only who serves the customer (`served_by`)."""
@@ -211,7 +211,7 @@ def list_contacts(request: HttpRequest, q: str = "", phone: str = "", email: str
     return [contact_out(c) for c in qs[offset: offset + limit]]
 
 
-@router.get("/{int:contact_id}", response=ContactOut)
+@router.get("/{int:contact_id}", response={200: ContactOut, 301: None})
 def get_contact(request: HttpRequest, contact_id: int):
     try:
         return contact_out(contact_get(user=request.auth, pk=contact_id))
@@ -219,20 +219,20 @@ def get_contact(request: HttpRequest, contact_id: int):
         return HttpResponseRedirect(f"/api/v1/contacts/{merged.kept_id}", status=301)
 
 
-@router.patch("/{int:contact_id}", response=ContactOut)
+@router.patch("/{int:contact_id}", response={200: ContactOut, 409: ErrorOut})
 def patch_contact(request: HttpRequest, contact_id: int, payload: ContactPatch):
     contact = get_visible_contact(request, contact_id)
     data = services.contact_data_clean(_raw(payload, exclude_unset=True), actor=request.auth, partial=True)
     return contact_out(services.contact_update(actor=request.auth, contact=contact, data=data))
 
 
-@router.delete("/{int:contact_id}", response={204: None})
+@router.delete("/{int:contact_id}", response={204: None, 409: ErrorOut})
 def delete_contact(request: HttpRequest, contact_id: int):
     services.contact_delete(actor=request.auth, contact=get_visible_contact(request, contact_id))
     return Status(204, None)
 
 
-@router.get("/{int:contact_id}/activities", response=list[ActivityOut])
+@router.get("/{int:contact_id}/activities", response={200: list[ActivityOut], 409: ErrorOut})
 def list_activities(request: HttpRequest, contact_id: int, limit: int = limit_query(100, le=1000)):
     contact = get_visible_contact(request, contact_id)
     rows = Activity.objects.filter(contact=contact).select_related("detail_type")[:limit]
@@ -243,7 +243,7 @@ def list_activities(request: HttpRequest, contact_id: int, limit: int = limit_qu
     ]
 
 
-@router.post("/{int:contact_id}/notes", response={201: ActivityOut})
+@router.post("/{int:contact_id}/notes", response={201: ActivityOut, 409: ErrorOut})
 def add_note(request: HttpRequest, contact_id: int, payload: NoteIn):
     contact = get_visible_contact(request, contact_id)
     if not payload.body.strip():
@@ -253,7 +253,7 @@ def add_note(request: HttpRequest, contact_id: int, payload: NoteIn):
                  "author_id": a.author_id, "detail_type": "note", "detail_id": a.detail_id})
 
 
-@router.get("/{int:contact_id}/duplicates", response=list[CandidateOut])
+@router.get("/{int:contact_id}/duplicates", response={200: list[CandidateOut], 409: ErrorOut})
 def contact_duplicates(request: HttpRequest, contact_id: int):
     contact = get_visible_contact(request, contact_id)
     candidates = find_candidates(Probe.of(contact), exclude_ids={contact.pk},
@@ -278,14 +278,14 @@ def _kept_out(contact_id: int) -> dict:
     return contact_out(Contact.objects.select_related("company").get(pk=contact_id))
 
 
-@router.post("/merge", response=MergeOut)
+@router.post("/merge", response={200: MergeOut, 409: ErrorOut})
 def merge_contacts(request: HttpRequest, payload: MergeIn):
     merge = contact_merge(actor=request.auth, keep_id=payload.keep_id, merge_ids=payload.merge_ids,
                           fields=payload.fields)
     return {"merge_id": merge.pk, "contact": _kept_out(merge.kept_id)}
 
 
-@router.post("/merges/{int:merge_id}/undo", response=MergeOut)
+@router.post("/merges/{int:merge_id}/undo", response={200: MergeOut, 409: ErrorOut})
 def undo_merge(request: HttpRequest, merge_id: int):
     merge = contact_merge_undo(actor=request.auth, merge_id=merge_id)
     return {"merge_id": merge.pk, "contact": _kept_out(merge.kept_id), "restored_ids": merge.merged_ids}

@@ -11,7 +11,7 @@ from ninja.files import UploadedFile
 from okno.contacts import exports, imports
 from okno.contacts.import_mapping import all_targets
 from okno.contacts.models import ImportJob
-from okno.core.errors import FieldError
+from okno.core.errors import ErrorOut, FieldError
 from okno.core.paging import RowId
 
 router = Router(tags=["imports"])
@@ -91,7 +91,7 @@ def get_import(request: HttpRequest, job_id: int):
     return {**job_out(job), "preview": preview}
 
 
-@router.post("/imports/{int:job_id}/run", response={202: ImportJobOut})
+@router.post("/imports/{int:job_id}/run", response={202: ImportJobOut, 409: ErrorOut})
 def run_import(request: HttpRequest, job_id: int, payload: RunIn | None = None):
     """Starts the import in the background, optionally with a changed mapping or duplicate rule."""
     job = imports.import_job_get(user=request.auth, pk=job_id)

@@ -71,3 +71,35 @@ def test_docs_page_renders_the_operations_with_other_hosts_unreachable(browser, 
     assert page.get_by_text("/api/v1/contacts", exact=True).first.is_visible()
     assert elsewhere == []
     context.close()
+
+
+def _operation(client, method: str, path: str) -> dict:
+    return client.get("/api/openapi.json").json()["paths"][path][method]
+
+
+def test_every_operation_documents_its_error_statuses_with_the_error_schema(client):
+    # given the schema
+    schema = client.get("/api/openapi.json").json()
+    error = {"$ref": "#/components/schemas/ErrorOut"}
+    assert schema["components"]["schemas"]["ErrorOut"]["required"] == ["detail"]
+
+    # then every operation names 401 and 403 (all need a caller), and those taking input 400, 404 and 422
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            documented = set(operation["responses"])
+            expected = {"401", "403"} | ({"400", "404", "422"} if operation["parameters"] or "requestBody" in operation
+                                         else set())
+            assert expected <= documented, f"{method} {path}: {documented}"
+            for status in documented - {"200", "201", "202", "204", "301"}:
+                assert operation["responses"][status]["content"]["application/json"]["schema"] == error, (
+                    f"{method} {path} {status}")
+
+
+def test_a_conflict_or_a_redirect_is_documented_where_an_endpoint_answers_it(client):
+    create = _operation(client, "post", "/api/v1/contacts")
+    assert {"201", "400", "401", "403", "404", "409", "413", "422"} <= set(create["responses"])
+    assert "409" in _operation(client, "post", "/api/v1/contacts/merge")["responses"]
+    assert "409" in _operation(client, "post", "/api/v1/contacts/imports/{job_id}/run")["responses"]
+    assert "301" in _operation(client, "get", "/api/v1/contacts/{contact_id}")["responses"]
+    # and a list that takes no body documents no 413
+    assert "413" not in _operation(client, "get", "/api/v1/contacts")["responses"]

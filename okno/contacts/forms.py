@@ -17,7 +17,7 @@ from okno.core.reasons import reason_text
 # Brand names read the same in every language; only "other" is a word to translate.
 MESSENGER_LABELS = {
     "telegram": "Telegram", "whatsapp": "WhatsApp", "viber": "Viber", "vk": "VK", "instagram": "Instagram",
-    "jivo": "Jivo", "jivo_visitor": "Jivo (visitor №)", "max": "MAX", "skype": "Skype",
+    "jivo": "Jivo", "jivo_visitor": gettext_noop("Jivo (visitor №)"), "max": "MAX", "skype": "Skype",
     "other": gettext_noop("other"),
 }
 

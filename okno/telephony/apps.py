@@ -13,7 +13,8 @@ class TelephonyConfig(AppConfig):
         from okno.telephony.calls import callbacks_drain
         from okno.telephony.click_to_call import call_requests_drain
         from okno.telephony.models import Call, CallRequest
-        from okno.telephony.recordings import recording_urls_for_timeline, recordings_drain
+        from okno.telephony.recordings import recordings_drain
+        from okno.telephony.timeline import calls_for_timeline
         from okno.timeline import registry as timeline
         from okno.timeline.models import Activity
 
@@ -25,9 +26,9 @@ class TelephonyConfig(AppConfig):
         adapters.register(asterisk.AsteriskAdapter())
         merge_registry.register(Call, "contact")
         merge_registry.register(CallRequest, "contact")
-        # A call's entry is its summary; the loader adds the recording's player where one is stored.
+        # A call's entry is drawn from the call in the reader's language, with its recording's player.
         timeline.register(kinds=[Activity.Kind.CALL], template="telephony/_timeline_call.html",
-                          load=recording_urls_for_timeline)
+                          load=calls_for_timeline)
         # Click-to-call requests: a person waits for their phone to ring, so look often.
         worker.register_drain("call_requests", call_requests_drain, idle_sleep=0.2, urgent=True)
         worker.register_drain("callbacks", callbacks_drain, idle_sleep=2.0)

@@ -19,7 +19,6 @@ import re
 import tempfile
 from datetime import timedelta
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db.models import Q
@@ -30,7 +29,6 @@ from okno.core.leases import claim_batch
 from okno.inbox import adapters
 from okno.inbox.adapters.base import SendFailed
 from okno.telephony.models import Call, CallRecording
-from okno.timeline.models import Activity
 
 log = logging.getLogger(__name__)
 
@@ -171,18 +169,6 @@ def _playable(call: Call) -> CallRecording | None:
 def recording_url(call: Call) -> str:
     """Our URL of the call's recording once it can be played (stored or linked), else ""."""
     return reverse("telephony:call_recording", args=[call.pk]) if _playable(call) else ""
-
-
-def recording_urls_for_timeline(activities: list[Activity]) -> dict[int, str]:
-    """Activity id -> our recording URL, for the card's call activities whose call has one (one query).
-
-    The card is already checked visible, and its calls are the card's own."""
-    call_type = ContentType.objects.get_for_model(Call)
-    by_call = {a.detail_id: a.pk for a in activities if a.detail_type_id == call_type.pk and a.detail_id}
-    ready = CallRecording.objects.filter(
-        call_id__in=list(by_call), status__in=(CallRecording.Status.STORED, CallRecording.Status.LINKED),
-    ).values_list("call_id", flat=True)
-    return {by_call[pk]: reverse("telephony:call_recording", args=[pk]) for pk in ready}
 
 
 def recording_open(*, call: Call) -> tuple[CallRecording, File]:

@@ -22,6 +22,7 @@ import random
 import secrets
 import struct
 import wave
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
@@ -39,7 +40,7 @@ from okno.inbox.channels import channel_create
 from okno.inbox.items import InboundItem, Sender
 from okno.inbox.models import Channel, Conversation, Delivery, InboundEvent, Message
 from okno.inbox.services import ACTIVITY_KIND, activity_summary, conversation_facts_set
-from okno.people.models import User
+from okno.people.models import Department, User
 from okno.telephony.calls import CallFact, _summary_line, call_summary
 from okno.telephony.models import Call, CallLeg, CallRecording, PbxExtension
 from okno.telephony.recordings import STORAGE_PREFIX
@@ -137,17 +138,16 @@ def history_seed(*, admin: User, seed: int | None, say, now: datetime | None = N
                 calls += _call_story(rng, cust, at, operators, now)
             elif kind == "jivo":
                 writer.jivo(rng, cust, at, rng.choice(operators))
-                report.chats += 1
             elif kind == "telegram":
                 writer.telegram(rng, cust, at)
-                report.telegram += 1
             elif kind == "email" and cust.email:
                 writer.email(rng, cust, at)
-                report.emails += 1
             else:
                 writer.form(rng, cust, at)
-                report.forms += 1
     report.messages, report.events = writer.flush()
+    threads = Counter(t.channel.kind for t in writer.threads.values())
+    report.chats, report.telegram = threads["jivo"], threads["telegram"]
+    report.emails, report.forms = threads["email"], threads["form"]
     say(f"{report.chats} Jivo chats, {report.telegram} Telegram threads, {report.emails} e-mail threads, "
         f"{report.forms} web forms ({report.messages} messages)")
     report.calls, report.recordings = _calls_write(channels.pbx, calls, rng)
@@ -158,8 +158,6 @@ def history_seed(*, admin: User, seed: int | None, say, now: datetime | None = N
 # -- set-up ---------------------------------------------------------------------------------------
 
 def _channels(admin: User) -> Channels:
-    from okno.people.models import Department
-
     depts = {d.name: d.pk for d in Department.objects.all()}
     jivo = channel_create(actor=admin, kind="jivo", name="Чат на сайте (Jivo)", department_id=depts.get("Колл-центр"),
                           settings_={"widget_id": JIVO_WIDGET})
@@ -331,7 +329,12 @@ class _Writer:
         t = at
         thread_id = f"tg:{user_id}"
         for who, text in rng.choice(hd.TELEGRAM_THREADS):
-            t += timedelta(seconds=rng.randrange(60, 1800))
+            if t > at:  # the first message at the story's moment, the rest minutes apart
+                t += timedelta(seconds=rng.randrange(60, 1800))
+            else:
+                t += timedelta(seconds=1)
+            if t > self.now:
+                break
             self.tg_message_id += 1 + rng.randrange(3)  # the bot's other chats in between
             message_id = self.tg_message_id
             text = _fill(text, rng, cust, author)
@@ -363,7 +366,8 @@ class _Writer:
         refs: list[str] = []
         t = at
         for i, (who, text) in enumerate(script):
-            t += timedelta(minutes=rng.randrange(15, 60 * 20))
+            if i:  # the first letter at the story's moment, answers minutes to hours later
+                t += timedelta(minutes=rng.randrange(15, 60 * 20))
             if t > self.now:
                 break
             out = who == "o"

@@ -37,6 +37,8 @@ def test_every_channel_has_a_history_over_the_past_weeks(seeded):
     oldest, newest = timezone.now() - timedelta(days=DAYS + 1), timezone.now()
     assert not Conversation.objects.exclude(started_at__range=(oldest, newest)).exists()
     assert not Call.objects.exclude(started_at__range=(oldest, newest)).exists()
+    assert not Message.objects.filter(sent_at__gt=newest).exists()
+    assert not Call.objects.filter(ended_at__gt=newest).exists()
     # every conversation and call is on its card's timeline, at its time
     for model, kinds in ((Conversation, ("chat", "email", "form", "message")), (Call, ("call",))):
         for row in model.objects.all():

@@ -220,14 +220,15 @@ def login_lockouts() -> dict[str, list[dict]]:
     limit = settings.AXES_FAILURE_LIMIT
     out = {}
     for field in ("username", "ip_address"):
-        rows = (attempts.exclude(**{f"{field}__isnull": True}).exclude(**{field: ""}).values(field)
+        # Only isnull: `ip_address=""` becomes `= NULL` on a GenericIPAddressField and drops every row.
+        rows = (attempts.filter(**{f"{field}__isnull": False}).values(field)
                 .annotate(failures=Sum("failures_since_start"), last_at=Max("attempt_time"))
                 .order_by("-last_at"))
         out[field] = [{
             "key": row[field], "failures": row["failures"], "last_at": row["last_at"],
             "locked": row["failures"] >= limit and field in _lockout_fields(),
             "until": row["last_at"] + cool_off if cool_off else None,
-        } for row in rows]
+        } for row in rows if row[field]]
     return out
 
 

@@ -99,6 +99,11 @@ def test_one_address_guessing_many_accounts_is_locked_out_of_all(db, limit):
     assert login(client, "gleb", PASSWORD, ip="203.0.113.50").status_code == 429
     # while the account itself still works from elsewhere
     assert login(Client(), "gleb", PASSWORD, ip="198.51.100.9").status_code == 302
+    # and the administrator's Locked logins page lists the address as locked
+    staff = Client()
+    staff.force_login(UserFactory(role=User.Role.ADMIN, department=None))
+    addresses = staff.get("/people/lockouts/").content.decode().split('id="locked-addresses"')[1].split("</table>")[0]
+    assert "203.0.113.50" in addresses and "badge-off" in addresses
     # and an administrator's unlock of the address lets it in again
     call_command("axes_reset_ip", "203.0.113.50")
     assert login(Client(), "gleb", PASSWORD, ip="203.0.113.50").status_code == 302

@@ -405,3 +405,26 @@ def test_csv_stops_after_the_empty_rows_limit(admin_user):
     job = imports.import_job_create(actor=admin_user, upload=uploaded("gap.csv", data))
     job = imports.import_job_inspect(job_id=job.pk)
     assert (job.total_rows, job.mapping["file"]["stopped_after"]) == (1, 2)
+
+
+# -- the inspection's progress
+
+def test_the_inspection_reports_its_progress_and_the_page_shows_it(admin_user):
+    from django.test import Client
+
+    # given a 12,000-row CSV just uploaded (the worker has not read it)
+    data = "Имя;Телефон\r\n".encode() + "".join(f"Клиент{i};+7 916 {i:07d}\r\n" for i in range(12_000)).encode()
+    job = imports.import_job_create(actor=admin_user, upload=uploaded("big.csv", data))
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(f"/contacts/import/{job.pk}/", headers={"Accept-Language": "en"}).content.decode()
+    assert "Reading the file: 0 rows read so far" in page and 'hx-trigger="every 2s"' in page
+    # when the worker reads it, the count is saved as it goes
+    seen = []
+    with open(job.file.path, "rb") as fh:
+        import_files.inspect_file(fh, name="big.csv", progress=seen.append)
+    assert seen == [5_000, 10_000]
+    job = imports.import_job_inspect(job_id=job.pk)
+    # then the job holds the total, and a second delivery of the task changes nothing
+    assert (job.total_rows, imports.import_job_editable(job)) == (12_000, True)
+    assert imports.import_job_inspect(job_id=job.pk).mapping == job.mapping

@@ -115,6 +115,21 @@ KNOWN_REASONS = [
 
 # Reasons that quote a value: matched by shape, translated with the value(s) put back. Each
 # named group of the regex is a placeholder of the template (most have one, `value`).
+# Duplicate evidence (okno/contacts/matching.py): a pair's reasons are phrases joined by ", ",
+# each translated on its own by reason_text.
+DUPLICATE_REASONS = [
+    gettext_noop("same name"),
+    gettext_noop("short form of the first name"),
+    gettext_noop("first and last name swapped"),
+    gettext_noop("written in Latin letters"),
+    gettext_noop("same patronymic"),
+    gettext_noop("different patronymic"),
+    gettext_noop("different gender"),
+    gettext_noop("same company"),
+    gettext_noop("same city"),
+    gettext_noop("different city"),
+]
+
 PATTERNED_REASONS = [
     (re.compile(r"^'(?P<value>.*)' is not a valid phone number$"),
      gettext_noop("“%(value)s” is not a valid phone number")),
@@ -159,12 +174,24 @@ PATTERNED_REASONS = [
     # duplicate search (okno/contacts/matching.py score_pair), shown on the card's duplicates
     (re.compile(r"^shared phone (?P<value>.+)$"), gettext_noop("shared phone %(value)s")),
     (re.compile(r"^same mailbox (?P<value>.+)$"), gettext_noop("same mailbox %(value)s")),
+    (re.compile(r"^same phone (?P<value>.+)$"), gettext_noop("same phone %(value)s")),
+    (re.compile(r"^same e-mail name (?P<value>.+)$"), gettext_noop("same e-mail name %(value)s")),
+    (re.compile(r"^same e-mail (?P<value>.+)$"), gettext_noop("same e-mail %(value)s")),
+    (re.compile(r"^name (?P<value>\d+)% similar$"), gettext_noop("name %(value)s%% similar")),
     (re.compile(r"^phone one digit apart (?P<value>.+)$"), gettext_noop("phone one digit apart %(value)s")),
 ]
 
 
 def reason_text(reason: str) -> str:
-    """A service's reason in the user's language when we have a translation for it."""
+    """A service's reason in the user's language when we have a translation for it; a reason
+    made of phrases joined by ", " (a duplicate's evidence) phrase by phrase."""
+    whole = _reason_whole(reason)
+    if whole is not None or ", " not in reason:
+        return reason if whole is None else whole
+    return ", ".join(_reason_whole(part) or part for part in reason.split(", "))
+
+
+def _reason_whole(reason: str) -> str | None:
     translated = _(reason)
     if translated != reason:
         return translated
@@ -176,4 +203,4 @@ def reason_text(reason: str) -> str:
                 return _(template) % values
             except (KeyError, ValueError, TypeError):  # a translation that names another placeholder
                 return template % values
-    return reason
+    return None

@@ -28,11 +28,12 @@ def test_an_automatic_merge_shows_why_and_can_be_undone_from_the_card(admin_user
     admin_user.save()
     kept = make_contact(actor=admin_user, first_name="Olga", last_name="Ivanova", phones=["+79161234567"])
     twin = make_contact(actor=admin_user, first_name="Olga", last_name="Ivanova")
-    merge = contact_merge(actor=None, keep_id=kept.pk, merge_ids=[twin.pk], reason="same phone")
+    merge = contact_merge(actor=None, keep_id=kept.pk, merge_ids=[twin.pk], reason="same phone +7 916 123-45-67")
     # when
     html = _card(admin_user, kept)
     # then: it says it was automatic, why, which card, and offers Undo
-    assert "Merged automatically" in html and "same phone" in html and f"#{twin.pk} Ivanova Olga" in html
+    assert "Merged automatically" in html and "same phone +7 916 123-45-67" in html
+    assert f"#{twin.pk} Ivanova Olga" in html
     assert _undo_button(merge) in html
 
 
@@ -66,7 +67,8 @@ def test_only_the_latest_merge_into_a_card_offers_undo(admin_user):
 def test_in_russian_the_history_is_russian(admin_user):
     manager = UserFactory(language="ru", department=None, role="admin")
     kept, twin = (make_contact(actor=manager, first_name="Ольга", last_name=n) for n in ("Иванова", "Иванова"))
-    contact_merge(actor=None, keep_id=kept.pk, merge_ids=[twin.pk], reason="same phone")
+    contact_merge(actor=None, keep_id=kept.pk, merge_ids=[twin.pk], reason="same phone +7 916 123-45-67")
     html = _card(manager, kept)
     assert "Merged automatically" not in html and "Undo merge" not in html and "same phone" not in html
+    assert "тот же телефон +7 916 123-45-67" in html
     assert "Объединено автоматически" in html

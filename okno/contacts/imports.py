@@ -217,6 +217,8 @@ def import_job_start(*, actor: User, job: ImportJob) -> ImportJob:
 
 def import_job_run(*, job_id: int) -> ImportJob:
     """Runs an uploaded job once: a second call (a re-delivered task) finds it claimed and returns."""
+    if import_job_inspecting(ImportJob.objects.get(pk=job_id)):
+        return ImportJob.objects.get(pk=job_id)  # not started: the file has not been read yet
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.UPLOADED).update(
         status=ImportJob.Status.RUNNING, total_rows=0, created_count=0, merged_count=0, skipped_count=0,
         error_count=0, errors=[])

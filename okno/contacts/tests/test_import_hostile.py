@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from okno.contacts import import_files, imports
 from okno.contacts.models import Contact, ImportJob
@@ -104,6 +105,14 @@ def uploaded(name: str, data: bytes) -> SimpleUploadedFile:
 
 
 @pytest.fixture(autouse=True)
+def _english(settings):
+    """The reasons are read in English here (pages and the worker fall back to LANGUAGE_CODE)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
@@ -131,7 +140,7 @@ def inspect_in_a_fresh_process(path: Path) -> dict:
         result.update(seconds=time.monotonic() - started, growth_mb=(kb("VmHWM:") - base) / 1024)
         print(json.dumps(result))
     """)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "okno.settings"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "okno.settings", "LANGUAGE_CODE": "en"}
     done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, env=env,
                           cwd=Path(__file__).resolve().parents[3], timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -162,6 +171,22 @@ def test_a_highly_compressed_part_is_refused_as_a_zip_bomb(admin_user):
     with pytest.raises(FieldError) as err:
         imports.import_job_create(actor=admin_user, upload=uploaded("ratio.xlsx", one_huge_string(40)))
     assert "compressed" in err.value.errors[0]["reason"] and "zip bomb" in err.value.errors[0]["reason"]
+
+
+def test_a_zip_of_too_many_parts_is_refused_before_its_directory_is_read(admin_user):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for i in range(import_files.XLSX_MAX_MEMBERS + 1):
+            z.writestr(f"x/{i}.xml", "")
+    with pytest.raises(FieldError) as err:
+        imports.import_job_create(actor=admin_user, upload=uploaded("parts.xlsx", out.getvalue()))
+    assert "1001 parts" in err.value.errors[0]["reason"] and not ImportJob.objects.exists()
+
+
+def test_a_job_not_read_yet_is_not_run(admin_user):
+    job = imports.import_job_create(actor=admin_user, upload=uploaded("a.csv", "Имя;Телефон\r\nИван;1\r\n".encode()))
+    assert imports.import_job_run(job_id=job.pk).status == "uploaded"
+    assert imports.import_job_inspecting(ImportJob.objects.get()) and not Contact.objects.exists()
 
 
 def test_the_upload_page_names_the_file_and_the_reason(admin_user):

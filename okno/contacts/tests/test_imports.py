@@ -4,6 +4,7 @@ import io
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from okno.contacts import import_bulk, imports, matching
 from okno.contacts.models import (
@@ -16,6 +17,14 @@ from okno.contacts.models import (
 from okno.contacts.tests.factories import make_contact
 from okno.core.errors import FieldError
 from okno.people.tests.factories import DepartmentFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """The reasons are read in English here (pages and the worker fall back to LANGUAGE_CODE)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

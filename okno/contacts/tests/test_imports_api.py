@@ -5,10 +5,19 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import translation
 
 from okno.contacts.models import Contact, ImportJob
 from okno.contacts.tests.factories import make_contact
 from okno.people.tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """The reasons are read in English here (pages and the worker fall back to LANGUAGE_CODE)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

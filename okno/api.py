@@ -233,6 +233,7 @@ def _server_error(request, exc):
     return response
 
 
+from okno.analytics.api import router as analytics_router  # noqa: E402
 from okno.contacts.api import router as contacts_router  # noqa: E402
 from okno.contacts.api_companies import router as companies_router  # noqa: E402
 from okno.contacts.api_duplicates import router as duplicates_router  # noqa: E402
@@ -265,3 +266,4 @@ api.add_router("/v1", robots_router)
 api.add_router("/v1", webhook_endpoints_router)
 api.add_router("/v1", calls_router)
 api.add_router("/v1", work_router)
+api.add_router("/v1", analytics_router)

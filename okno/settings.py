@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "okno.robots",
     "okno.work",
     "okno.push",
+    "okno.analytics",
     "okno.home",
     # Last: the demo company may import every domain, and nothing imports it.
     "okno.demo",

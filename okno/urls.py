@@ -21,6 +21,7 @@ urlpatterns = [
     path("outbox/", include("okno.outbox.urls")),
     path("telephony/", include("okno.telephony.urls")),
     path("push/", include("okno.push.urls")),
+    path("reports/", include("okno.analytics.urls")),
     path("settings/calendars/", include("okno.core.urls_calendars")),
 ]
 # No MEDIA_URL route, not even with DEBUG: stored files (customers' attachments, imports) are

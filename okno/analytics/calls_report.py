@@ -1,0 +1,322 @@
+"""The calls report, computed live from the Call rows: one GROUP BY over the period's calls (the
+`started_at` index bounds it), plus one look-up of the outbound calls that called the missed
+ones back. No nightly batch and no rollup table yet (docs/analytics.md says how one would come).
+
+Definitions (docs/analytics.md):
+- a call counts in the period its `started_at` falls in, whole days in settings.TIME_ZONE; calls
+  still in progress (`outcome=ongoing`) are not counted yet;
+- answered: `outcome=answered`, i.e. a person's leg connected (the IVR never makes a call answered;
+  a voicemail is its own outcome);
+- successful: answered and `talk_seconds` >= the threshold (the call's department's own, else the
+  company's). `talk_seconds` runs from the employee's answer, so greeting, IVR, queue and ringing
+  are not in it (okno.telephony.calls);
+- missed: inbound and not answered (missed, abandoned in IVR, busy, failed, voicemail);
+- called back: an answered outbound call to the same number that started within the window after
+  the missed call ended; time to call back = from the missed call's end to that call's start.
+"""
+
+import bisect
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils.translation import gettext as _
+
+from okno.analytics.scope import calls_scope_q, check_filters
+from okno.analytics.services import analytics_settings_get, department_thresholds
+from okno.contacts.models import Contact
+from okno.core.errors import ApiError
+from okno.core.paging import MAX_ID
+from okno.people.models import Department, User
+from okno.telephony.models import Call
+
+GROUPS = ("employee", "department", "line", "client", "day")
+COMPARES = ("previous", "year")
+FILTERS = ("direction", "line", "department", "employee")
+PARAMS = {"from", "to", "group_by", "compare", *FILTERS}
+# A year and a bit: a year against the previous one still answers in one request; longer periods
+# are for the rollup that is not built yet (docs/analytics.md).
+MAX_DAYS = 400
+FIGURES = ("calls", "answered", "successful", "missed", "missed_not_called_back", "talk_seconds",
+           "talk_seconds_avg", "wait_seconds_avg", "callback_seconds_avg")
+ANSWERED = Q(outcome=Call.Outcome.ANSWERED)
+MISSED = Q(direction=Call.Direction.IN) & ~ANSWERED
+WAITED = Q(direction=Call.Direction.IN, wait_seconds__isnull=False)
+# How many numbers one look-up of callbacks names (SQLite binds at most 32,766 values).
+NUMBERS_PER_QUERY = 500
+
+
+def invalid(field_name: str, reason: str, status: int = 422) -> ApiError:
+    return ApiError("Invalid input", status=status, errors=[{"field": field_name, "reason": reason}])
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole days, both ends included, in the company's time zone."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        tz = ZoneInfo(settings.TIME_ZONE)
+        return (datetime.combine(self.start, time.min, tzinfo=tz),
+                datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=tz))
+
+    def previous(self) -> "Period":
+        return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+    def year_ago(self) -> "Period":
+        return Period(_year_before(self.start), _year_before(self.end))
+
+    def compared(self, compare: str) -> "Period":
+        return self.previous() if compare == "previous" else self.year_ago()
+
+
+def _year_before(d: date) -> date:
+    try:
+        return d.replace(year=d.year - 1)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year - 1, day=28)
+
+
+@dataclass(frozen=True)
+class CallsQuery:
+    period: Period
+    group_by: str = "employee"
+    compare: str = ""
+    direction: str = ""
+    line: str = ""
+    department: int | None = None
+    employee: int | None = None
+
+    def filters(self) -> dict:
+        return {name: getattr(self, name) for name in FILTERS if getattr(self, name) not in ("", None)}
+
+
+def _date(params, name: str) -> date:
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        raise invalid(name, "is required, as YYYY-MM-DD")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise invalid(name, "must be a date as YYYY-MM-DD") from None
+
+
+def _id(params, name: str) -> int | None:
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+        raise invalid(name, "must be an id (a whole number from 1)")
+    return int(raw)
+
+
+def calls_query_parse(params) -> CallsQuery:
+    """The report's question from a query string (the API's and the page's alike); a 422 naming the
+    first bad parameter: an unknown one, a date that is not one, `from` after `to`, a period over
+    MAX_DAYS, an unknown grouping, comparison or direction."""
+    for name in params:
+        if name not in PARAMS:
+            raise invalid(name, f"unknown parameter; known: {', '.join(sorted(PARAMS))}")
+    start, end = _date(params, "from"), _date(params, "to")
+    if start > end:
+        raise invalid("from", "must not be after to")
+    period = Period(start, end)
+    if period.days > MAX_DAYS:
+        raise invalid("to", f"the period must be at most {MAX_DAYS} days")
+    if start.year < 2 or end.year > 9998:
+        raise invalid("from", "out of range")
+    group_by = (params.get("group_by") or "employee").strip()
+    if group_by not in GROUPS:
+        raise invalid("group_by", f"must be one of {', '.join(GROUPS)}")
+    compare = (params.get("compare") or "").strip()
+    if compare and compare not in COMPARES:
+        raise invalid("compare", f"must be one of {', '.join(COMPARES)}")
+    direction = (params.get("direction") or "").strip()
+    if direction and direction not in Call.Direction.values:
+        raise invalid("direction", f"must be one of {', '.join(Call.Direction.values)}")
+    line = (params.get("line") or "").strip()
+    if len(line) > 64:
+        raise invalid("line", "at most 64 characters")
+    return CallsQuery(period, group_by, compare, direction, line, _id(params, "department"), _id(params, "employee"))
+
+
+# --- the computation ---------------------------------------------------------------------------
+
+@dataclass
+class _Acc:
+    calls: int = 0
+    answered: int = 0
+    successful: int = 0
+    missed: int = 0
+    called_back: int = 0
+    callback_seconds: float = 0
+    talk_seconds: int = 0
+    wait_seconds: int = 0
+    waited: int = 0
+
+    def add(self, other: "_Acc") -> None:
+        for name in ("calls", "answered", "successful", "missed", "called_back", "callback_seconds",
+                     "talk_seconds", "wait_seconds", "waited"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def figures(self) -> dict:
+        return {
+            "calls": self.calls, "answered": self.answered, "successful": self.successful, "missed": self.missed,
+            "missed_not_called_back": self.missed - self.called_back, "talk_seconds": self.talk_seconds,
+            "talk_seconds_avg": _avg(self.talk_seconds, self.answered),
+            "wait_seconds_avg": _avg(self.wait_seconds, self.waited),
+            "callback_seconds_avg": _avg(self.callback_seconds, self.called_back),
+        }
+
+
+def _avg(total: float, n: int) -> float | None:
+    return round(total / n, 1) if n else None
+
+
+def _key_expr(group_by: str):
+    tz = ZoneInfo(settings.TIME_ZONE)
+    return {"employee": "employee_id", "department": "department_id", "line": "line", "client": "contact_id",
+            "day": TruncDate("started_at", tzinfo=tz)}[group_by]
+
+
+def _base_qs(*, user, query: CallsQuery, period: Period):
+    lo, hi = period.bounds()
+    qs = Call.objects.filter(calls_scope_q(user), started_at__gte=lo, started_at__lt=hi).exclude(
+        outcome=Call.Outcome.ONGOING)
+    if query.direction:
+        qs = qs.filter(direction=query.direction)
+    if query.line:
+        qs = qs.filter(line=query.line)
+    if query.department is not None:
+        qs = qs.filter(department_id=query.department)
+    if query.employee is not None:
+        qs = qs.filter(employee_id=query.employee)
+    return qs
+
+
+def _threshold_expr(company: int, overrides: dict[int, int]):
+    if not overrides:
+        return Value(company)
+    return Case(*(When(department_id=d, then=Value(t)) for d, t in sorted(overrides.items())),
+                default=Value(company), output_field=IntegerField())
+
+
+def _accumulate(*, user, query: CallsQuery, period: Period, threshold: int, overrides: dict[int, int],
+                window: timedelta) -> dict:
+    qs = _base_qs(user=user, query=query, period=period).annotate(k=_key_expr(query.group_by))
+    successful = ANSWERED & Q(talk_seconds__gte=_threshold_expr(threshold, overrides))
+    rows = qs.values("k").annotate(
+        calls=Count("id"), answered=Count("id", filter=ANSWERED), successful=Count("id", filter=successful),
+        missed=Count("id", filter=MISSED), talk=Coalesce(Sum("talk_seconds", filter=ANSWERED), 0),
+        wait=Coalesce(Sum("wait_seconds", filter=WAITED), 0), waited=Count("id", filter=WAITED),
+    ).order_by()
+    accs: dict = {}
+    for r in rows:
+        accs[_norm_key(r["k"])] = _Acc(r["calls"], r["answered"], r["successful"], r["missed"], 0, 0, r["talk"],
+                                       r["wait"], r["waited"])
+    for key, seconds in _callbacks(qs.filter(MISSED), window=window):
+        acc = accs[_norm_key(key)]
+        acc.called_back += 1
+        acc.callback_seconds += seconds
+    return accs
+
+
+def _norm_key(k):
+    return k.isoformat() if isinstance(k, date) else k
+
+
+def _callbacks(missed_qs, *, window: timedelta):
+    """(group key, seconds to call back) of each missed call that was called back in time: the
+    earliest answered outbound call to its number starting within `window` after it ended."""
+    missed = list(missed_qs.values_list("k", "customer_number", "started_at", "ended_at"))
+    numbers = sorted({m[1] for m in missed if m[1]})
+    if not numbers:
+        return
+    refs = [m[3] or m[2] for m in missed if m[1]]
+    lo, hi = min(refs), max(refs) + window
+    starts: dict[str, list[datetime]] = defaultdict(list)
+    for i in range(0, len(numbers), NUMBERS_PER_QUERY):
+        chunk = numbers[i:i + NUMBERS_PER_QUERY]
+        for number, at in Call.objects.filter(
+                direction=Call.Direction.OUT, outcome=Call.Outcome.ANSWERED, customer_number__in=chunk,
+                started_at__gte=lo, started_at__lte=hi).values_list("customer_number", "started_at"):
+            starts[number].append(at)
+    for found in starts.values():
+        found.sort()
+    for key, number, started_at, ended_at in missed:
+        if not number or number not in starts:
+            continue
+        ref = ended_at or started_at
+        found = starts[number]
+        i = bisect.bisect_left(found, ref)
+        if i < len(found) and found[i] <= ref + window:
+            yield key, (found[i] - ref).total_seconds()
+
+
+# --- labels ------------------------------------------------------------------------------------
+
+def _labels(group_by: str, keys) -> dict:
+    ids = [k for k in keys if k is not None]
+    if group_by == "employee":
+        names = {u.pk: u.display_name for u in User.objects.filter(pk__in=ids)}
+        return {k: names.get(k, f"#{k}") if k is not None else _("No employee") for k in keys}
+    if group_by == "department":
+        names = dict(Department.objects.filter(pk__in=ids).values_list("pk", "name"))
+        return {k: names.get(k, f"#{k}") if k is not None else _("No department") for k in keys}
+    if group_by == "client":
+        names = {c.pk: str(c) for c in Contact.objects.filter(pk__in=ids)}
+        return {k: names.get(k, f"#{k}") if k is not None else _("No card") for k in keys}
+    if group_by == "line":
+        return {k: k or _("No line") for k in keys}
+    return {k: k for k in keys}
+
+
+def _rows(query: CallsQuery, period: Period, accs: dict) -> tuple[list[dict], dict]:
+    if query.group_by == "day":  # every day of the period, a quiet one too: the line chart has no gaps
+        for i in range(period.days):
+            accs.setdefault((period.start + timedelta(days=i)).isoformat(), _Acc())
+    labels = _labels(query.group_by, list(accs))
+    total = _Acc()
+    rows = []
+    for key, acc in accs.items():
+        total.add(acc)
+        rows.append({"key": key, "label": labels[key], **acc.figures()})
+    if query.group_by == "day":
+        rows.sort(key=lambda r: r["key"])
+    else:
+        rows.sort(key=lambda r: (-r["calls"], str(r["label"]).casefold(), str(r["key"])))
+    return rows, total.figures()
+
+
+def calls_report(*, user, query: CallsQuery) -> dict:
+    """The report the API answers and the page draws, for what `user` may see (okno.analytics.scope):
+    {"from", "to", "group_by", "rows": [...], "totals": {...}, "previous": {...} when compared}."""
+    check_filters(user=user, department=query.department, employee=query.employee)
+    conf = analytics_settings_get()
+    overrides = department_thresholds()
+    window = timedelta(minutes=conf.callback_window_minutes)
+
+    def one(period: Period) -> dict:
+        accs = _accumulate(user=user, query=query, period=period, threshold=conf.success_threshold_seconds,
+                           overrides=overrides, window=window)
+        rows, totals = _rows(query, period, accs)
+        return {"from": period.start.isoformat(), "to": period.end.isoformat(), "rows": rows, "totals": totals}
+
+    out = {"group_by": query.group_by, "compare": query.compare, "filters": query.filters(), **one(query.period)}
+    if query.compare:
+        out["previous"] = one(query.period.compared(query.compare))
+    return out
+
+
+def with_day_grouping(query: CallsQuery) -> CallsQuery:
+    return replace(query, group_by="day", compare="")

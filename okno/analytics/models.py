@@ -1,0 +1,25 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+DEFAULT_SUCCESS_THRESHOLD_SECONDS = 20
+DEFAULT_CALLBACK_WINDOW_MINUTES = 30
+
+
+class AnalyticsSettings(models.Model):
+    """The company's rules for the reports: one row (pk=1), made with the defaults when first read.
+
+    Reports are computed from the calls when asked, so a changed threshold re-counts history at once.
+    """
+
+    success_threshold_seconds = models.PositiveIntegerField(
+        _("successful call from (seconds of talk)"), default=DEFAULT_SUCCESS_THRESHOLD_SECONDS)
+    callback_window_minutes = models.PositiveIntegerField(
+        _("called back within (minutes)"), default=DEFAULT_CALLBACK_WINDOW_MINUTES)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class DepartmentThreshold(models.Model):
+    """A department's own success threshold (a support line's calls are shorter than sales')."""
+
+    department = models.OneToOneField("people.Department", on_delete=models.CASCADE, related_name="+")
+    success_threshold_seconds = models.PositiveIntegerField(_("successful call from (seconds of talk)"))

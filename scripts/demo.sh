@@ -63,12 +63,16 @@ stop_all() {
     for pid in "${PIDS[@]}"; do
       kids+=($(pgrep -P "$pid" 2>/dev/null || true))
     done
-    kill -TERM "${PIDS[@]}" 2>/dev/null || true
+    kill -TERM "${PIDS[@]}" "${kids[@]}" 2>/dev/null || true
     for _ in $(seq 50); do
       kill -0 "${PIDS[@]}" "${kids[@]}" 2>/dev/null || break
       sleep 0.2
     done
     kill -KILL "${PIDS[@]}" "${kids[@]}" 2>/dev/null || true
+    for _ in $(seq 10); do  # the killed ones' children are reaped by init: give it a moment
+      kill -0 "${PIDS[@]}" "${kids[@]}" 2>/dev/null || break
+      sleep 0.2
+    done
     wait 2>/dev/null || true
   fi
 }

@@ -434,7 +434,11 @@ def test_demo_script_serves_the_login_and_stops_its_children(tmp_path):
         assert not (tmp_path / "demo.json").exists()
         with pytest.raises(urllib.error.URLError):
             urllib.request.urlopen(f"{base}/login/", timeout=2)
-        left = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        for _ in range(25):  # processes killed a moment ago may still await their reaping
+            left = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout.split()
+            if not left:
+                break
+            time.sleep(0.2)
         assert left == []
     finally:
         # Everything the script started lives in its session: leave none of it behind.

@@ -13,6 +13,7 @@ from okno.inbox.services import inbound_item_record
 from okno.inbox.tests.factories import make_channel
 from okno.outbox.drain import outbox_drain
 from okno.outbox.models import OutboxMessage
+from okno.outbox.sms_status import sms_status_drain
 from okno.outbox.tests.factories import make_provider
 from okno.outbox.tests.servers import LocalServer, Recorder, smsru_answer
 from okno.people.tests.factories import DepartmentFactory, UserFactory
@@ -103,9 +104,14 @@ def test_an_sms_reply_goes_through_the_configured_provider(db, client):
         assert "Перезвоню в 15:00" in page and "+7 916 123-45-67" in page
         # then the provider gets it and the conversation shows it sent
         outbox_drain()
-    assert recorder.requests[0]["query"]["to"] == "79161234567"
+        assert recorder.requests[0]["query"]["to"] == "79161234567"
+        card = manager_client.get(f"/contacts/{conv.contact_id}/").content.decode()
+        assert "reply-state-sent" in card
+        # and delivered once the provider says so
+        sms_status_drain()
     card = manager_client.get(f"/contacts/{conv.contact_id}/").content.decode()
-    assert "reply-state-sent" in card
+    assert "reply-state-delivered" in card
+    assert not Activity.objects.filter(contact_id=conv.contact_id, kind=Activity.Kind.OUTBOX).exists()
 
 
 def test_without_an_sms_provider_a_phone_only_customer_gets_no_box_but_a_reason(db, client):

@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils.translation import gettext as _
 
@@ -185,8 +185,8 @@ def _avg(total: float, n: int) -> float | None:
 
 def _key_expr(group_by: str):
     tz = ZoneInfo(settings.TIME_ZONE)
-    return {"employee": "employee_id", "department": "department_id", "line": "line", "client": "contact_id",
-            "day": TruncDate("started_at", tzinfo=tz)}[group_by]
+    return {"employee": F("employee_id"), "department": F("department_id"), "line": F("line"),
+            "client": F("contact_id"), "day": TruncDate("started_at", tzinfo=tz)}[group_by]
 
 
 def _base_qs(*, user, query: CallsQuery, period: Period):

@@ -109,6 +109,9 @@ def email_check(channel) -> tuple[bool, str]:
             imap.login(s["imap_user"], s.get("imap_password", ""))
         except imaplib.IMAP4.error as exc:
             return False, _("IMAP: %(host)s refused the login: %(error)s") % {"host": host, "error": _imap_text(exc)}
+        if not folder.isascii():
+            return False, _("IMAP: the folder name %(folder)s is not an IMAP name: use Latin letters.") % {
+                "folder": folder}
         typ, data = imap.select(_quoted(folder), readonly=True)
         if typ != "OK":
             return False, _("IMAP: no folder %(folder)s: %(error)s") % {"folder": folder, "error": _imap_text(data)}

@@ -6,7 +6,7 @@ A registry of kind -> KindForm, so the adapters stay as they are: an adapter say
 The PBX kinds live in okno.telephony but are described here too: descriptions are words only,
 no import of telephony code (a kind with no description still works, under its slug).
 
-Field kinds: text, secret (a password input, never echoed back: left blank on edit keeps the
+Field kinds: text, ascii, secret (a password input, never echoed back: left blank on edit keeps the
 stored value), bool, int, number, lines (a list, one per line), choice, calendar (a business
 calendar's id, from okno.core).
 
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 # Keys the worker keeps in a channel's settings: never shown, never overwritten by the forms.
 STATE_KEYS = frozenset({"uidvalidity", "last_uid", "poll_due_at", "poll_lease_until", "poll_error"})
@@ -146,7 +147,8 @@ register(KindForm(
         SettingField("imap_user", _("IMAP login"), required=True, help=_("Usually the mailbox's address.")),
         SettingField("imap_password", _("IMAP password"), "secret", required=True,
                      help=_("An app password where the mail service asks for one (Yandex, Gmail, Mail.ru).")),
-        SettingField("imap_folder", _("Folder"), default="INBOX"),
+        SettingField("imap_folder", _("Folder"), "ascii", default="INBOX",
+                     help=_("Its IMAP name, in Latin letters (INBOX, INBOX/Leads).")),
         SettingField("imap_mark_seen", _("Mark fetched letters as read"), "bool", default=True),
         SettingField("smtp_host", _("SMTP server"), help=_("For replies from the card; empty: no replies.")),
         SettingField("smtp_port", _("SMTP port"), "int", help=_("Empty: 465 with SSL, 587 with STARTTLS, else 25.")),
@@ -160,7 +162,7 @@ register(KindForm(
 register(KindForm(
     "mango", _("Mango Office"), _("Calls of a Mango Office virtual PBX."),
     # The API keys' place and the URL field: UNVERIFIED (Mango's PDF documents the API, not its console).
-    setup=(_("In Mango Office: Личный кабинет → Интеграции → API Коннектор: copy the unique code (API key) "
+    setup=(_("In Mango Office's web account: Integrations → API Connector: copy the unique code (API key) "
              "and the signature key (salt) into the fields below, and paste the webhook URL as the "
              "“external system address”. Mango adds events/call, events/summary… to it."),),
     fields=(
@@ -292,6 +294,9 @@ class SettingsForm(forms.Form):
                 except (ZoneInfoNotFoundError, ValueError):
                     self.add_error(f.key, _("Unknown time zone %(zone)s: use a name like Europe/Moscow.")
                                    % {"zone": value})
+            if f.kind == "ascii" and value and not value.isascii():
+                self.add_error(f.key, _("Only Latin letters, digits and punctuation: a folder's IMAP name, "
+                                        "not the name the mail program shows."))
             if f.required and value in (None, "") and not (f.kind == "secret" and self.stored.get(f.key)):
                 self.add_error(f.key, _("Required for this kind of channel."))
         return data
@@ -324,10 +329,10 @@ class SettingsForm(forms.Form):
         for f in self.spec.fields:
             value = self.stored.get(f.key)
             if f.kind == "secret":
-                shown = str(_("set")) if value else "—"
+                shown = pgettext("a secret is", "set") if value else "—"
             elif f.kind == "bool":
                 on = f.default if value is None else value not in (False, "false", "0", 0)
-                shown = str(_("yes")) if on else str(_("no"))
+                shown = pgettext("switch", "yes") if on else pgettext("switch", "no")
             elif value in (None, "", []):
                 shown = "—"
             elif isinstance(value, list):

@@ -49,8 +49,6 @@ class KindForm:
     fields: tuple[SettingField, ...] = field(default_factory=tuple)
     # True when nothing is posted to the channel's URL (Asterisk: Okno connects to the PBX).
     no_webhook: bool = False
-    # True when Okno can check the settings against the provider ("Test connection").
-    checkable: bool = False
 
 
 def _pbx_common() -> tuple[SettingField, ...]:
@@ -126,7 +124,6 @@ register(KindForm(
            _("Press “Connect the bot”: Okno tells Telegram the webhook URL and the secret (setWebhook). "
              "Telegram posts only to HTTPS addresses on ports 443, 80, 88 or 8443. After rotating the URL, "
              "connect again.")),
-    checkable=True,
     fields=(
         SettingField("bot_token", _("Bot token"), "secret", required=True,
                      help=_("From @BotFather, like 123456:ABC-…")),
@@ -137,7 +134,7 @@ register(KindForm(
 register(KindForm(
     "email", _("E-mail (IMAP)"), _("A mailbox Okno reads over IMAP and answers over SMTP."),
     setup=(_("Nothing to paste: Okno polls the mailbox. Test the connection after saving."),),
-    no_webhook=True, checkable=True,
+    no_webhook=True,
     fields=(
         SettingField("imap_host", _("IMAP server"), required=True, help=_("e.g. imap.yandex.ru")),
         SettingField("imap_port", _("IMAP port"), "int", help=_("Empty: 993 with SSL, else 143.")),
@@ -178,7 +175,6 @@ register(KindForm(
     setup=(_("In Zadarma: Settings → Integrations and API → API keys: copy the key and the secret below; "
              "then under notifications (NOTIFY_START, NOTIFY_END, NOTIFY_RECORD…) paste the webhook URL. "
              "Zadarma checks it with a zd_echo request, which Okno answers."),),
-    checkable=True,
     fields=(
         SettingField("api_key", _("API key"), "secret",
                      help=_("Needed for recordings, click-to-call and the connection test.")),
@@ -193,7 +189,6 @@ register(KindForm(
     setup=(_("In Telphin: for each extension, add event subscriptions (dial-in, dial-out, answer, hangup) "
              "with the webhook URL, method POST. With a secret parameter set below, add "
              "?<name>=<the channel's secret> to the URL."),),
-    checkable=True,
     fields=(
         SettingField("client_id", _("API application id"),
                      help=_("A Telphin API application (client credentials): for recordings and click-to-call.")),
@@ -208,7 +203,7 @@ register(KindForm(
     "asterisk", _("Asterisk (AMI)"), _("A live connection to an Asterisk PBX's manager interface."),
     setup=(_("Nothing to paste: run manage.py run_ami beside the worker. In manager.conf, a user with "
              "read = call,cdr (and write = originate for click-to-call); timestampevents = yes."),),
-    no_webhook=True, checkable=True,
+    no_webhook=True,
     fields=(
         SettingField("host", _("Host"), required=True),
         SettingField("port", _("AMI port"), "int", default=5038),

@@ -9,6 +9,7 @@ class TelephonyConfig(AppConfig):
         from okno.contacts import merge_registry
         from okno.core import worker
         from okno.inbox import adapters
+        from okno.telephony import channel_checks  # noqa: F401 (registers "Test connection" for PBX kinds)
         from okno.telephony.adapters import asterisk, mango, telphin, zadarma
         from okno.telephony.calls import callbacks_drain
         from okno.telephony.click_to_call import call_requests_drain

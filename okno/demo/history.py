@@ -144,6 +144,10 @@ def history_seed(*, admin: User, seed: int | None, say, now: datetime | None = N
                 writer.email(rng, cust, at)
             else:
                 writer.form(rng, cust, at)
+    if showcase is not None and showcase.phone:
+        # ...and its latest call, 40 minutes ago, was missed: an overdue callback on the card.
+        calls.append((showcase, {"direction": "in", "at": now - timedelta(minutes=40), "employee": operators[0],
+                                 "answered": False, "wait": 20, "owes_callback": True}))
     report.messages, report.events = writer.flush()
     threads = Counter(t.channel.kind for t in writer.threads.values())
     report.chats, report.telegram = threads["jivo"], threads["telegram"]
@@ -462,8 +466,9 @@ def _call_story(rng: random.Random, cust: Customer, at: datetime, operators: lis
         missed = {"direction": "in", "at": at, "employee": rng.choice(operators), "answered": False,
                   "wait": rng.randrange(15, 45)}
         back = at + timedelta(minutes=rng.randrange(8, 90))
-        if back > now:
-            return [(cust, missed)]
+        if back > now or (now - at < timedelta(days=2) and rng.random() < 0.5):
+            # Not called back yet: the callback is owed, and shows in My work and on the card.
+            return [(cust, {**missed, "owes_callback": True})]
         back_call = {"direction": "out", "at": back, "employee": cust.responsible, "answered": True,
                      "talk": rng.randrange(30, 300), "wait": rng.randrange(5, 20)}
         return [(cust, missed), (cust, back_call)]
@@ -511,7 +516,7 @@ def _calls_write(pbx: Channel, specs: list[tuple[Customer, dict]], rng: random.R
     if not specs:
         return 0, 0
     files = _recording_files(pbx)
-    calls, legs = [], []
+    calls, legs, owed = [], [], []
     for cust, spec in sorted(specs, key=lambda s: s[1]["at"]):
         call_id = f"demo-{rng.getrandbits(48):012x}"
         facts = _facts(call_id, spec, cust)
@@ -524,6 +529,8 @@ def _calls_write(pbx: Channel, specs: list[tuple[Customer, dict]], rng: random.R
                     talk_seconds=s.talk_seconds, outcome=s.outcome, recording_id=s.recording[:255], facts=facts,
                     created_at=s.started_at, updated_at=s.ended_at or s.started_at)
         calls.append(call)
+        if spec.get("owes_callback"):
+            owed.append((call, cust.responsible))
         for leg_id, leg in s.legs.items():
             legs.append((call, CallLeg(leg_id=leg_id, extension=leg.extension, employee=employee,
                                        started_at=leg.started_at, answered_at=leg.answered_at, ended_at=leg.ended_at,
@@ -544,6 +551,7 @@ def _calls_write(pbx: Channel, specs: list[tuple[Customer, dict]], rng: random.R
                                             path=path, content_type="audio/wav", size_bytes=size,
                                             fetched_at=call.ended_at + timedelta(seconds=45)))
     CallRecording.objects.bulk_create(recordings, batch_size=1000)
+    _callbacks_owed(owed)
     call_type = ContentType.objects.get_for_model(Call)
     pbx_ref = {pbx.pk: pbx}
     for call in calls:
@@ -553,6 +561,22 @@ def _calls_write(pbx: Channel, specs: list[tuple[Customer, dict]], rng: random.R
                  summary=_summary_line(call), detail_type=call_type, detail_id=call.pk) for call in calls],
         batch_size=1000)
     return len(calls), len(recordings)
+
+
+def _callbacks_owed(owed: list[tuple[Call, User]]) -> None:
+    """Open callbacks for the last hours' missed calls nobody has returned yet, as the worker
+    makes them (one per number, due OKNO_CALLBACK_MINUTES after the call, the card's manager's)."""
+    from django.conf import settings
+
+    from okno.work.models import WorkItem
+
+    items = [WorkItem(kind=WorkItem.Kind.CALLBACK, number=c.customer_number, contact_id=c.contact_id,
+                      assignee=who, department_id=who.department_id or c.department_id,
+                      due_at=(c.ended_at or c.started_at) + timedelta(minutes=settings.OKNO_CALLBACK_MINUTES))
+             for c, who in {c.customer_number: (c, who) for c, who in owed}.values()]
+    WorkItem.objects.bulk_create(items)
+    for item in items:
+        Call.objects.filter(customer_number=item.number, pk__in=[c.pk for c, _who in owed]).update(callback=item)
 
 
 def _recording_files(pbx: Channel) -> list[tuple[str, int]]:

@@ -97,3 +97,14 @@ def test_the_callback_window_is_the_settings(api):
     AnalyticsSettings.objects.update_or_create(pk=1, defaults={"callback_window_minutes": 60})
     # then it was called back
     assert report(api)["totals"]["missed_not_called_back"] == 0
+
+
+def test_the_window_includes_its_last_second(api):
+    # given two missed calls ending at 9:00:00, called back 30:00 and 30:01 after
+    make_call(at=local(DAY, 9), outcome="missed", wait=0, number="+74950000004")
+    make_call(at=local(DAY, 9), outcome="missed", wait=0, number="+74950000005")
+    make_call(at=local(DAY, 9, 30, 0), direction="out", number="+74950000004")
+    make_call(at=local(DAY, 9, 30, 1), direction="out", number="+74950000005")
+    # then the first is called back in time, the second late
+    totals = report(api)["totals"]
+    assert (totals["missed"], totals["missed_not_called_back"], totals["callback_seconds_avg"]) == (2, 1, 1800)

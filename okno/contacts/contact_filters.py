@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.http import QueryDict
+from django.utils.translation import gettext as _
 
 from okno.contacts.models import Contact
 from okno.contacts.selectors import contact_list
@@ -23,6 +24,11 @@ SORTS = {
     "-name": ("-last_name", "-first_name", "-middle_name", "-id"),
 }
 DEFAULT_SORT = "-created"
+
+
+def contact_sort_choices() -> list[tuple[str, str]]:
+    return [("-created", _("Newest first")), ("created", _("Oldest first")),
+            ("name", _("By name, A to Z")), ("-name", _("By name, Z to A"))]
 
 
 @dataclass(frozen=True)

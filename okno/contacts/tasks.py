@@ -17,3 +17,11 @@ def import_job_inspect_task(job_id: int) -> None:
     from okno.contacts.imports import import_job_inspect
 
     import_job_inspect(job_id=job_id)
+
+
+@task()
+def export_job_run_task(job_id: int) -> None:
+    """Writes a large export's file; safe to deliver twice (the job is claimed by a conditional UPDATE)."""
+    from okno.contacts.export_jobs import export_job_run
+
+    export_job_run(job_id=job_id)

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from okno.contacts import views, views_companies, views_custom_fields, views_duplicates, views_import, views_merge
+from okno.contacts import (
+    views,
+    views_companies,
+    views_custom_fields,
+    views_duplicates,
+    views_export,
+    views_import,
+    views_merge,
+)
 
 app_name = "contacts"
 urlpatterns = [
@@ -20,7 +28,9 @@ urlpatterns = [
     path("merges/<int:merge_id>/undo/", views_merge.merge_undo, name="merge_undo"),
     path("import/", views_import.import_page, name="import"),
     path("import/<int:pk>/", views_import.import_job_page, name="import_job"),
-    path("export/", views_import.export_page, name="export"),
+    path("export/", views_export.export_page, name="export"),
+    path("exports/<int:pk>/", views_export.export_job_page, name="export_job"),
+    path("exports/<int:pk>/download/", views_export.export_job_download, name="export_job_download"),
     path("companies/", views_companies.company_list_page, name="companies"),
     path("companies/<int:pk>/", views_companies.company_page, name="company"),
 ]

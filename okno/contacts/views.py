@@ -4,6 +4,8 @@ Views parse the request, call one service or selector and render; values are che
 `contact_data_clean`, the same function behind the API.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -13,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from okno.contacts import services
+from okno.contacts.contact_filters import ContactFilters, contact_sort_choices, contacts_listed
+from okno.contacts.export_jobs import STREAM_MAX_ROWS
 from okno.contacts.forms import (
     HANDLES_MARKER,
     ContactFormValues,
@@ -30,12 +34,10 @@ from okno.contacts.selectors import (
     ServedBy,
     candidates_disclosed,
     contact_get,
-    contact_list,
     contacts_visible,
 )
 from okno.core.emails import InvalidEmail, normalize_email
 from okno.core.errors import FieldError
-from okno.core.paging import id_or_none
 from okno.core.phones import try_normalize_phone
 from okno.people.models import User
 from okno.people.visibility import users_visible_to
@@ -54,16 +56,18 @@ def _assignable_users(user: User, current: User | None = None) -> list[User]:
 
 @login_required
 def contact_list_page(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()
-    tag = request.GET.get("tag", "")
-    responsible = request.GET.get("responsible", "")
-    responsible_id = id_or_none(responsible)
-    qs = contact_list(user=request.user, q=q, tag=tag, responsible_id=responsible_id)
+    # One parse and one queryset for the list and its export (contact_filters.py): they cannot drift.
+    filters = ContactFilters.from_query(request.GET)
+    qs = contacts_listed(user=request.user, filters=filters)
     page = Paginator(qs.prefetch_related("phones", "emails", "tags"), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = filters.query()
     context = {
-        "page": page, "q": q, "tag": tag, "responsible": responsible_id,
+        "page": page, "q": filters.q, "tag": filters.tag, "responsible": filters.responsible, "sort": filters.sort,
+        "sorts": contact_sort_choices(),
         "tags": Tag.objects.order_by("name"), "users": _assignable_users(request.user),
         "query_without_page": _query_without_page(request),
+        "export_xlsx": urlencode({**query, "format": "xlsx"}), "export_csv": urlencode({**query, "format": "csv"}),
+        "export_stream_max": STREAM_MAX_ROWS,
     }
     if request.htmx and request.htmx.target == "contact-results":
         return render(request, "contacts/_list_results.html", context)

@@ -1,13 +1,12 @@
-"""Import and export pages: upload → mapping with a preview → run → report (polled by htmx)."""
+"""Import pages: upload → mapping with a preview → run → report (polled by htmx)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
 
-from okno.contacts import exports, imports
+from okno.contacts import imports
 from okno.contacts.import_files import MAX_EMPTY_ROWS
 from okno.contacts.import_mapping import all_targets
 from okno.contacts.models import ImportJob
@@ -78,14 +77,3 @@ def import_job_page(request: HttpRequest, pk: int) -> HttpResponse:
         )
     return render(request, "contacts/import_job.html", context, status=400 if form_errors else 200)
 
-
-@login_required
-@require_GET
-def export_page(request: HttpRequest) -> HttpResponse:
-    """The list's current filters (q, tag, responsible, phone, e-mail) as a CSV or XLSX file."""
-    responsible = request.GET.get("responsible_id") or request.GET.get("responsible") or ""
-    return exports.export_response(
-        fmt="xlsx" if request.GET.get("format") == "xlsx" else "csv", user=request.user,
-        q=request.GET.get("q", "").strip(), phone=request.GET.get("phone", ""), email=request.GET.get("email", ""),
-        tag=request.GET.get("tag", ""), responsible_id=int(responsible) if responsible.isdigit() else None,
-    )

@@ -255,7 +255,7 @@ class SettingsForm(forms.Form):
 
     def __init__(self, spec: KindForm, *args, stored: dict | None = None, **kwargs):
         self.spec, self.stored, self.editing = spec, dict(stored or {}), stored is not None
-        if not args and "initial" not in kwargs:
+        if "initial" not in kwargs:
             kwargs["initial"] = self._initial()
         kwargs.setdefault("prefix", "s")
         super().__init__(*args, **kwargs)
@@ -329,7 +329,7 @@ class SettingsForm(forms.Form):
                 on = f.default if value is None else value not in (False, "false", "0", 0)
                 shown = pgettext("switch", "yes") if on else pgettext("switch", "no")
             elif value in (None, "", []):
-                shown = "—"
+                shown = "—" if f.default in (None, "") else str(dict(f.choices).get(f.default, f.default))
             elif isinstance(value, list):
                 shown = ", ".join(str(v) for v in value)
             elif f.kind == "calendar":

@@ -77,6 +77,12 @@ def test_the_new_channel_page_names_the_kinds_and_shows_a_kinds_fields(db, admin
     assert re.search(r'<input type="password" name="s-bot_token"', page)
     assert 'name="s-fetch_files"' in page and 'name="s-allowed_origins"' not in page
     assert '<details id="advanced-settings">' in page
+    # when e-mail is chosen, then its defaults are filled in: SSL on, the INBOX folder, mail marked read
+    page = client.get("/inbox/channels/new/?kind=email").content.decode()
+    assert re.search(r'<input type="checkbox" name="s-imap_ssl" [^>]*checked', page)
+    assert re.search(r'<input type="checkbox" name="s-imap_mark_seen" [^>]*checked', page)
+    assert re.search(r'name="s-imap_folder" value="INBOX"', page)
+    assert not re.search(r'<input type="checkbox" name="s-smtp_ssl" [^>]*checked', page)
 
 
 def test_a_telegram_channel_is_created_with_its_fields_and_a_missing_token_is_named(db, admin_user):

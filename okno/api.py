@@ -14,6 +14,7 @@ from http import HTTPStatus
 from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
+from django.db import DataError, IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, re_path
 from django.utils.log import log_response
@@ -221,6 +222,20 @@ def _out_of_range(request, exc):
     """A number or a date out of a column's range that the check above did not see (a date moved
     past year 1 or 9999 by its time zone)."""
     return _error(request, 422, "Invalid input", errors=[{"field": "", "reason": "a number or a date is out of range"}])
+
+
+@api.exception_handler(DataError)
+@api.exception_handler(IntegrityError)
+def _refused_by_the_database(request, exc):
+    """A value the database refused where no check before it did (a number past a 32-bit column,
+    a negative position, a text past its column, a clash with a stored row): the caller's input,
+    so a 422 rather than a 500, but logged with the traceback as an error, since the field's own
+    check is missing."""
+    response = _error(request, 422, "Invalid input", errors=[
+        {"field": "", "reason": "a value is out of its range, too long, or clashes with a stored one"}])
+    log_response("Refused by the database: %s", request.path, response=response, request=request, level="error",
+                 exception=exc)
+    return response
 
 
 @api.exception_handler(Exception)

@@ -2,9 +2,11 @@
 deal, closing it as lost, reassigning in bulk; /api/v1/lost-reasons."""
 
 from datetime import datetime
+from typing import Annotated
 
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status
+from pydantic import Field
 
 from okno.core.errors import FieldError
 from okno.core.paging import RowId, limit_query, offset_query
@@ -53,14 +55,18 @@ class ReassignIn(Schema):
     assignee_id: int | None = None
 
 
+# A place in the list: a PositiveIntegerField (PostgreSQL's integer, with a check for >= 0).
+Position = Annotated[int, Field(ge=0, le=2**31 - 1)]
+
+
 class LostReasonIn(Schema):
     name: str = ""
-    position: int | None = None
+    position: Position | None = None
 
 
 class LostReasonPatch(Schema):
     name: str | None = None
-    position: int | None = None
+    position: Position | None = None
     is_active: bool | None = None
 
 

@@ -141,3 +141,33 @@ def test_a_time_zone_no_database_stores_is_a_422_naming_the_field(api):
     assert _error(r, 422)["errors"] == [
         {"field": "created_from", "reason": "the time zone offset must be between -15:59 and +15:59"}]
     assert api.get("/api/v1/leads", created_from="2026-06-04T07:54:50+14:00").status_code == 200
+
+
+def test_a_negative_position_is_a_422_naming_the_field_not_the_databases_500(api):
+    # a lost reason's position is a PositiveIntegerField: PostgreSQL's check refused -1 (a 500)
+    for position in (-1, 2**31):
+        r = api.post("/api/v1/lost-reasons", {"name": "Дорого", "position": position})
+        assert [e["field"] for e in _error(r, 422)["errors"]] == ["position"]
+    assert api.post("/api/v1/lost-reasons", {"name": "Дорого", "position": 3}).status_code == 201
+
+
+def test_a_value_the_database_refuses_is_a_422_and_logged_as_an_error(api, monkeypatch, caplog):
+    # given an endpoint whose write the database refuses, with no check of its own before it
+    from django.db import IntegrityError
+
+    import okno.inbox.api
+    from okno.inbox.tests.factories import make_channel
+
+    def refused(channel):
+        raise IntegrityError("CHECK constraint failed: position")
+
+    make_channel()
+    monkeypatch.setattr(okno.inbox.api, "_channel_out", refused)
+
+    # when a client calls it
+    with caplog.at_level(logging.ERROR, logger="django.request"):
+        r = api.get("/api/v1/channels")
+
+    # then the client is told its input was refused, and the operator finds the missing check in the log
+    assert _error(r, 422)["detail"] == "Invalid input"
+    assert any(rec.exc_info and isinstance(rec.exc_info[1], IntegrityError) for rec in caplog.records)

@@ -288,4 +288,7 @@ def merge_contacts(request: HttpRequest, payload: MergeIn):
 @router.post("/merges/{int:merge_id}/undo", response={200: MergeOut, 409: ErrorOut})
 def undo_merge(request: HttpRequest, merge_id: int):
     merge = contact_merge_undo(actor=request.auth, merge_id=merge_id)
-    return {"merge_id": merge.pk, "contact": _kept_out(merge.kept_id), "restored_ids": merge.merged_ids}
+    # A restored card of a department the caller does not see is restored, but not named.
+    seen = set(contacts_visible(user=request.auth).filter(pk__in=merge.merged_ids).values_list("pk", flat=True))
+    return {"merge_id": merge.pk, "contact": _kept_out(merge.kept_id),
+            "restored_ids": [pk for pk in merge.merged_ids if pk in seen]}

@@ -83,3 +83,16 @@ def test_within_one_department_the_merged_card_redirects(world, api_as):
     # then 301 to the kept card, and a write is refused naming it
     assert response.status_code == 301 and response["Location"] == f"/api/v1/contacts/{kept.pk}"
     assert patch.status_code == 409 and patch.json()["merged_into"] == kept.pk
+
+
+def test_undoing_a_merge_names_only_the_restored_cards_the_caller_sees(world, api_as):
+    # given B's card merged into A's card by an administrator
+    merged, kept = _merged(world, merged_by="manager_b", kept_by="manager_a")
+    merge_id = kept.merges_kept.get().pk
+    # when A's manager undoes it
+    response = api_as(world["manager_a"]).post(f"/api/v1/contacts/merges/{merge_id}/undo")
+    # then B's card is back, but its id is not told to A
+    assert response.status_code == 200
+    assert response.json()["restored_ids"] == []
+    merged.refresh_from_db()
+    assert merged.status == "active"

@@ -10,17 +10,20 @@ in CSV so a title is never run as a formula, and typed as text in XLSX (okno.cor
 import csv
 import io
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import BinaryIO
 
 from django.db.models import QuerySet
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, QueryDict, StreamingHttpResponse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from okno.core.spreadsheet_safe import csv_cell, xlsx_cells
+from okno.deals import selectors
+from okno.deals.deal_filters import DealFilters
 from okno.deals.models import Deal
+from okno.people.models import User
 
 # Rows fetched per round trip: the export never holds the whole list.
 CHUNK = 2000
@@ -36,15 +39,36 @@ def _local(value):
     return timezone.localtime(value).replace(tzinfo=None) if value else None
 
 
-def export_rows(deals: QuerySet[Deal]) -> Iterator[list]:
+def deals_listed(*, user: User, filters: DealFilters) -> QuerySet[Deal]:
+    """The deal list's rows in its order: the one queryset behind the list page, its export and
+    the export job (okno/contacts/export_jobs.py)."""
+    return selectors.deal_list(user=user, pipeline_id=filters.pipeline, stage_id=filters.stage,
+                               filters=filters.for_selectors(user=user)).order_by(*filters.ordering())
+
+
+def deal_rows_for_query(*, user: User, params: QueryDict,
+                        on_progress: Callable[[int], None] | None = None) -> Iterator[list]:
+    """The export job's rows: the list's query string parsed as the list parses it."""
+    return export_rows(deals_listed(user=user, filters=DealFilters.from_query(params)), on_progress=on_progress)
+
+
+def decimal_separator() -> str:
+    return formats.get_format("DECIMAL_SEPARATOR")
+
+
+def export_rows(deals: QuerySet[Deal], *, on_progress: Callable[[int], None] | None = None) -> Iterator[list]:
     """Header, then one row per deal in the queryset's order. The words are translated now, in
     the request's language: a streamed body is read after the view has returned."""
-    return itertools.chain([headers()], _deal_rows(deals, yes=_("yes")))
+    return itertools.chain([headers()], _deal_rows(deals, yes=_("yes"), on_progress=on_progress))
 
 
-def _deal_rows(deals: QuerySet[Deal], *, yes: str) -> Iterator[list]:
+def _deal_rows(deals: QuerySet[Deal], *, yes: str, on_progress=None) -> Iterator[list]:
     rows = deals.select_related("pipeline", "stage", "contact", "company", "responsible")
+    written = 0
     for deal in rows.iterator(chunk_size=CHUNK):
+        if on_progress is not None and written and written % CHUNK == 0:
+            on_progress(written)
+        written += 1
         yield [
             deal.pk, deal.title, deal.pipeline.name, deal.stage.name, deal.amount, deal.currency,
             str(deal.contact) if deal.contact_id else "", deal.company.name if deal.company_id else "",
@@ -52,6 +76,8 @@ def _deal_rows(deals: QuerySet[Deal], *, yes: str) -> Iterator[list]:
             _local(deal.created_at), _local(deal.stage_entered_at),
             yes if deal.is_overdue else "", deal.source, deal.external_id,
         ]
+    if on_progress is not None:
+        on_progress(written)
 
 
 def _safe(value, decimal_sep: str) -> str:

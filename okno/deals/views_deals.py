@@ -11,17 +11,21 @@ from datetime import datetime
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from okno.contacts import views_export
+from okno.contacts.export_jobs import export_job_create
+from okno.contacts.models import ExportJob
+from okno.contacts.views_export import bad_format, export_format
 from okno.core.errors import FieldError
 from okno.deals import selectors
 from okno.deals.deal_extras import deal_extras
 from okno.deals.deal_filters import DealFilters
-from okno.deals.exports import export_response
+from okno.deals.exports import deals_listed, export_response
 from okno.deals.models import Deal
 from okno.deals.pipeline_services import deal_data_clean, deal_lines_set, deal_move_to_stage, deal_update
 from okno.deals.views_board import _people, refusal_text
@@ -35,8 +39,7 @@ CARD_PANEL_LIMIT = 20
 
 
 def _listed(request: HttpRequest, filters: DealFilters):
-    return selectors.deal_list(user=request.user, pipeline_id=filters.pipeline, stage_id=filters.stage,
-                               filters=filters.for_selectors(user=request.user)).order_by(*filters.ordering())
+    return deals_listed(user=request.user, filters=filters)  # the same queryset as the export's
 
 
 @login_required
@@ -58,10 +61,19 @@ def deal_list_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def deal_export(request: HttpRequest) -> HttpResponse:
-    """The list's rows with its filters and sort, every page of them: XLSX or CSV."""
+    """The list's rows with its filters and sort, every page of them: XLSX or CSV; a list longer
+    than STREAM_MAX_ROWS is written by an export job (okno/contacts/export_jobs.py)."""
+    fmt = export_format(request)
+    if fmt is None:
+        return bad_format()
     filters = DealFilters.from_query(request.GET)
-    fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
-    return export_response(fmt=fmt, deals=_listed(request, filters))
+    deals = _listed(request, filters)
+    total = deals.count()
+    if total > views_export.STREAM_MAX_ROWS:
+        job = export_job_create(actor=request.user, kind=ExportJob.Kind.DEALS, fmt=fmt, params=filters.query(),
+                                total=total)
+        return redirect("contacts:export_job", pk=job.pk)
+    return export_response(fmt=fmt, deals=deals)
 
 
 def _with_times(item: dict) -> dict:

@@ -32,14 +32,16 @@ def error_statuses(method: str, operation: dict) -> list[int]:
     input (a refused value, a named row that is missing or hidden, a malformed value), 413 where
     it takes a body (over DATA_UPLOAD_MAX_MEMORY_SIZE). A 409 is declared by its endpoint
     (`response={..., 409: ErrorOut}`): only some operations can conflict."""
-    statuses = []
+    # An endpoint that reads its input itself (request.GET) names what it answers:
+    # `openapi_extra={"x-okno-errors": [422]}`.
+    statuses = list(operation.pop("x-okno-errors", []))
     if operation.get("security"):
         statuses += [401, 403]
     if operation.get("parameters") or "requestBody" in operation:
         statuses += [400, 404, 422]
     if "requestBody" in operation:
         statuses.append(413)
-    return sorted(statuses)
+    return sorted(set(statuses))
 
 
 # The widest integer either database stores (PostgreSQL's bigint, SQLite's INTEGER). SQLite

@@ -18,7 +18,7 @@ from okno.core.paging import MAX_ID
 router = Router(tags=["analytics"])
 
 
-@router.get("/analytics/calls")
+@router.get("/analytics/calls", openapi_extra={"x-okno-errors": [422]})  # its query is read by calls_query_parse
 def calls(request: HttpRequest):
     """Calls per employee, department, line, client or day for whole days `from`..`to` (YYYY-MM-DD,
     the company's time zone), with `compare=previous|year` and the filters `direction`, `line`,

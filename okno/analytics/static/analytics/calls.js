@@ -8,7 +8,7 @@
     var bars = document.getElementById("chart-bars");
     if (bars) {
       echarts.init(bars).setOption({
-        tooltip: {trigger: "axis"}, legend: {}, grid: {left: 40, right: 10, bottom: 80},
+        tooltip: {trigger: "axis"}, legend: {top: 4}, grid: {left: 40, right: 10, top: 40, bottom: 80},
         xAxis: {type: "category", data: data.bars.labels, axisLabel: {rotate: 35, interval: 0}},
         yAxis: {type: "value", minInterval: 1},
         series: [{name: n.calls, type: "bar", data: data.bars.calls},
@@ -19,7 +19,7 @@
     var days = document.getElementById("chart-days");
     if (days) {
       echarts.init(days).setOption({
-        tooltip: {trigger: "axis"}, legend: {}, grid: {left: 40, right: 10, bottom: 40},
+        tooltip: {trigger: "axis"}, legend: {top: 4}, grid: {left: 40, right: 10, top: 40, bottom: 40},
         xAxis: {type: "category", data: data.days.labels}, yAxis: {type: "value", minInterval: 1},
         series: [{name: n.calls, type: "line", data: data.days.calls},
                  {name: n.successful, type: "line", data: data.days.successful},

@@ -19,6 +19,11 @@ class ContactsConfig(AppConfig):
                           load=merges_for_timeline)
         # Idle polls every 2 s: a new duplicate may wait that long to show on the page.
         register_drain("duplicates", duplicates_drain, idle_sleep=2.0)
+        from django.db.models.signals import post_migrate
+
+        from okno.contacts.search import ensure_sqlite_index_after_migrate
+
+        post_migrate.connect(ensure_sqlite_index_after_migrate, sender=self)
         from django.utils.translation import gettext_lazy as _  # the sidebar's items
 
         from okno.core import navigation

@@ -70,4 +70,5 @@ def contacts_listed(*, user: User, filters: ContactFilters) -> QuerySet[Contact]
     return contact_list(
         user=user, q=filters.q, phone=filters.phone, email=filters.email, tag=filters.tag,
         responsible_id=filters.responsible,
-    ).order_by(*SORTS[filters.sort])
+    # A search ranks its matches (exact, part, typo; search.py) before the chosen order.
+    ).order_by(*(("search_rank",) if filters.q else ()), *SORTS[filters.sort])

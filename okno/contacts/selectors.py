@@ -9,6 +9,7 @@ from django.http import Http404
 
 from okno.contacts.matching import Candidate
 from okno.contacts.models import Company, Contact
+from okno.contacts.search import search
 from okno.core.bulk import chunks
 from okno.core.emails import InvalidEmail, normalize_email
 from okno.core.phones import try_normalize_phone
@@ -42,7 +43,8 @@ def rows_of_active_cards(rows: QuerySet, field: str, values: Iterable, columns: 
 def contact_list(
     *, user: User, q: str = "", phone: str = "", email: str = "", tag: str = "", responsible_id: int | None = None
 ) -> QuerySet[Contact]:
-    """The list and search: by phone in any format, by e-mail in any case, by part of a name."""
+    """The list and search: by phone in any format, by e-mail in any case, and the search box `q`
+    (search.py), whose matches come first by rank (exact, part, typo)."""
     qs = contacts_visible(user=user).select_related("company", "responsible")
     if phone:
         parsed = try_normalize_phone(phone)
@@ -53,28 +55,17 @@ def contact_list(
         except InvalidEmail:
             qs = qs.none()
     if q:
-        qs = qs.filter(_search_q(q))
+        # Parts of phones and e-mails, words of names and companies, a typo: okno/contacts/search.py.
+        found = search(q)
+        if found.ids is None:
+            return qs.none()
+        qs = qs.filter(pk__in=found.ids).annotate(search_rank=found.rank()).order_by(
+            "search_rank", "-created_at", "-id")
     if tag:
         qs = qs.filter(tags__name=tag)
     if responsible_id:
         qs = qs.filter(responsible_id=responsible_id)
-    return qs.distinct() if (q or tag) else qs
-
-
-def _search_q(q: str) -> Q:
-    """A search box takes a phone, an e-mail or words of a name, whichever it looks like."""
-    text = q.strip()
-    digits = sum(ch.isdigit() for ch in text)
-    if digits >= 7:
-        parsed = try_normalize_phone(text)
-        if parsed:
-            return Q(phones__e164=parsed.e164)
-    if "@" in text:
-        return Q(emails__email=text.lower())
-    cond = Q()
-    for word in fold(text).split():
-        cond &= Q(search_text__contains=word)
-    return cond
+    return qs.distinct() if tag else qs
 
 
 def contact_get(*, user: User, pk: int) -> Contact:

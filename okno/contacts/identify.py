@@ -184,7 +184,10 @@ def contact_identify(*, identity: Identity, source: str = "", responsible: User 
     others = [cid for cid in proven if cid != keep_id and not _dismissed(keep_id, cid)]
     if others:
         # The sender's identities point at several cards: they are one customer.
-        contact_merge(actor=None, keep_id=keep_id, merge_ids=others, fields=None)
+        said = [*phones, *emails, *(handle for _kind, handle in identity.handles)]
+        reason = f"one sender ({source}) on both cards: {', '.join(said)}" if source else \
+            f"one sender on both cards: {', '.join(said)}"
+        contact_merge(actor=None, keep_id=keep_id, merge_ids=others, fields=None, reason=reason[:300])
     contact = Contact.objects.get(pk=keep_id)
     _enrich(contact, identity, phones, emails)
     return contact, False

@@ -175,6 +175,10 @@ PATTERNED_REASONS = [
     (re.compile(r"^shared phone (?P<value>.+)$"), gettext_noop("shared phone %(value)s")),
     (re.compile(r"^same mailbox (?P<value>.+)$"), gettext_noop("same mailbox %(value)s")),
     (re.compile(r"^same phone (?P<value>.+)$"), gettext_noop("same phone %(value)s")),
+    # an automatic merge's reason (okno/contacts/identify.py)
+    (re.compile(r"^one sender \((?P<source>.*)\) on both cards: (?P<value>.*)$"),
+     gettext_noop("one sender (%(source)s) on both cards: %(value)s")),
+    (re.compile(r"^one sender on both cards: (?P<value>.*)$"), gettext_noop("one sender on both cards: %(value)s")),
     (re.compile(r"^same e-mail name (?P<value>.+)$"), gettext_noop("same e-mail name %(value)s")),
     (re.compile(r"^same e-mail (?P<value>.+)$"), gettext_noop("same e-mail %(value)s")),
     (re.compile(r"^name (?P<value>\d+)% similar$"), gettext_noop("name %(value)s%% similar")),

@@ -72,3 +72,21 @@ def test_in_russian_the_history_is_russian(admin_user):
     assert "Merged automatically" not in html and "Undo merge" not in html and "same phone" not in html
     assert "тот же телефон +7 916 123-45-67" in html
     assert "Объединено автоматически" in html
+
+
+def test_a_channel_s_automatic_merge_says_which_sender_joined_the_cards(admin_user):
+    from okno.contacts.identify import Identity, contact_identify
+
+    admin_user.language = "en"
+    admin_user.save()
+    # given: two cards of one customer, one with her mobile, one with her e-mail
+    by_phone = make_contact(actor=admin_user, first_name="Olga", last_name="Ivanova", phones=["+79161234567"])
+    by_mail = make_contact(actor=admin_user, first_name="Olga", last_name="Ivanova", emails=["olga@example.ru"])
+    # when: a chat arrives with both
+    contact, _ = contact_identify(identity=Identity(name="Olga Ivanova", phones=["+79161234567"],
+                                                    emails=["olga@example.ru"]), source="Site chat")
+    # then: one card, and its history says why, with Undo
+    html = _card(admin_user, contact)
+    assert "Merged automatically" in html and "one sender (Site chat) on both cards:" in html
+    assert "olga@example.ru" in html and "/undo/" in html
+    assert {by_phone.pk, by_mail.pk} - {contact.pk}

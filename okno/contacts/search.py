@@ -204,38 +204,48 @@ def one_typo_away(word: str, tokens: list[str]) -> bool:
 
 
 def _typo_ids(words: list[str]) -> list[int]:
-    """Cards a word of the query names with one typo (and the other words as they are), but
-    not found by the words as typed: these come after the others.
+    """Cards where one word of the query is one typo away from a word of the card and the other
+    words are there as typed, but not found by the words as typed: these come after the others.
 
-    One edit leaves one half of a word intact, so the candidates are the cards holding either
-    half (read through the trigram index), and each is then compared word by word."""
-    long_words = [w for w in words if len(w) >= MIN_TYPO_WORD and w.isalpha()]
-    if not long_words or not all(w.replace("-", "").isalpha() for w in words):
+    One edit leaves one half of a word intact, so for each word that may hold the typo the
+    candidates are the cards holding either half and every other word (read through the trigram
+    index, each half on its own, so that a common half such as "ова" cannot crowd out a rare
+    one), and each is then compared word by word (optimal string alignment distance 1: a letter
+    wrong, missing or extra, or two neighbours swapped)."""
+    if not all(w.replace("-", "").isalpha() for w in words):
         return []
-    word = max(long_words, key=len)
-    n = len(word)
-    halves = [word[: max(MIN_INDEXED, n // 2)], word[min(n - MIN_INDEXED, n // 2):]]
-    if connection.vendor == "sqlite":
-        sql = ("SELECT id, search_text FROM contacts_contact WHERE id IN "
-               "(SELECT rowid FROM contacts_contact_fts WHERE contacts_contact_fts MATCH %s) "
-               "AND status = 'active' LIMIT %s")
-        params = [" OR ".join(_phrase(h) for h in halves), TYPO_CANDIDATES]
-    else:
-        sql = ("SELECT id, search_text FROM contacts_contact WHERE (search_text LIKE %s OR search_text LIKE %s) "
-               "AND status = 'active' LIMIT %s")
-        params = [*(_like(h) for h in halves), TYPO_CANDIDATES]
-    found = []
+    found: set[int] = set()
     with connection.cursor() as cur:
-        cur.execute(sql, params)
-        for pk, search_text in cur.fetchall():
-            if all(w in search_text for w in words):
-                continue  # found by the words as typed
-            tokens = search_text.split()
-            if all(w in search_text or (len(w) >= MIN_TYPO_WORD and one_typo_away(w, tokens)) for w in words):
-                found.append(pk)
+        for word in {w for w in words if len(w) >= MIN_TYPO_WORD}:
+            others = [w for w in words if w != word]
+            for half in _halves(word):
+                cur.execute(*_candidates_sql([half, *others]))
+                for pk, search_text in cur.fetchall():
+                    if word in search_text or pk in found:
+                        continue  # found by the words as typed
+                    if one_typo_away(word, search_text.split()):
+                        found.add(pk)
                 if len(found) >= TYPO_FOUND:
-                    break
+                    return sorted(found)[:TYPO_FOUND]
     return sorted(found)
+
+
+def _halves(word: str) -> list[str]:
+    # The halves leave out the middle letter: a swap of two letters across the cut (which both
+    # halves would hold one of) then still leaves one half intact. Below 7 letters a half would be
+    # shorter than the index serves, so they meet, and the word with the two letters at the cut
+    # swapped back is a third candidate.
+    n, k = len(word), len(word) // 2
+    halves = [word[: max(MIN_INDEXED, k)], word[min(n - MIN_INDEXED, k + 1):]]
+    if n < 2 * MIN_INDEXED + 1:
+        halves.append(word[: k - 1] + word[k] + word[k - 1] + word[k + 1:])
+    return halves
+
+
+def _candidates_sql(parts: list[str]) -> tuple[str, list]:
+    """(id, search_text) of active cards whose search text holds every one of `parts`."""
+    sql, params = _substring_sql("contacts_contact_fts", "id, search_text", "search_text", parts)
+    return sql + " AND status = 'active' LIMIT %s", [*params, TYPO_CANDIDATES]
 
 
 def ensure_sqlite_index_after_migrate(sender, using="default", **kwargs) -> None:

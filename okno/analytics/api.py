@@ -1,7 +1,7 @@
 """/api/v1/analytics: the calls report and the report settings."""
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from pydantic import Field
 
 from okno.analytics.calls_report import calls_query_parse, calls_report
@@ -19,11 +19,21 @@ router = Router(tags=["analytics"])
 
 
 @router.get("/analytics/calls", openapi_extra={"x-okno-errors": [422]})  # its query is read by calls_query_parse
-def calls(request: HttpRequest):
+def calls(request: HttpRequest,
+          from_: str = Query(..., alias="from", description="first day, YYYY-MM-DD"),
+          to: str = Query(..., description="last day, YYYY-MM-DD, at most 400 days after from"),
+          group_by: str = Query("employee", description="employee, department, line, client or day"),
+          compare: str | None = Query(None, description="previous or year"),
+          direction: str | None = Query(None, description="in, out or internal"),
+          line: str | None = Query(None, description="the line (DID) as the PBX sent it"),
+          department: str | None = Query(None, description="a department's id"),
+          employee: str | None = Query(None, description="a user's id")):
     """Calls per employee, department, line, client or day for whole days `from`..`to` (YYYY-MM-DD,
     the company's time zone), with `compare=previous|year` and the filters `direction`, `line`,
     `department`, `employee`. Counts only what the caller may see: an administrator all calls, a
     head their department tree, anyone else their own. Definitions: docs/analytics.md."""
+    # Declared above for the API's description; read as one, and refused by field, by the parser
+    # the page uses too.
     query = calls_query_parse(request.GET)
     return calls_report(user=request.auth, query=query)
 

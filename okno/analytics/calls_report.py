@@ -147,6 +147,8 @@ def calls_query_parse(params) -> CallsQuery:
     line = (params.get("line") or "").strip()
     if len(line) > 64:
         raise invalid("line", "at most 64 characters")
+    if not line.isprintable():  # PostgreSQL refuses a NUL in a query: a 500 otherwise
+        raise invalid("line", "must not hold control characters")
     return CallsQuery(period, group_by, compare, direction, line, _id(params, "department"), _id(params, "employee"))
 
 

@@ -119,6 +119,7 @@ def test_a_filter_outside_what_one_may_see_is_refused(api_as, company):
     ({"from": "2026-11-01", "to": "2026-11-02", "department": "99999999999999999999999"}, "department"),
     ({"from": "2026-11-01", "to": "2026-11-02", "outcome": "missed"}, "outcome"),
     ({"from": "0001-01-01", "to": "0001-01-02"}, "from"),
+    ({"from": "2026-11-01", "to": "2026-11-02", "line": "+7495\x00"}, "line"),
 ])
 def test_bad_input_is_a_422_naming_the_field(api, params, field):
     response = api.get(URL, **params)

@@ -30,7 +30,7 @@ from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from okno.contacts import import_bulk
+from okno.contacts import import_bulk, matching, names
 from okno.contacts.import_files import (
     FileInfo,
     ImportFileError,
@@ -44,7 +44,7 @@ from okno.contacts.models import Contact, ImportJob
 from okno.contacts.selectors import contacts_visible
 from okno.contacts.services import SCALAR_FIELDS, ContactData, contact_data_clean, contact_update
 from okno.core.errors import ApiError, FieldError
-from okno.core.phones import InvalidPhone, format_phone, normalize_phone
+from okno.core.phones import InvalidPhone, format_phone, is_personal, normalize_phone
 from okno.people.models import User
 
 log = logging.getLogger(__name__)
@@ -356,15 +356,20 @@ class _Run:
         phones = {(p[0], p[1]) for _, d in cleaned for p in d.phones}
         emails = {e for _, d in cleaned for e in d.emails}
         by_phone, by_email = import_bulk.certain_matches(phones=phones, emails=emails)
+        # A landline (an office's main number, a family's home phone) is a match only for a card
+        # whose names agree with the row's (docs/duplicates.md, "Telling people apart").
+        landline_cards = {cid for (e164, ext), ids in by_phone.items() if not is_personal(e164, ext) for cid in ids}
+        self.cards = matching.load_features(landline_cards, base=Contact.objects.filter(
+            status=Contact.Status.ACTIVE)) if landline_cards else {}
         found = {cid for ids in [*by_phone.values(), *by_email.values()] for cid in ids}
         visible = found if self.actor is None or self.actor.is_admin else set(
             contacts_visible(user=self.actor).filter(pk__in=found).values_list("pk", flat=True))
 
         pending: list[tuple[_Owner, ContactData]] = []
         for outcome, data in cleaned:
-            keys = [f"p:{p[0]};{p[1]}" for p in data.phones] + [f"e:{e}" for e in data.emails]
+            keys = _keys(data)
             owner = next((self.owners[k] for k in keys if k in self.owners), None)
-            existing = self._existing(data, by_phone, by_email)
+            existing = self._existing(data, by_phone, by_email, self.cards)
             mode = self.job.on_duplicate
             if owner is not None:
                 outcome.update(status="duplicate", duplicate_of={
@@ -408,10 +413,15 @@ class _Run:
             self.owners.setdefault(key, owner)
 
     @staticmethod
-    def _existing(data: ContactData, by_phone: dict, by_email: dict) -> tuple[int, str] | None:
+    def _existing(data: ContactData, by_phone: dict, by_email: dict, cards: dict) -> tuple[int, str] | None:
+        row = None
         for e164, ext, _kind, _raw in data.phones:
-            if by_phone.get((e164, ext)):
-                return by_phone[(e164, ext)][0], f"same phone {format_phone(e164, ext)}"
+            ids = by_phone.get((e164, ext)) or []
+            if ids and not is_personal(e164, ext):
+                row = row or _features(data)
+                ids = [cid for cid in ids if cid in cards and matching.names_agree(row, cards[cid])]
+            if ids:
+                return ids[0], f"same phone {format_phone(e164, ext)}"
         for email in data.emails:
             if by_email.get(email):
                 return by_email[email][0], f"same e-mail {email}"
@@ -430,10 +440,28 @@ class _Run:
                            data=contact_data_clean(raw, actor=self.actor, partial=True))
 
 
+def _features(data: ContactData) -> "matching.Features":
+    return matching.features_of(first=data.first_name, last=data.last_name, middle=data.middle_name,
+                                company=data.company or "", city=data.city, phones=[], emails=[])
+
+
+def _keys(data: ContactData) -> list[str]:
+    """What makes two rows of one file one customer: a personal phone, an e-mail, or a landline
+    with the same name (two colleagues on an office's main line are two rows, two cards)."""
+    keys = []
+    for e164, ext, _kind, _raw in data.phones:
+        if is_personal(e164, ext):
+            keys.append(f"p:{e164};{ext}")
+        else:
+            keys.append(f"l:{e164};{ext};{names.skeleton(data.first_name)};{names.skeleton(data.last_name)}")
+    return keys + [f"e:{e}" for e in data.emails]
+
+
 def _reason(data: ContactData, keys: list[str], *, owner: _Owner, owners: dict[str, _Owner]) -> str:
     for key in keys:
         if owners.get(key) is owner:
-            what = f"phone {format_phone(*key[2:].split(';'))}" if key.startswith("p:") else f"e-mail {key[2:]}"
+            what = (f"phone {format_phone(*key[2:].split(';')[:2])}" if key[:2] in ("p:", "l:")
+                    else f"e-mail {key[2:]}")
             return f"same {what} as row {owner.row} of this file"
     return f"same as row {owner.row} of this file"
 

@@ -27,6 +27,10 @@ class Identity:
     emails: list[str] = field(default_factory=list)
     handles: list[tuple[str, str]] = field(default_factory=list)
     city: str = ""
+    # The phones and e-mails are what the sender typed (a web form, Jivo's pre-chat fields), not
+    # the provider's: they find the card, but cards they point at are never merged automatically
+    # (a wife's e-mail and her husband's phone on one form are two people's).
+    typed: bool = False
 
 
 def split_name(name: str) -> dict[str, str]:
@@ -182,7 +186,7 @@ def contact_identify(*, identity: Identity, source: str = "", responsible: User 
     proven = [cid for cid, proof in links.items() if proof]
     keep_id = proven[0] if proven else next(iter(links))
     others = [cid for cid in proven if cid != keep_id and not _dismissed(keep_id, cid)]
-    if others:
+    if others and not identity.typed:
         # The sender's identities point at several cards: they are one customer.
         said = [*phones, *emails, *(handle for _kind, handle in identity.handles)]
         reason = f"one sender ({source}) on both cards: {', '.join(said)}" if source else \

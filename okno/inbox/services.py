@@ -114,7 +114,7 @@ def inbound_item_record(*, channel: Channel, item: InboundItem) -> Message | Non
     thread only updates what we know of the customer (Jivo's client_updated): no conversation.
     """
     if not item.thread_id:
-        contact_identify(identity=identity_of(item), source=channel.name)
+        contact_identify(identity=identity_of(item, channel), source=channel.name)
         return None
     item = _join_known_thread(channel, item)
     existing = Conversation.objects.filter(channel=channel, external_id=item.thread_id).select_related("contact")
@@ -125,9 +125,9 @@ def inbound_item_record(*, channel: Channel, item: InboundItem) -> Message | Non
         # enriches the card, merging if it reveals another card of theirs. Someone else in
         # the thread (a colleague in copy of an e-mail) leaves the conversation where it is.
         if identity_is_of(contact, identity_of(item)):
-            contact, _created = contact_identify(identity=identity_of(item), source=channel.name)
+            contact, _created = contact_identify(identity=identity_of(item, channel), source=channel.name)
     else:
-        contact, _created = contact_identify(identity=identity_of(item), source=channel.name)
+        contact, _created = contact_identify(identity=identity_of(item, channel), source=channel.name)
     conv, new_conversation = _conversation(channel, item, contact)
     if conv.contact_id != contact.pk:
         Conversation.objects.filter(pk=conv.pk).update(contact=contact)
@@ -179,9 +179,13 @@ def _join_known_thread(channel: Channel, item: InboundItem) -> InboundItem:
     return dataclasses.replace(item, thread_id=known) if known else item
 
 
-def identity_of(item: InboundItem) -> Identity:
+def identity_of(item: InboundItem, channel: Channel | None = None) -> Identity:
+    """The sender as contacts' matching reads it; typed when the channel's adapter says the phones
+    and e-mails are the visitor's own typing (adapters.base.Adapter.identity_typed)."""
     s = item.sender
-    return Identity(name=s.name, phones=list(s.phones), emails=list(s.emails), handles=list(s.handles), city=s.city)
+    adapter = adapters.get(channel.kind) if channel is not None else None
+    return Identity(name=s.name, phones=list(s.phones), emails=list(s.emails), handles=list(s.handles), city=s.city,
+                    typed=bool(adapter and adapter.identity_typed))
 
 
 def inbound_event_retry(*, event: InboundEvent) -> None:

@@ -70,6 +70,11 @@ class ChannelAdapter:
         return ok_response()
 
     can_reply = False
+    # True when the sender's phones and e-mails are what they typed (a web form, a chat's pre-chat
+    # fields): anyone can type a stranger's number, so they find a card but never merge two
+    # (contacts.identify.Identity.typed). A PBX's caller id, an e-mail's From and a messenger's
+    # own ids are the provider's.
+    identity_typed = False
     # True when the provider posts each event type to its own path under the channel's URL
     # (Mango's events/call, events/summary): the path is stored as the event's type.
     path_events = False

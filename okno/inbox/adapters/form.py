@@ -130,6 +130,7 @@ def _with_cors(response: HttpResponse, request: HttpRequest, channel) -> HttpRes
 
 class FormAdapter(ChannelAdapter):
     kind = "form"
+    identity_typed = True  # the visitor's own typing: base.Adapter says why
 
     def verify(self, request: HttpRequest, channel) -> None:
         if request.META.get("HTTP_ORIGIN") and allowed_origin(request, channel) is None:

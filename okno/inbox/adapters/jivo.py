@@ -280,6 +280,7 @@ PARSERS = {
 
 class JivoAdapter(ChannelAdapter):
     kind = "jivo"
+    identity_typed = True  # the visitor's own typing: base.Adapter says why
 
     def dedup_key(self, body: bytes, content_type: str) -> str | None:
         """`jivo:<chat or client id>:<event>:<hash>`: a retry of one delivery is recognised, while

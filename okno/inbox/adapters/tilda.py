@@ -62,6 +62,7 @@ def tilda_utm(fields: dict[str, str]) -> dict[str, str]:
 
 class TildaAdapter(ChannelAdapter):
     kind = "tilda"
+    identity_typed = True  # the visitor's own typing: base.Adapter says why
 
     def verify(self, request: HttpRequest, channel) -> None:
         key, name = channel.settings.get("api_key", ""), channel.settings.get("api_key_name", "")

@@ -189,7 +189,7 @@ def test_someone_else_in_a_thread_does_not_move_the_conversation(db):
     from okno.inbox.items import InboundItem, Sender
     from okno.inbox.services import inbound_item_record
 
-    channel = make_channel(kind="form")
+    channel = make_channel(kind="email")  # an e-mail's From is the provider's, not typed
 
     def item(email, message_id, phones=()):
         return InboundItem(conversation_kind="email", thread_id="t-1", message_id=message_id, text="...",
@@ -208,3 +208,20 @@ def test_someone_else_in_a_thread_does_not_move_the_conversation(db):
     kept = Conversation.objects.get().contact
     assert kept.pk == min(customer.pk, other.pk)
     assert Contact.objects.get(pk=max(customer.pk, other.pk)).status == Contact.Status.MERGED
+
+
+def test_a_form_with_one_card_s_phone_and_another_s_e_mail_merges_nothing(db):
+    from okno.inbox.items import InboundItem, Sender
+    from okno.inbox.services import inbound_item_record
+
+    # given: a husband's card with his mobile, his wife's with her e-mail
+    husband = make_contact(first_name="Иван", last_name="Петров", phones=["+7 916 555-44-33"])
+    wife = make_contact(first_name="Мария", last_name="Петрова", emails=["maria@example.ru"])
+    # when: she fills the site's form with her e-mail and his phone
+    inbound_item_record(channel=make_channel(kind="form"), item=InboundItem(
+        conversation_kind="form", thread_id="f-1", message_id="f-1", text="Перезвоните",
+        sender=Sender(name="Мария", emails=["maria@example.ru"], phones=["89165554433"])))
+    # then: both cards stay; the submission lands on one of them
+    assert set(Contact.objects.filter(status=Contact.Status.ACTIVE).values_list("pk", flat=True)) >= {
+        husband.pk, wife.pk}
+    assert Conversation.objects.get().contact_id in (husband.pk, wife.pk)

@@ -10,6 +10,7 @@ are removed whenever a new export job is created and by the worker after each ru
 
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.core.files.base import File
@@ -48,37 +49,44 @@ def export_job_get(*, user: User, pk: int) -> ExportJob:
     return job
 
 
-def _rows(job: ExportJob, on_progress):
-    params = QueryDict(mutable=True)
-    for key, value in job.params.items():
-        params[key] = value
-    if job.kind == ExportJob.Kind.DEALS:
-        from okno.deals.exports import deal_rows_for_query
+# kind -> (rows(user, params, on_progress), write(fmt, fh, rows)). The card knows no process: the
+# deals app registers its list's export from its apps.py (the layering test, docs/architecture.md).
+_kinds: dict[str, tuple[Callable, Callable]] = {}
 
-        return deal_rows_for_query(user=job.created_by, params=params, on_progress=on_progress)
+
+def register_export_kind(kind: str, *, rows: Callable, write: Callable) -> None:
+    _kinds[kind] = (rows, write)
+
+
+def _contact_rows(*, user: User, params: QueryDict, on_progress):
     from okno.contacts.contact_filters import ContactFilters
     from okno.contacts.exports import export_rows
 
-    return export_rows(user=job.created_by, filters=ContactFilters.from_query(params), on_progress=on_progress)
+    return export_rows(user=user, filters=ContactFilters.from_query(params), on_progress=on_progress)
 
 
-def _write(job: ExportJob, rows, fh) -> None:
-    if job.kind == ExportJob.Kind.DEALS:
-        from okno.deals import exports as deal_exports
-
-        if job.format == "xlsx":
-            deal_exports.export_xlsx(fh, rows)
-        else:
-            for chunk in deal_exports.export_csv(rows, decimal_sep=deal_exports.decimal_separator()):
-                fh.write(chunk)
-        return
+def _contact_write(fmt: str, fh, rows) -> None:
     from okno.contacts import exports
 
-    if job.format == "xlsx":
+    if fmt == "xlsx":
         exports.export_xlsx(fh, rows)
     else:
         for chunk in exports.export_csv(rows):
             fh.write(chunk)
+
+
+register_export_kind(ExportJob.Kind.CONTACTS, rows=_contact_rows, write=_contact_write)
+
+
+def _rows(job: ExportJob, on_progress):
+    params = QueryDict(mutable=True)
+    for key, value in job.params.items():
+        params[key] = value
+    return _kinds[job.kind][0](user=job.created_by, params=params, on_progress=on_progress)
+
+
+def _write(job: ExportJob, rows, fh) -> None:
+    _kinds[job.kind][1](job.format, fh, rows)
 
 
 def export_job_run(*, job_id: int) -> ExportJob | None:

@@ -22,3 +22,8 @@ class DealsConfig(AppConfig):
         worker.register_drain("lead_reminders", notifications.lead_reminders, idle_sleep=30)
         from okno.deals import navigation as deals_navigation  # the sidebar's lead and deal items
         deals_navigation.register()
+        from okno.contacts.export_jobs import register_export_kind
+        from okno.contacts.models import ExportJob
+        from okno.deals.exports import deal_export_write, deal_rows_for_query
+
+        register_export_kind(ExportJob.Kind.DEALS, rows=deal_rows_for_query, write=deal_export_write)

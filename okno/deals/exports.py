@@ -135,3 +135,12 @@ def export_response(*, fmt: str, deals: QuerySet[Deal]):
     response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="deals-{stamp}.csv"'
     return response
+
+
+def deal_export_write(fmt: str, fh, rows) -> None:
+    """A long deal export's file, written by the export job (okno/contacts/export_jobs.py)."""
+    if fmt == "xlsx":
+        export_xlsx(fh, rows)
+    else:
+        for chunk in export_csv(rows, decimal_sep=decimal_separator()):
+            fh.write(chunk)

@@ -105,7 +105,7 @@ def _chart_data(request, report: dict, query: CallsQuery) -> dict:
     bars = sorted(report["rows"], key=lambda r: -r["calls"])[:CHART_GROUPS] if query.group_by != "day" else []
     return {
         "names": {"calls": _("Calls"), "successful": _("Successful"), "missed": _("Missed"),
-                  "successful_share": _("% successful")},
+                  "successful_share": _("Successful, %")},
         "bars": {"labels": [str(r["label"]) for r in bars], "calls": [r["calls"] for r in bars],
                  "successful": [r["successful"] for r in bars], "missed": [r["missed"] for r in bars]},
         "days": {"labels": [formats.date_format(date.fromisoformat(r["key"]), "SHORT_DATE_FORMAT")

@@ -74,7 +74,8 @@ def _queries(rows: list[dict], rng: random.Random) -> dict[str, list[str]]:
     named = [r for r in base if len(r["last"]) >= 6]
     out: dict[str, list[str]] = {k: [] for k in (
         "phone whole, any format", "phone 7-digit run (880-67-28)", "phone prefix (8 (916) 880)",
-        "phone 4-digit run", "e-mail part", "company name", "last + first name", "last name with a typo + first")}
+        "phone 4-digit run", "e-mail part", "company name", "last + first name", "last name with a typo + first",
+        "last name alone with a typo")}
     for _ in range(SAMPLES):
         d = rng.choice(with_phone)["phones"][0][2:]
         out["phone whole, any format"].append(f"8 ({d[:3]}) {d[3:6]}-{d[6:8]}-{d[8:]}")
@@ -87,6 +88,7 @@ def _queries(rows: list[dict], rng: random.Random) -> dict[str, list[str]]:
         r = rng.choice(named)
         out["last + first name"].append(f"{r['last']} {r['first']}")
         out["last name with a typo + first"].append(f"{typo(r['last'], rng)} {r['first']}")
+        out["last name alone with a typo"].append(typo(rng.choice(named)["last"], rng))
     return out
 
 

@@ -12,6 +12,26 @@ class Company(models.Model):
     search_name = models.CharField(max_length=300, db_index=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Requisites (okno/contacts/companies.py checks them; okno/core/requisites.py has the check digits).
+    inn = models.CharField(_("INN"), max_length=12, blank=True, db_index=True)
+    kpp = models.CharField(_("KPP"), max_length=9, blank=True)
+    ogrn = models.CharField(_("OGRN / OGRNIP"), max_length=15, blank=True)
+    legal_address = models.CharField(_("legal address"), max_length=500, blank=True)
+    actual_address = models.CharField(_("actual address"), max_length=500, blank=True)
+    bank_name = models.CharField(_("bank"), max_length=300, blank=True)
+    bik = models.CharField(_("BIK"), max_length=9, blank=True)
+    settlement_account = models.CharField(_("settlement account"), max_length=20, blank=True)
+    correspondent_account = models.CharField(_("correspondent account"), max_length=20, blank=True)
+    # [{"e164": "+74951234567", "extension": "12"}, ...], normalised by okno.core.phones.
+    phones = models.JSONField(_("phones"), default=list, blank=True)
+    # Normalised by okno.core.emails.
+    emails = models.JSONField(_("e-mails"), default=list, blank=True)
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="companies_responsible_for", verbose_name=_("responsible"),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
     class Meta:
         verbose_name = _("company")
         verbose_name_plural = _("companies")
@@ -19,6 +39,11 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def phone_rows(self) -> list[dict]:
+        """Phones ready to draw: e164, extension and the display form."""
+        return [{**p, "display": format_phone(p.get("e164", ""), p.get("extension", ""))} for p in self.phones or []]
 
 
 class Tag(models.Model):

@@ -49,6 +49,13 @@ def two_cards(admin_user, custom_fields):
     return kept, other
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """The services' refusals are read in English here (the site's default language is Russian)."""
+    with translation.override("en"):
+        yield
+
+
 def card_state(contact: Contact, upto: dict[str, int] | None = None) -> dict:
     """Everything a person sees on a card; rows newer than `upto` (made by merge/undo) are left out."""
     contact = Contact.objects.get(pk=contact.pk)
@@ -216,7 +223,9 @@ def test_merging_a_merged_card_is_409_with_the_reason(api, admin_user, two_cards
     contact_merge(actor=admin_user, keep_id=kept.pk, merge_ids=[other.pk])
     r = api.post("/api/v1/contacts/merge", {"keep_id": third.pk, "merge_ids": [other.pk]})
     assert r.status_code == 409
-    assert f"#{other.pk} was already merged into #{kept.pk}" in r.json()["detail"]
+    # in the user's language (Russian here): "Уже объединены: №2 уже объединена с №1"
+    assert f"№{other.pk} уже объединена с №{kept.pk}" in r.json()["detail"]
+    assert r.json()["errors"][0]["field"] == "merge_ids"
     assert Contact.objects.get(pk=third.pk).status == Contact.Status.ACTIVE
 
 

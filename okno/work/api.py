@@ -1,12 +1,16 @@
-"""/api/v1/work-items: a card's work items, visible as the card is."""
+"""/api/v1/work-items: a card's work items, visible as the card is; /api/v1/work/next: the queue."""
 
+import json
 from datetime import datetime
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
+from okno.core.errors import FieldError
 from okno.core.paging import RowId, limit_query
+from okno.people.models import Department
+from okno.work import queue
 from okno.work.selectors import work_items_visible
 from okno.work.services import workitem_done
 
@@ -34,6 +38,38 @@ class DoneIn(Schema):
     reason: str = ""
 
 
+class CloseIn(Schema):
+    outcome: str
+    note: str = ""
+    next_at: datetime | None = None
+    # The lost reason (id or name from the list) for not_interested on an item with an open lead.
+    lost_reason: str | int | None = None
+
+
+class WorkSettingsOut(Schema):
+    department_id: int
+    priorities: dict[str, int]
+    daily_capacity: int
+    max_break_minutes: int
+    dormant_after_days: int
+    retry_minutes: int
+
+
+def _settings_out(row) -> dict:
+    return {"department_id": row.department_id, "priorities": row.rank(), "daily_capacity": row.daily_capacity,
+            "max_break_minutes": row.max_break_minutes, "dormant_after_days": row.dormant_after_days,
+            "retry_minutes": row.retry_minutes}
+
+
+def _json_body(request: HttpRequest) -> dict:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        raise FieldError({"body": "must be JSON"}) from None
+    if not isinstance(body, dict):
+        raise FieldError({"body": "must be a JSON object"})
+    return body
+
 
 @router.get("/work-items", response=list[WorkItemOut])
 def list_work_items(request: HttpRequest, contact: RowId | None = None, kind: str = "", status: str = "",
@@ -54,3 +90,45 @@ def done_work_item(request: HttpRequest, item_id: int, payload: DoneIn | None = 
     `workitem.done` on the deal's stage run."""
     item = get_object_or_404(work_items_visible(request.auth), pk=item_id)
     return workitem_done(actor=request.auth, item=item, reason=payload.reason if payload else "")
+
+
+@router.post("/work-items", response={201: WorkItemOut})
+def create_work_item(request: HttpRequest):
+    """An item by hand: `{kind, contact_id, assignee_id | department_id, due_at | due_date, title}`.
+    A person's full day answers 409 with `next_free_day`."""
+    return Status(201, queue.workitem_create(actor=request.auth, data=_json_body(request)))
+
+
+@router.post("/work-items/{int:item_id}/close", response=WorkItemOut)
+def close_work_item(request: HttpRequest, item_id: int, payload: CloseIn):
+    """The call's outcome: done, no_answer (retry later), call_back (at next_at, capacity checked),
+    not_interested (closed; the item's lead lost with lost_reason)."""
+    item = get_object_or_404(work_items_visible(request.auth), pk=item_id)
+    return queue.workitem_close(actor=request.auth, item=item, outcome=payload.outcome, note=payload.note,
+                                next_at=payload.next_at, lost_reason=payload.lost_reason)
+
+
+@router.post("/work/next", response={200: WorkItemOut, 204: None})
+def next_work_item(request: HttpRequest):
+    """The caller's next item, claimed for them (never handed to two people); 204 when nothing is due."""
+    item = queue.workitem_next(actor=request.auth)
+    if item is None:
+        return Status(204, None)
+    return item
+
+
+@router.get("/departments/{int:department_id}/work-settings", response=WorkSettingsOut)
+def get_work_settings(request: HttpRequest, department_id: int):
+    department = get_object_or_404(Department, pk=department_id)
+    queue.access_department_settings(actor=request.auth, department=department, write=False)
+    row = queue.work_settings_for(department)
+    return _settings_out(row)
+
+
+@router.put("/departments/{int:department_id}/work-settings", response=WorkSettingsOut)
+def put_work_settings(request: HttpRequest, department_id: int):
+    """`{"priorities": {"callback": 1, ...}, "daily_capacity": 40, "max_break_minutes": 15,
+    "dormant_after_days": 90, "retry_minutes": 60}`; fields left out keep their value."""
+    department = get_object_or_404(Department, pk=department_id)
+    row = queue.work_settings_update(actor=request.auth, department=department, data=_json_body(request))
+    return _settings_out(row)

@@ -13,8 +13,13 @@ class WorkItem(models.Model):
 
     class Kind(models.TextChoices):
         CALLBACK = "callback", _("callback")
-        # A to-do a robot made for a deal (create_work_item), with its title.
+        # A to-do a robot made for a deal (create_work_item), with its title; a deal's deadline.
         TASK = "task", _("task")
+        NEW_LEAD = "new_lead", _("new lead")
+        FOLLOW_UP = "follow_up", _("follow-up")
+        PAYMENT_CONTROL = "payment_control", _("payment control")
+        # A dormant customer to win back: made by Next after a long break (okno/work/queue.py).
+        REACTIVATION = "reactivation", _("reactivation")
 
     class Status(models.TextChoices):
         OPEN = "open", _("open")
@@ -27,6 +32,7 @@ class WorkItem(models.Model):
     # What the item is about when it is not a card yet: the number to call back.
     number = models.CharField(max_length=64, blank=True)
     title = models.CharField(_("title"), max_length=300, blank=True)
+    lead = models.ForeignKey("deals.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     deal = models.ForeignKey("deals.Deal", null=True, blank=True, on_delete=models.CASCADE, related_name="work_items")
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="work_items")
@@ -45,4 +51,40 @@ class WorkItem(models.Model):
             models.Index(fields=["kind", "number"], name="work_item_open_number",
                          condition=models.Q(status="open")),
             models.Index(fields=["assignee", "status", "due_at"]),
+            # The department's queue: unassigned open items by kind, earliest due first (Next).
+            models.Index(fields=["department", "kind", "due_at"], name="work_item_queue",
+                         condition=models.Q(status="open", assignee__isnull=True)),
         ]
+        constraints = [
+            # Two managers back from a break never win back the same customer (okno/work/queue.py).
+            models.UniqueConstraint(fields=["contact"], name="work_item_one_open_reactivation",
+                                    condition=models.Q(status="open", kind="reactivation")),
+        ]
+
+
+DEFAULT_PRIORITIES = {"callback": 1, "new_lead": 2, "task": 3, "follow_up": 4, "payment_control": 5,
+                      "reactivation": 6}
+
+
+class DepartmentWorkSettings(models.Model):
+    """A department's queue rules: rank per kind (1 first), a person's daily cap, the longest
+    break before Next serves a dormant customer, when a customer counts as dormant, and the
+    retry after "no answer". A department without a row uses the defaults."""
+
+    department = models.OneToOneField("people.Department", on_delete=models.CASCADE, related_name="work_settings")
+    priorities = models.JSONField(default=dict)
+    daily_capacity = models.PositiveIntegerField(default=40)
+    max_break_minutes = models.PositiveIntegerField(default=15)
+    dormant_after_days = models.PositiveIntegerField(default=90)
+    retry_minutes = models.PositiveIntegerField(default=60)
+
+    def rank(self) -> dict[str, int]:
+        return {**DEFAULT_PRIORITIES, **(self.priorities or {})}
+
+
+class ManagerShift(models.Model):
+    """When a manager last closed an item: the max-break rule reads it on every Next."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                                primary_key=True)
+    last_closed_at = models.DateTimeField(null=True, blank=True)

@@ -3,14 +3,14 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from okno.contacts.models import Contact
 from okno.core import events
 from okno.core.business_hours import BusinessHours
 from okno.people.models import Department, User
-from okno.work.models import WorkItem
+from okno.work.models import ManagerShift, WorkItem
 
 
 @transaction.atomic
@@ -57,7 +57,19 @@ def workitem_done(*, actor: User | None, item: WorkItem, reason: str = "") -> Wo
         events.publish("workitem.done", subject=item, actor=actor, at=now, data={
             "workitem_id": item.pk, "kind": item.kind, "deal_id": item.deal_id, "contact_id": item.contact_id,
             "assignee_id": item.assignee_id, "actor_id": actor.pk if actor else None, "at": now.isoformat()})
+        if item.assignee_id:
+            manager_shift_mark(user=item.assignee, at=now)
     return item
+
+
+def manager_shift_mark(*, user: User, at: datetime) -> None:
+    """Records that the manager closed an item at `at` (the queue's max-break clock)."""
+    if ManagerShift.objects.filter(user=user).update(last_closed_at=at) == 0:
+        try:
+            with transaction.atomic():
+                ManagerShift.objects.create(user=user, last_closed_at=at)
+        except IntegrityError:  # made by a parallel close a moment ago
+            ManagerShift.objects.filter(user=user).update(last_closed_at=at)
 
 
 class WorkItemTaken(Exception):

@@ -136,14 +136,17 @@ class ContactMerged(Exception):
 
 
 def _companies_visible(user: User) -> QuerySet[Company]:
-    """A company is seen through its cards: one active card the user sees is enough.
+    """A company is seen by its responsible, and through its cards: one active card the user
+    sees is enough (docs/contacts.md, "Companies").
 
     Administrators see every company, also one whose cards were all deleted or merged away.
     """
     if user.is_active and user.is_admin:
         return Company.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return Company.objects.none()
     cards = contacts_visible(user=user).filter(company_id__isnull=False).values("company_id")
-    return Company.objects.filter(pk__in=cards)
+    return Company.objects.filter(Q(pk__in=cards) | Q(responsible_id=user.pk))
 
 
 def company_list(*, user: User, q: str = "") -> QuerySet[Company]:

@@ -32,5 +32,7 @@ urlpatterns = [
     path("exports/<int:pk>/", views_export.export_job_page, name="export_job"),
     path("exports/<int:pk>/download/", views_export.export_job_download, name="export_job_download"),
     path("companies/", views_companies.company_list_page, name="companies"),
+    path("companies/new/", views_companies.company_new, name="company_new"),
     path("companies/<int:pk>/", views_companies.company_page, name="company"),
+    path("companies/<int:pk>/edit/", views_companies.company_edit, name="company_edit"),
 ]

@@ -111,6 +111,20 @@ KNOWN_REASONS = [
     gettext_noop("an e-mail template needs a subject"),
     gettext_noop("previews with a deal are not available yet"),
     gettext_noop("no such deal"),
+    # companies: okno/core/requisites.py (REASONS) and okno/contacts/companies.py
+    gettext_noop("must be 10 digits (a company) or 12 digits (an individual entrepreneur)"),
+    gettext_noop("wrong check digit: not a valid INN"),
+    gettext_noop("must be 9 characters: 4 digits, 2 digits or capital Latin letters, 3 digits"),
+    gettext_noop("an individual entrepreneur (12-digit INN) has no KPP"),
+    gettext_noop("must be 13 digits (OGRN) or 15 digits (OGRNIP)"),
+    gettext_noop("wrong check digit: not a valid OGRN"),
+    gettext_noop("a 13-digit OGRN goes with a 10-digit INN, a 15-digit OGRNIP with a 12-digit INN"),
+    gettext_noop("must be 9 digits"),
+    gettext_noop("must be 20 digits"),
+    gettext_noop("give the bank's BIK to check the account"),
+    gettext_noop("does not match the BIK: wrong account or BIK"),
+    gettext_noop("must be a list of phone numbers"),
+    gettext_noop("must be a list of e-mail addresses"),
 ]
 
 # Reasons that quote a value: matched by shape, translated with the value(s) put back. Each
@@ -140,6 +154,8 @@ PATTERNED_REASONS = [
     # lengths (deals, pipelines, lost reasons, robots, outbox, calendars)
     (re.compile(r"^must be 1 to (?P<value>\d+) characters$"), gettext_noop("must be 1 to %(value)s characters")),
     (re.compile(r"^at most (?P<value>\d+) characters$"), gettext_noop("at most %(value)s characters")),
+    (re.compile(r"^at most (?P<value>\d+) phone numbers$"), gettext_noop("at most %(value)s phone numbers")),
+    (re.compile(r"^at most (?P<value>\d+) e-mail addresses$"), gettext_noop("at most %(value)s e-mail addresses")),
     # deals: the stage's required fields; pipelines' required field keys
     (re.compile(r"^required before entering “(?P<value>.*)”$"), gettext_noop("required before entering “%(value)s”")),
     (re.compile(r"^unknown field: (?P<value>.*)$"), gettext_noop("unknown field: %(value)s")),

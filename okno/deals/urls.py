@@ -9,6 +9,7 @@ urlpatterns = [
     path("deals/board/", views_board.board_default, name="board_default"),
     path("deals/export/", views_deals.deal_export, name="export"),
     path("deals/for-contact/<int:contact_id>/", views_deals.deals_for_contact, name="for_contact"),
+    path("deals/for-company/<int:company_id>/", views_deals.deals_for_company, name="for_company"),
     path("deals/<int:pk>/", views_deals.deal_page, name="deal"),
     path("deals/<int:pk>/move/", views_board.deal_move, name="move"),
     path("deals/<int:pk>/field/<str:field>/", views_deals.deal_field, name="deal_field"),

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -218,3 +219,12 @@ def deals_for_contact(request: HttpRequest, contact_id: int) -> HttpResponse:
     deals = selectors.deal_list(user=request.user, filters=selectors.DealFilters(contact_id=contact_id))
     return render(request, "deals/_deal_for_contact.html", {
         "deals": list(deals[:CARD_PANEL_LIMIT]), "contact_id": contact_id, "limit": CARD_PANEL_LIMIT})
+
+
+@login_required
+def deals_for_company(request: HttpRequest, company_id: int) -> HttpResponse:
+    """The company page's "Deals" panel: deals of the company, or of its cards, that the user may see."""
+    deals = (selectors.deal_list(user=request.user, filters=selectors.NO_FILTERS)
+             .filter(Q(company_id=company_id) | Q(contact__company_id=company_id)))
+    return render(request, "deals/_deal_for_contact.html", {
+        "deals": list(deals[:CARD_PANEL_LIMIT]), "limit": CARD_PANEL_LIMIT})

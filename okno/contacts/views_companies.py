@@ -90,7 +90,8 @@ def _form_values(source) -> dict:
 def _company_form(request: HttpRequest, company: Company | None) -> HttpResponse:
     errors = {}
     if request.method == "POST":
-        raw = {f: request.POST.get(f, "") for f in FIELDS}
+        # Fields the form sent; a new company without a responsible chosen is the user's.
+        raw = {f: request.POST[f] for f in FIELDS if f in request.POST}
         try:
             if company is None:
                 company = company_create(actor=request.user, raw=raw)
@@ -101,7 +102,8 @@ def _company_form(request: HttpRequest, company: Company | None) -> HttpResponse
             errors = {field: reason_text(reason) for field, reason in refused.by_field.items()}
         values = _form_values(request.POST)
     else:
-        values = _form_values(company) if company is not None else {f: "" for f in FIELDS}
+        values = _form_values(company) if company is not None else {
+            **{f: "" for f in FIELDS}, "responsible_id": str(request.user.pk)}
     users = list(User.objects.filter(users_visible_to(request.user), is_active=True).order_by("last_name", "username"))
     current = company.responsible if company is not None else None
     if current is not None and current not in users:

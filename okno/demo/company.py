@@ -20,6 +20,7 @@ from okno.contacts.custom_fields import custom_field_create
 from okno.contacts.import_bulk import contacts_bulk_create
 from okno.contacts.models import Contact, CustomField, FieldChange, Tag
 from okno.contacts.services import contact_data_clean
+from okno.demo.companies import companies_seed
 from okno.demo.data import CUSTOM_FIELDS, TAGS, Generator, RawContact, translit
 from okno.demo.deals import DealsReport, deals_seed
 from okno.demo.history import HistoryReport, history_seed
@@ -88,6 +89,7 @@ def demo_seed(
         raw = _generate_contacts(gen, contacts, duplicate_share)
         owners = [u for u in employees if u.role != User.Role.HEAD] or [admin]
         _seed_contacts(raw, owners, report, say)
+        say(f"{companies_seed(gen, seed=seed)} companies with requisites")
         report.deals = deals_seed(admin=admin, contacts=contacts, seed=seed, say=say)
         report.history = history_seed(admin=admin, seed=seed, say=say)
     report.seconds = time.monotonic() - started

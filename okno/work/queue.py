@@ -169,8 +169,8 @@ def _queue_claim(*, actor: User, rules: DepartmentWorkSettings, now: datetime) -
 
 
 def dormant_contacts(*, actor: User, days: int, now: datetime):
-    """Active customers the caller may see with no activity for `days` days and no open item,
-    most valuable first: won deals' sum, then the most recent last activity."""
+    """Active customers the caller may see with no activity for `days` days, no open item and no
+    reactivation item in those days, most valuable first: won deals' sum, then the most recent last activity."""
     from okno.deals.models import Deal, Stage
     from okno.timeline.models import Activity
 
@@ -182,10 +182,17 @@ def dormant_contacts(*, actor: User, days: int, now: datetime):
                                    created_at__lt=cutoff)
             .exclude(Exists(Activity.objects.filter(contact=OuterRef("pk"), occurred_at__gte=cutoff)))
             .exclude(Exists(WorkItem.objects.filter(contact=OuterRef("pk"), status=WorkItem.Status.OPEN)))
+            # Tried within the window already (closed with no call on the timeline): not again yet.
+            .exclude(Exists(WorkItem.objects.filter(contact=OuterRef("pk"), kind=WorkItem.Kind.REACTIVATION,
+                                                    created_at__gte=cutoff)))
             .annotate(won_sum=Coalesce(Subquery(won), Value(Decimal("0")),
                                        output_field=DecimalField(max_digits=16, decimal_places=2)),
                       last_at=Subquery(last))
             .order_by("-won_sum", "-last_at", "pk"))
+
+
+class _TakenMeanwhile(Exception):
+    pass
 
 
 def _dormant_claim(*, actor: User, rules: DepartmentWorkSettings, now: datetime) -> WorkItem | None:
@@ -197,6 +204,7 @@ def _dormant_claim(*, actor: User, rules: DepartmentWorkSettings, now: datetime)
                                     assignee_id=actor.pk, due_at__lte=now).order_by("due_at", "id").first())
     if held is not None:
         return held
+    cutoff = now - timedelta(days=rules.dormant_after_days)
     for _round in range(CLAIM_ATTEMPTS):
         candidates = list(dormant_contacts(actor=actor, days=rules.dormant_after_days, now=now)
                           .values_list("pk", flat=True)[:DORMANT_BATCH])
@@ -205,10 +213,16 @@ def _dormant_claim(*, actor: User, rules: DepartmentWorkSettings, now: datetime)
         for contact_id in candidates:
             try:
                 with transaction.atomic():
-                    return WorkItem.objects.create(
+                    item = WorkItem.objects.create(
                         kind=WorkItem.Kind.REACTIVATION, contact_id=contact_id, assignee=actor,
                         department_id=actor.department_id, due_at=now)
-            except IntegrityError:
+                    # Another manager's item for this customer, made and closed since our read:
+                    # the unique index no longer sees it, this check (after our insert) does.
+                    if WorkItem.objects.filter(contact_id=contact_id, kind=WorkItem.Kind.REACTIVATION,
+                                               created_at__gte=cutoff).exclude(pk=item.pk).exists():
+                        raise _TakenMeanwhile
+                    return item
+            except (IntegrityError, _TakenMeanwhile):
                 continue
     return None
 

@@ -137,7 +137,7 @@ class ContactMerged(Exception):
 
 def _companies_visible(user: User) -> QuerySet[Company]:
     """A company is seen by its responsible, and through its cards: one active card the user
-    sees is enough (docs/contacts.md, "Companies").
+    sees is enough (docs/companies.md).
 
     Administrators see every company, also one whose cards were all deleted or merged away.
     """

@@ -14,3 +14,7 @@ class WorkConfig(AppConfig):
         from okno.work import navigation
 
         navigation.register()
+
+        from okno.work import feeds
+
+        feeds.register()

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, DecimalField, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from okno.contacts.models import Contact
 from okno.core.errors import ApiError, FieldError
@@ -66,7 +67,7 @@ def access_department_settings(*, actor: User, department: Department, write: bo
         return
     if not write and actor.department_id == department.pk:
         return
-    raise ApiError("Only an administrator or the department's head may do this", status=403)
+    raise ApiError(_("Only an administrator or the department's head may do this"), status=403)
 
 
 def work_settings_update(*, actor: User, department: Department, data: dict) -> DepartmentWorkSettings:
@@ -137,7 +138,7 @@ def workitem_next(*, actor: User, now: datetime | None = None) -> WorkItem | Non
     customer comes first, when there is one; otherwise the queue: unassigned items of the
     department and the caller's own, due by now, ranked by kind, then earliest due."""
     if not actor.department_id:
-        raise ApiError("You belong to no department, so you have no queue", status=409)
+        raise ApiError(_("You belong to no department, so you have no queue"), status=409)
     now = now or timezone.now()
     rules = work_settings_for(actor.department)
     if _break_is_over(actor, rules, now):
@@ -259,7 +260,7 @@ def capacity_check(*, user: User, due_at: datetime, exclude_pk: int | None = Non
     day = timezone.localdate(due_at)
     free = next_free_day(user=user, day=day, cap=cap, exclude_pk=exclude_pk)
     if free is not None:
-        raise ApiError(f"{day.isoformat()} is full ({cap} items a day)", status=409,
+        raise ApiError(_("%(day)s is full (%(cap)d items a day)") % {"day": day.isoformat(), "cap": cap}, status=409,
                        next_free_day=free.isoformat())
 
 
@@ -354,7 +355,7 @@ def access_workitem_outcome(*, actor: User, item: WorkItem) -> None:
     """Outcomes are the assignee's; heads and administrators may record them for their people."""
     if item.assignee_id == actor.pk or actor.is_admin or actor.role == User.Role.HEAD:
         return
-    raise ApiError("This item is not yours", status=403)
+    raise ApiError(_("This item is not yours"), status=403)
 
 
 @transaction.atomic
@@ -369,7 +370,7 @@ def workitem_close(*, actor: User, item: WorkItem, outcome: str, note: str = "",
     if outcome not in Outcome.ALL:
         raise FieldError({"outcome": "one of " + ", ".join(Outcome.ALL)})
     if item.status != WorkItem.Status.OPEN:
-        raise ApiError("The item is closed already", status=409)
+        raise ApiError(_("The item is closed already"), status=409)
     note = (note or "")[:180]
     if outcome == Outcome.DONE:
         item = workitem_done(actor=actor, item=item, reason=note or "done")

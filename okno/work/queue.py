@@ -29,6 +29,8 @@ CLAIM_ATTEMPTS = 8
 DORMANT_BATCH = 20
 # How far ahead a full day looks for a free one (a year: past that the cap is the problem).
 FREE_DAY_HORIZON_DAYS = 366
+# Bookings further ahead are typos (year 2206), and the free-day search must stay in datetime's range.
+MAX_AHEAD = timedelta(days=5 * 365)
 MANAGER_KINDS = (WorkItem.Kind.FOLLOW_UP, WorkItem.Kind.CALLBACK)
 
 SETTING_LIMITS = {  # field: (least, most)
@@ -283,7 +285,7 @@ def workitem_create(*, actor: User, data: dict, now: datetime | None = None) -> 
     if data.get("contact_id") is not None:
         contact = Contact.objects.filter(contact_visibility_q(actor), pk=data["contact_id"],
                                          status=Contact.Status.ACTIVE).first() \
-            if isinstance(data["contact_id"], int) else None
+            if _is_id(data["contact_id"]) else None
         if contact is None:
             errors["contact_id"] = "no such contact"
     assignee, department = None, None
@@ -291,7 +293,7 @@ def workitem_create(*, actor: User, data: dict, now: datetime | None = None) -> 
         errors["assignee_id"] = "give assignee_id or department_id, not both"
     elif data.get("department_id") is not None:
         department = Department.objects.filter(pk=data["department_id"]).first() \
-            if isinstance(data["department_id"], int) else None
+            if _is_id(data["department_id"]) else None
         if department is None:
             errors["department_id"] = "no such department"
         elif manager:
@@ -302,7 +304,7 @@ def workitem_create(*, actor: User, data: dict, now: datetime | None = None) -> 
     else:
         raw = data.get("assignee_id", actor.pk)
         assignee = User.objects.filter(users_visible_to(actor), pk=raw, is_active=True).first() \
-            if isinstance(raw, int) else None
+            if _is_id(raw) else None
         if assignee is None:
             errors["assignee_id"] = "not a person you may give work to"
         else:
@@ -317,6 +319,10 @@ def workitem_create(*, actor: User, data: dict, now: datetime | None = None) -> 
         capacity_check(user=assignee, due_at=due_at)
     return WorkItem.objects.create(kind=kind, contact=contact, assignee=assignee, department=department,
                                    due_at=due_at, title=title)
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value < 2**63
 
 
 def _parse_due(data: dict, errors: dict[str, str], now: datetime) -> datetime | None:
@@ -335,6 +341,8 @@ def _parse_due(data: dict, errors: dict[str, str], now: datetime) -> datetime | 
         # A minute's grace: a form sent "now" arrives a moment later.
         if due_at < now - timedelta(minutes=1):
             errors["due_at"] = "is in the past"
+        elif due_at > now + MAX_AHEAD:
+            errors["due_at"] = "is more than 5 years ahead"
         return due_at
     if data.get("due_date"):
         try:
@@ -346,6 +354,10 @@ def _parse_due(data: dict, errors: dict[str, str], now: datetime) -> datetime | 
             return None
         if day < timezone.localdate(now):
             errors["due_date"] = "is in the past"
+            return None
+        if day > timezone.localdate(now) + MAX_AHEAD:
+            errors["due_date"] = "is more than 5 years ahead"
+            return None
         return _day_bounds(day)[0]
     errors["due_at"] = "give due_at or due_date"
     return None
@@ -384,6 +396,8 @@ def workitem_close(*, actor: User, item: WorkItem, outcome: str, note: str = "",
             next_at = timezone.make_aware(next_at)
         if next_at <= now:
             raise FieldError({"next_at": "is in the past"})
+        if next_at > now + MAX_AHEAD:
+            raise FieldError({"next_at": "is more than 5 years ahead"})
         if item.assignee is not None:
             capacity_check(user=item.assignee, due_at=next_at, exclude_pk=item.pk)
         WorkItem.objects.filter(pk=item.pk).update(due_at=next_at)

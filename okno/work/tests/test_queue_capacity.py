@@ -89,9 +89,13 @@ def test_a_manager_books_only_follow_ups_and_callbacks_for_themselves(sales, api
     ({"kind": "callback", "due_at": "2001-01-01T10:00:00+03:00"}, "due_at"),
     ({"kind": "callback", "due_at": "tomorrow"}, "due_at"),
     ({"kind": "callback"}, "due_at"),
-    ({"kind": "callback", "due_date": "2099-01-01", "contact_id": 999999}, "contact_id"),
-    ({"kind": "callback", "due_date": "2099-01-01", "contact_id": "x"}, "contact_id"),
-    ({"kind": "callback", "due_date": "2099-01-01", "title": "x" * 301}, "title"),
+    ({"kind": "callback", "due_date": "2027-06-01", "contact_id": 999999}, "contact_id"),
+    ({"kind": "callback", "due_date": "2027-06-01", "contact_id": "x"}, "contact_id"),
+    ({"kind": "callback", "due_date": "2027-06-01", "title": "x" * 301}, "title"),
+    ({"kind": "callback", "due_date": "9999-12-31"}, "due_date"),
+    ({"kind": "callback", "due_at": "9999-12-31T23:59:59+00:00"}, "due_at"),
+    ({"kind": "callback", "due_date": "2027-01-01", "contact_id": 2**70}, "contact_id"),
+    ({"kind": "callback", "due_date": "2027-01-01", "assignee_id": True}, "assignee_id"),
 ])
 def test_bad_bookings_are_400_naming_the_field(sales, api_as, body, field):
     manager = UserFactory(department=sales)

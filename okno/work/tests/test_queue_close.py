@@ -77,6 +77,7 @@ def test_call_back_reschedules_to_next_at_with_the_capacity_checked(manager, sal
     ({"outcome": "call_back"}, "next_at"),
     ({"outcome": "call_back", "next_at": "2001-01-01T10:00:00+03:00"}, "next_at"),
     ({"outcome": "maybe"}, "outcome"),
+    ({"outcome": "call_back", "next_at": "9999-12-31T23:59:59+00:00"}, "next_at"),
 ])
 def test_bad_outcomes_are_400_naming_the_field(manager, sales, api_as, body, field):
     item = make_item(kind="callback", assignee=manager, department=sales)

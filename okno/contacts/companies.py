@@ -27,7 +27,7 @@ MAX_EMAILS = 20
 def _text(value) -> str:
     if value is None:
         return ""
-    if not isinstance(value, str | int):
+    if not isinstance(value, str | int) or "\x00" in str(value):  # PostgreSQL stores no NUL in text
         raise TypeError
     return str(value).strip()
 

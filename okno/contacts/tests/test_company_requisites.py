@@ -144,3 +144,4 @@ def test_update_changes_only_what_is_given_and_a_name_stays_unique(manager):
     assert _refusals({"name": "альфа"}, manager, company) == {"name": "this name is taken"}
     assert _refusals({"responsible_id": 999999}, manager, company) == {"responsible_id": "no such user you may assign"}
     assert _refusals({"colour": "red"}, manager, company) == {"colour": "unknown field: colour"}
+    assert _refusals({"legal_address": "Москва\x00"}, manager, company) == {"legal_address": "must be text"}

@@ -159,3 +159,25 @@ def test_odd_queries_answer_without_an_error(api_as, manager, maksimova, q):
     if q in ("%", "_", "*"):
         assert response.json() == []
     assert isinstance(_found(manager, q), list)
+
+
+def test_sqlite_triggers_lost_in_a_table_rebuild_are_put_back_after_migrate(manager, maksimova):
+    from django.db import connection
+
+    from okno.contacts.models import ContactPhone
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's FTS5 index only")
+    # given the phone index's triggers gone, as when Django rebuilds the table for a migration,
+    # and a phone written meanwhile
+    with connection.cursor() as cur:
+        for suffix in ("ai", "ad", "au"):
+            cur.execute(f"DROP TRIGGER contacts_contactphone_fts_{suffix}")
+    ContactPhone.objects.create(contact=maksimova, e164="+74951234321")
+    assert _found(manager, "1234321") == []
+    # when what runs after every migrate runs
+    search.ensure_sqlite_index_after_migrate(sender=None)
+    # then the triggers are back and the index holds the phone written without them
+    assert _found(manager, "1234321") == [maksimova.pk]
+    ContactPhone.objects.create(contact=maksimova, e164="+74957654567")
+    assert _found(manager, "7654567") == [maksimova.pk]

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
-from okno.core.errors import FieldError
+from okno.core.errors import ErrorOut, FieldError
 from okno.core.paging import RowId, limit_query
 from okno.people.models import Department
 from okno.work import queue
@@ -92,14 +92,19 @@ def done_work_item(request: HttpRequest, item_id: int, payload: DoneIn | None = 
     return workitem_done(actor=request.auth, item=item, reason=payload.reason if payload else "")
 
 
-@router.post("/work-items", response={201: WorkItemOut})
+# These read their JSON body themselves (to name each refused field), so they declare what a
+# body can be refused with.
+BODY_ERRORS = {"x-okno-errors": [400, 404, 413, 422]}
+
+
+@router.post("/work-items", response={201: WorkItemOut, 409: ErrorOut}, openapi_extra=BODY_ERRORS)
 def create_work_item(request: HttpRequest):
     """An item by hand: `{kind, contact_id, assignee_id | department_id, due_at | due_date, title}`.
     A person's full day answers 409 with `next_free_day`."""
     return Status(201, queue.workitem_create(actor=request.auth, data=_json_body(request)))
 
 
-@router.post("/work-items/{int:item_id}/close", response=WorkItemOut)
+@router.post("/work-items/{int:item_id}/close", response={200: WorkItemOut, 409: ErrorOut})
 def close_work_item(request: HttpRequest, item_id: int, payload: CloseIn):
     """The call's outcome: done, no_answer (retry later), call_back (at next_at, capacity checked),
     not_interested (closed; the item's lead lost with lost_reason)."""
@@ -108,7 +113,7 @@ def close_work_item(request: HttpRequest, item_id: int, payload: CloseIn):
                                 next_at=payload.next_at, lost_reason=payload.lost_reason)
 
 
-@router.post("/work/next", response={200: WorkItemOut, 204: None})
+@router.post("/work/next", response={200: WorkItemOut, 204: None, 409: ErrorOut})
 def next_work_item(request: HttpRequest):
     """The caller's next item, claimed for them (never handed to two people); 204 when nothing is due."""
     item = queue.workitem_next(actor=request.auth)
@@ -125,7 +130,8 @@ def get_work_settings(request: HttpRequest, department_id: int):
     return _settings_out(row)
 
 
-@router.put("/departments/{int:department_id}/work-settings", response=WorkSettingsOut)
+@router.put("/departments/{int:department_id}/work-settings", response=WorkSettingsOut,
+            openapi_extra=BODY_ERRORS)
 def put_work_settings(request: HttpRequest, department_id: int):
     """`{"priorities": {"callback": 1, ...}, "daily_capacity": 40, "max_break_minutes": 15,
     "dormant_after_days": 90, "retry_minutes": 60}`; fields left out keep their value."""

@@ -150,9 +150,13 @@ def _companies_visible(user: User) -> QuerySet[Company]:
 
 
 def company_list(*, user: User, q: str = "") -> QuerySet[Company]:
-    """Companies by words of the name (any case, ё as е), each with `contacts_count` of cards the user sees."""
+    """Companies by words of the name (any case, ё as е) or by the start of the INN (4 digits or more),
+    each with `contacts_count` of cards the user sees."""
     seen = Q(contacts__status=Contact.Status.ACTIVE) & contact_visibility_q(user, prefix="contacts__")
     qs = _companies_visible(user).annotate(contacts_count=Count("contacts", filter=seen))
+    digits = q.strip().replace(" ", "")
+    if len(digits) >= 4 and digits.isdigit():  # an INN, or its start
+        return qs.filter(inn__startswith=digits).order_by("search_name", "pk")
     for word in fold(q).split():
         qs = qs.filter(search_name__contains=word)
     # By the folded name: SQLite orders `name` by code point (every capital before every small

@@ -23,7 +23,8 @@ TIMELINE_PAGE = 50
 @login_required
 def company_list_page(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
-    page = Paginator(company_list(user=request.user, q=q), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(company_list(user=request.user, q=q).select_related("responsible"), PAGE_SIZE).get_page(
+        request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     context = {"page": page, "q": q, "query_without_page": params.urlencode()}

@@ -162,3 +162,13 @@ def test_api_creates_reads_patches_and_refuses_naming_the_field(api_as, manager,
     secret = make_contact(actor=stranger, first_name="Секрет", company="ЗАО Секрет").company
     assert client.get(f"/api/v1/companies/{secret.pk}").status_code == 404
     assert client.patch(f"/api/v1/companies/{secret.pk}", {"inn": INN}).status_code == 404
+
+
+def test_the_list_shows_inn_and_responsible_and_finds_a_company_by_its_inn(client, manager, vector):
+    client.force_login(manager)
+    html = client.get("/contacts/companies/").content.decode()
+    assert INN in html and manager.display_name in html
+    found = client.get("/contacts/companies/", {"q": INN[:6]}, headers={"HX-Request": "true",
+                                                                       "HX-Target": "company-results"})
+    assert "ООО Вектор" in found.content.decode()
+    assert "ООО Вектор" not in client.get("/contacts/companies/", {"q": "5406"}).content.decode()

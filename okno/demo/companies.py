@@ -3,7 +3,7 @@
 Cards name their companies (okno/demo/data.py); this gives each company invented requisites with
 valid check digits (okno/core/requisites.py), its main line and office e-mail, and as responsible
 the owner of its first card (so that manager sees it). Its own random source: the rest of the
-seed draws the same numbers with or without it. One bulk update: ~2,500 companies in a blink."""
+seed draws the same numbers with or without it. One UPDATE a company: ~0.1 s for 459 (a 4,000-card seed)."""
 
 import random
 
@@ -54,10 +54,6 @@ def requisites_for(rng: random.Random, name: str, city: str) -> dict:
                                                                  correspondent=True)}
 
 
-FIELDS = ["inn", "kpp", "ogrn", "legal_address", "actual_address", "bank_name", "bik", "settlement_account",
-          "correspondent_account", "phones", "emails", "responsible"]
-
-
 def companies_seed(gen: Generator, *, seed: int | None) -> int:
     """Fills in the seeded companies; returns how many."""
     rng = random.Random(f"companies-{seed}")
@@ -66,15 +62,14 @@ def companies_seed(gen: Generator, *, seed: int | None) -> int:
     for company_id, responsible_id in (Contact.objects.filter(company__isnull=False, responsible__isnull=False)
                                        .order_by("pk").values_list("company_id", "responsible_id")):
         owner.setdefault(company_id, responsible_id)
-    companies = list(Company.objects.order_by("pk"))
-    for company in companies:
-        plan = planned.get(company.search_name)
-        city = plan.city if plan else ""
-        for field, value in requisites_for(rng, company.name, city).items():
-            setattr(company, field, value)
-        company.responsible_id = owner.get(company.pk)
+    companies = list(Company.objects.order_by("pk").values_list("pk", "name", "search_name"))
+    for pk, name, search_name in companies:
+        plan = planned.get(search_name)
+        values = requisites_for(rng, name, plan.city if plan else "")
+        values["responsible_id"] = owner.get(pk)
         if plan:
-            company.phones = [{"e164": "+7" + plan.phone_digits, "extension": ""}]
-            company.emails = [f"{rng.choice(['info', 'office', 'zakaz', 'sales'])}@{plan.domain}"]
-    Company.objects.bulk_update(companies, FIELDS, batch_size=500)
+            values["phones"] = [{"e164": "+7" + plan.phone_digits, "extension": ""}]
+            values["emails"] = [f"{rng.choice(['info', 'office', 'zakaz', 'sales'])}@{plan.domain}"]
+        # One UPDATE a company: bulk_update's CASE expressions cost more to build (0.7 s for 459).
+        Company.objects.filter(pk=pk).update(**values)
     return len(companies)

@@ -113,6 +113,17 @@ def close_work_item(request: HttpRequest, item_id: int, payload: CloseIn):
                                 next_at=payload.next_at, lost_reason=payload.lost_reason)
 
 
+class AssignIn(Schema):
+    assignee_id: int
+
+
+@router.post("/work-items/{int:item_id}/assign", response={200: WorkItemOut, 409: ErrorOut})
+def assign_work_item(request: HttpRequest, item_id: int, payload: AssignIn):
+    """A head gives an open item of their queue to one of their people (capacity checked)."""
+    item = get_object_or_404(work_items_visible(request.auth), pk=item_id)
+    return queue.workitem_assign(actor=request.auth, item=item, assignee_id=payload.assignee_id)
+
+
 @router.post("/work/next", response={200: WorkItemOut, 204: None, 409: ErrorOut})
 def next_work_item(request: HttpRequest):
     """The caller's next item, claimed for them (never handed to two people); 204 when nothing is due."""

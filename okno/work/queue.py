@@ -363,6 +363,26 @@ def _parse_due(data: dict, errors: dict[str, str], now: datetime) -> datetime | 
     return None
 
 
+@transaction.atomic
+def workitem_assign(*, actor: User, item: WorkItem, assignee_id) -> WorkItem:
+    """A head (or an administrator) gives an open item to one of their people by hand, the
+    person's day capacity checked; managers take work only through Next."""
+    if not (actor.is_admin or actor.role == User.Role.HEAD):
+        raise ApiError(_("Only an administrator or the department's head may do this"), status=403)
+    assignee = User.objects.filter(users_visible_to(actor), pk=assignee_id, is_active=True).first() \
+        if _is_id(assignee_id) else None
+    if assignee is None:
+        raise FieldError({"assignee_id": "not a person you may give work to"})
+    if item.status != WorkItem.Status.OPEN:
+        raise ApiError(_("The item is closed already"), status=409)
+    capacity_check(user=assignee, due_at=max(item.due_at, timezone.now()), exclude_pk=item.pk)
+    if not WorkItem.objects.filter(pk=item.pk, status=WorkItem.Status.OPEN).update(
+            assignee=assignee, department_id=assignee.department_id or item.department_id):
+        raise ApiError(_("The item is closed already"), status=409)
+    item.refresh_from_db()
+    return item
+
+
 def access_workitem_outcome(*, actor: User, item: WorkItem) -> None:
     """Outcomes are the assignee's; heads and administrators may record them for their people."""
     if item.assignee_id == actor.pk or actor.is_admin or actor.role == User.Role.HEAD:

@@ -103,3 +103,22 @@ def test_bad_bookings_are_400_naming_the_field(sales, api_as, body, field):
     assert response.status_code == 400
     assert field in {e["field"] for e in response.json()["errors"]}
     assert WorkItem.objects.count() == 0
+
+
+def test_a_head_assigns_a_queue_item_by_hand_and_a_manager_may_not(sales, api_as):
+    # given: an item in the department's queue, capacity 1, and a manager whose today is full
+    DepartmentWorkSettings.objects.create(department=sales, daily_capacity=1)
+    head, manager, busy = (UserFactory(role="head", department=sales), UserFactory(department=sales),
+                           UserFactory(department=sales))
+    outsider = UserFactory(department=DepartmentFactory())
+    item = WorkItem.objects.create(kind="new_lead", department=sales, due_at=timezone.now() + timedelta(hours=1))
+    WorkItem.objects.create(kind="follow_up", assignee=busy, due_at=timezone.now() + timedelta(hours=1))
+    path = f"/api/v1/work-items/{item.pk}/assign"
+    # when / then
+    assert api_as(manager).post(path, {"assignee_id": manager.pk}).status_code == 403
+    assert api_as(head).post(path, {"assignee_id": outsider.pk}).json()["errors"][0]["field"] == "assignee_id"
+    full = api_as(head).post(path, {"assignee_id": busy.pk})
+    ok = api_as(head).post(path, {"assignee_id": manager.pk})
+    assert full.status_code == 409 and "next_free_day" in full.json()
+    assert ok.status_code == 200 and ok.json()["assignee_id"] == manager.pk
+    assert WorkItem.objects.get(pk=item.pk).assignee_id == manager.pk

@@ -16,7 +16,7 @@ from okno.core.paging import limit_query, offset_query
 router = Router(tags=["companies"])
 
 
-class PhoneOut(Schema):
+class CompanyPhoneOut(Schema):
     e164: str
     extension: str
     display: str
@@ -48,7 +48,7 @@ class CompanyDetailOut(Schema):
     bik: str
     settlement_account: str
     correspondent_account: str
-    phones: list[PhoneOut]
+    phones: list[CompanyPhoneOut]
     emails: list[str]
     responsible_id: int | None
 

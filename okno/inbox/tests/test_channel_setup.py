@@ -18,6 +18,13 @@ from okno.inbox.tests.setup_servers import GOOD_TOKEN, FakeBotApi, FakeImap
 from okno.people.tests.factories import UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """These tests read the page's English (the site's default language is Russian)."""
+    settings.LANGUAGE_CODE = "en"
+
+
+
 def logged_in(user) -> Client:
     client = Client()
     client.force_login(user)

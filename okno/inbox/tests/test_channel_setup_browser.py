@@ -9,6 +9,12 @@ from okno.inbox.tests.setup_servers import GOOD_TOKEN, FakeBotApi
 
 pytestmark = pytest.mark.browser
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """These tests read the page's English (the site's default language is Russian)."""
+    settings.LANGUAGE_CODE = "en"
+
+
 
 @pytest.fixture
 def bot_api(settings):

@@ -9,6 +9,13 @@ from okno.telephony.tests.ami_server import AmiReplayServer
 from okno.telephony.tests.fake_pbx import FakePbx, as_json
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """These tests read the page's English (the site's default language is Russian)."""
+    settings.LANGUAGE_CODE = "en"
+
+
+
 def check(admin_user, channel) -> str:
     client = Client()
     client.force_login(admin_user)

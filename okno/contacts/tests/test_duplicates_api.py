@@ -67,7 +67,8 @@ def test_duplicates_page_lists_groups_with_merge_link_and_dismiss(client, admin_
     assert r.status_code == 200
     html = r.content.decode()
     assert f"/contacts/merge/?ids={a.pk},{b.pk}" in html
-    assert f"/contacts/{a.pk}/" in html and "same phone +7 916 123-45-67" in html
+    # the page shows the reason translated
+    assert f"/contacts/{a.pk}/" in html and "тот же телефон +7 916 123-45-67" in html
     r = client.post("/contacts/duplicates/dismiss/", {"ids": [a.pk, b.pk]})
     assert r.status_code == 302
     assert DuplicatePair.objects.get().dismissed

@@ -85,7 +85,7 @@ def test_next_never_skips_an_item_still_open(manager, sales, api_as):
 def test_next_with_no_department_is_a_409_naming_it(db, api_as):
     loner = UserFactory(role="manager", department=None)
     response = api_as(loner).post("/api/v1/work/next")
-    assert response.status_code == 409 and "department" in response.json()["detail"]
+    assert response.status_code == 409 and "отдел" in response.json()["detail"]  # Russian: the user's language
 
 
 def test_a_manager_still_cannot_list_the_department_queue_of_cards(manager, sales, api_as):

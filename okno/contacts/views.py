@@ -130,15 +130,6 @@ def contact_card(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "contacts/card.html", context)
 
 
-def _reason_display(reason: str) -> str:
-    for prefix, template in (("same phone ", _("same phone %(value)s")), ("same e-mail ", _("same e-mail %(value)s"))):
-        if reason.startswith(prefix):
-            return template % {"value": reason[len(prefix):]}
-    if reason == "same name":
-        return _("same name")
-    return reason_text(reason)
-
-
 def served_by_text(item: ServedBy) -> str:
     """"Already served by …; ask them", in the user's language."""
     if item.responsible and item.department:
@@ -157,7 +148,7 @@ def _describe(user: User, candidates: list[Candidate]) -> list[dict]:
     cards = contacts_visible(user=user).select_related("company").in_bulk([c.contact_id for c in candidates])
     return [
         {"contact": cards[c.contact_id], "level": c.level, "score": c.score,
-         "reasons": [_reason_display(r) for r in c.reasons]}
+         "reasons": [reason_text(r) for r in c.reasons]}
         for c in candidates if c.contact_id in cards
     ]
 

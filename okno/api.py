@@ -259,11 +259,14 @@ from okno.core.api_calendars import router as calendars_router  # noqa: E402
 from okno.deals.api import router as deals_router  # noqa: E402
 from okno.deals.api_deals import router as deals_deals_router  # noqa: E402
 from okno.deals.api_pipelines import router as pipelines_router  # noqa: E402
+from okno.documents.api import router as documents_router  # noqa: E402
 from okno.inbox.api import router as inbox_router  # noqa: E402
 from okno.inbox.api_conversations import router as conversations_router  # noqa: E402
+from okno.invoices.api import router as invoices_router  # noqa: E402
 from okno.outbox.api import router as webhook_endpoints_router  # noqa: E402
 from okno.people.api import router as people_router  # noqa: E402
 from okno.robots.api import router as robots_router  # noqa: E402
+from okno.stores.api import router as stores_router  # noqa: E402
 from okno.telephony.api import router as calls_router  # noqa: E402
 from okno.work.api import router as work_router  # noqa: E402
 
@@ -284,3 +287,6 @@ api.add_router("/v1", webhook_endpoints_router)
 api.add_router("/v1", calls_router)
 api.add_router("/v1", work_router)
 api.add_router("/v1", analytics_router)
+api.add_router("/v1", invoices_router)
+api.add_router("/v1", stores_router)
+api.add_router("/v1", documents_router)

@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 .PHONY: install demo test test-sqlite test-postgres bench lint browser-deps bench-deps run worker migrate seed messages
 
 install: $(STAMP)
+	./scripts/office-deps.sh
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,6 +28,7 @@ browser-deps:
 	./scripts/browser-deps.sh
 
 test: install browser-deps
+	./scripts/office-deps.sh
 	./scripts/test.sh
 
 lint: install

@@ -18,7 +18,7 @@ Definitions (docs/analytics.md):
 import bisect
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -26,21 +26,24 @@ from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils.translation import gettext as _
 
+from okno.analytics.periods import (  # noqa: F401 (Period, MAX_DAYS, invalid: re-exported for the calls' callers)
+    COMPARES,
+    MAX_DAYS,
+    Period,
+    invalid,
+    parse_id,
+    parse_known,
+    parse_period,
+)
 from okno.analytics.scope import calls_scope_q, check_filters
 from okno.analytics.services import analytics_settings_get, department_thresholds
 from okno.contacts.models import Contact
-from okno.core.errors import ApiError
-from okno.core.paging import MAX_ID
 from okno.people.models import Department, User
 from okno.telephony.models import Call
 
 GROUPS = ("employee", "department", "line", "client", "day")
-COMPARES = ("previous", "year")
 FILTERS = ("direction", "line", "department", "employee")
 PARAMS = {"from", "to", "group_by", "compare", *FILTERS}
-# A year and a bit: a year against the previous one still answers in one request; longer periods
-# are for the rollup that is not built yet (docs/analytics.md).
-MAX_DAYS = 400
 FIGURES = ("calls", "answered", "successful", "missed", "missed_not_called_back", "talk_seconds",
            "talk_seconds_avg", "wait_seconds_avg", "callback_seconds_avg")
 ANSWERED = Q(outcome=Call.Outcome.ANSWERED)
@@ -48,43 +51,6 @@ MISSED = Q(direction=Call.Direction.IN) & ~ANSWERED
 WAITED = Q(direction=Call.Direction.IN, wait_seconds__isnull=False)
 # Up to this many numbers the callback look-up names them (IN); past it, one scan of the range.
 NUMBERS_PER_QUERY = 500
-
-
-def invalid(field_name: str, reason: str, status: int = 422) -> ApiError:
-    return ApiError("Invalid input", status=status, errors=[{"field": field_name, "reason": reason}])
-
-
-@dataclass(frozen=True)
-class Period:
-    """Whole days, both ends included, in the company's time zone."""
-
-    start: date
-    end: date
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    def bounds(self) -> tuple[datetime, datetime]:
-        tz = ZoneInfo(settings.TIME_ZONE)
-        return (datetime.combine(self.start, time.min, tzinfo=tz),
-                datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=tz))
-
-    def previous(self) -> "Period":
-        return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
-
-    def year_ago(self) -> "Period":
-        return Period(_year_before(self.start), _year_before(self.end))
-
-    def compared(self, compare: str) -> "Period":
-        return self.previous() if compare == "previous" else self.year_ago()
-
-
-def _year_before(d: date) -> date:
-    try:
-        return d.replace(year=d.year - 1)
-    except ValueError:  # 29 February
-        return d.replace(year=d.year - 1, day=28)
 
 
 @dataclass(frozen=True)
@@ -101,40 +67,12 @@ class CallsQuery:
         return {name: getattr(self, name) for name in FILTERS if getattr(self, name) not in ("", None)}
 
 
-def _date(params, name: str) -> date:
-    raw = (params.get(name) or "").strip()
-    if not raw:
-        raise invalid(name, "is required, as YYYY-MM-DD")
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise invalid(name, "must be a date as YYYY-MM-DD") from None
-
-
-def _id(params, name: str) -> int | None:
-    raw = (params.get(name) or "").strip()
-    if not raw:
-        return None
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
-        raise invalid(name, "must be an id (a whole number from 1)")
-    return int(raw)
-
-
 def calls_query_parse(params) -> CallsQuery:
     """The report's question from a query string (the API's and the page's alike); a 422 naming the
     first bad parameter: an unknown one, a date that is not one, `from` after `to`, a period over
     MAX_DAYS, an unknown grouping, comparison or direction."""
-    for name in params:
-        if name not in PARAMS:
-            raise invalid(name, f"unknown parameter; known: {', '.join(sorted(PARAMS))}")
-    start, end = _date(params, "from"), _date(params, "to")
-    if start > end:
-        raise invalid("from", "must not be after to")
-    period = Period(start, end)
-    if period.days > MAX_DAYS:
-        raise invalid("to", f"the period must be at most {MAX_DAYS} days")
-    if start.year < 2 or end.year > 9998:
-        raise invalid("from", "out of range")
+    parse_known(params, PARAMS)
+    period = parse_period(params)
     group_by = (params.get("group_by") or "employee").strip()
     if group_by not in GROUPS:
         raise invalid("group_by", f"must be one of {', '.join(GROUPS)}")
@@ -149,7 +87,8 @@ def calls_query_parse(params) -> CallsQuery:
         raise invalid("line", "at most 64 characters")
     if not line.isprintable():  # PostgreSQL refuses a NUL in a query: a 500 otherwise
         raise invalid("line", "must not hold control characters")
-    return CallsQuery(period, group_by, compare, direction, line, _id(params, "department"), _id(params, "employee"))
+    return CallsQuery(period, group_by, compare, direction, line, parse_id(params, "department"),
+                      parse_id(params, "employee"))
 
 
 # --- the computation ---------------------------------------------------------------------------

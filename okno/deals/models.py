@@ -66,3 +66,4 @@ from okno.deals.models_deals import (  # noqa: E402, F401
     PipelineField,
     Stage,
 )
+from okno.deals.models_suppliers import Supplier  # noqa: E402, F401

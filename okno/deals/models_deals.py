@@ -155,6 +155,8 @@ class DealLineItem(models.Model):
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3, default=Decimal("1"))
     price = models.DecimalField(_("price"), max_digits=14, decimal_places=2, default=Decimal("0"))
     position = models.PositiveIntegerField(default=0)
+    supplier = models.ForeignKey("deals.Supplier", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="lines", verbose_name=_("supplier"))
 
     class Meta:
         ordering = ["deal", "position", "id"]

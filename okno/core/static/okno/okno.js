@@ -52,6 +52,7 @@
     return el;
   };
   var stream = pushUrl && window.EventSource ? new EventSource(pushUrl, { withCredentials: true }) : null;
+  window.oknoPush = stream; // live reports (analytics/live.js) listen on this one connection too
   if (stream && notices) {
     stream.addEventListener("open", function () { notices.setAttribute("data-connected", "1"); });
     // A robot's notice: a deadline missed, a deal to look at. Text only: titles quote deals.

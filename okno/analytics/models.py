@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 DEFAULT_SUCCESS_THRESHOLD_SECONDS = 20
 DEFAULT_CALLBACK_WINDOW_MINUTES = 30
+DEFAULT_UNANSWERED_MIN_STAY_SECONDS = 60
 
 
 class AnalyticsSettings(models.Model):
@@ -15,6 +16,12 @@ class AnalyticsSettings(models.Model):
         _("successful call from (seconds of talk)"), default=DEFAULT_SUCCESS_THRESHOLD_SECONDS)
     callback_window_minutes = models.PositiveIntegerField(
         _("called back within (minutes)"), default=DEFAULT_CALLBACK_WINDOW_MINUTES)
+    # What counts as an unanswered request (the process report): a visitor who left without a reply
+    # within this many seconds of writing is counted apart ("left at once"), not as unanswered.
+    unanswered_min_stay_seconds = models.PositiveIntegerField(
+        _("a visitor who left within (seconds) is not unanswered"), default=DEFAULT_UNANSWERED_MIN_STAY_SECONDS)
+    # Whether a message left while nobody was online (Jivo's offline message) counts as unanswered.
+    unanswered_counts_offline = models.BooleanField(_("offline messages count as unanswered"), default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
 

@@ -1,0 +1,80 @@
+"""The calls report's rollup: each past day's (and whole past month's) figures per employee,
+department, line and direction, so a year's report sums a few thousand rows instead of millions
+of calls (okno/analytics/rollup.py builds them, rollup_read.py reads them; docs/analytics.md).
+
+Every row is derived: deleting all of them loses nothing (`manage.py analytics_rollup --rebuild`
+makes them again, and until then reports compute live).
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class CallStat(models.Model):
+    """The calls of one span (a day, or a month) with one (employee, department, line, direction).
+
+    A span's rows are trusted only while its CallStatSpan says it was built with the settings in
+    force and no CallStatMark names one of its days (okno.analytics.rollup_read).
+    """
+
+    class Span(models.TextChoices):
+        DAY = "day"  # per employee
+        MONTH = "month"  # per employee, a whole month, summed from its days
+        DAY_DEPARTMENT = "dayd"  # employee left out: by day, department or line without an employee filter
+        MONTH_DEPARTMENT = "monthd"
+
+    span = models.CharField(max_length=6, choices=Span.choices)
+    start = models.DateField()  # the day, or the month's first day, in the company's time zone
+    # SET_NULL as on Call: deleting a person or a department changes both alike, so the sums hold.
+    employee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                 related_name="+", db_index=False)
+    department = models.ForeignKey("people.Department", null=True, on_delete=models.SET_NULL,
+                                   related_name="+", db_index=False)
+    line = models.CharField(max_length=64, blank=True)
+    direction = models.CharField(max_length=8)
+    calls = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    # At the thresholds of CallStatSpan.fingerprint: a changed threshold rebuilds (rollup.py says why).
+    successful = models.PositiveIntegerField(default=0)
+    missed = models.PositiveIntegerField(default=0)
+    called_back = models.PositiveIntegerField(default=0)
+    # Microseconds: whole, so sums are exact whatever the order they are added in.
+    callback_microseconds = models.BigIntegerField(default=0)
+    talk_seconds = models.BigIntegerField(default=0)
+    wait_seconds = models.BigIntegerField(default=0)
+    waited = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["span", "start"], name="call_stat_span")]
+
+
+class CallStatSpan(models.Model):
+    """A span that was built: with which settings (threshold, departments' thresholds, callback
+    window, time zone; hashed) and when."""
+
+    span = models.CharField(max_length=6, choices=CallStat.Span.choices)
+    start = models.DateField()
+    fingerprint = models.CharField(max_length=40)
+    built_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["span", "start"], name="call_stat_span_once")]
+
+
+class CallStatMark(models.Model):
+    """A past day whose calls changed after it was built: reports read it live until the worker
+    rebuilds it. Insert-only (no row is updated), so many writers never wait on each other."""
+
+    day = models.DateField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class CallStatCursor(models.Model):
+    """One row (pk=1): how far the worker has built and checked."""
+
+    # Every day up to this one has been built once (the worker builds the next when it ends).
+    built_through = models.DateField(null=True)
+    # Calls changed up to this moment (Call.updated_at) have been marked: the safety net for
+    # writers that publish no event (a CDR import's bulk writes).
+    checked_until = models.DateTimeField(null=True)
+    checked_at = models.DateTimeField(null=True)

@@ -101,6 +101,8 @@ class Conversation(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     rating = models.CharField(max_length=32, blank=True)
     missed = models.BooleanField(default=False)
+    # The provider marked the visitor as spam (Jivo's chat.blacklisted): reports count it apart.
+    spam = models.BooleanField(default=False)
     utm = models.JSONField(default=dict, blank=True)
     page_url = models.URLField(max_length=1000, blank=True)
 

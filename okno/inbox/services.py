@@ -91,6 +91,8 @@ def conversation_facts_set(conv: Conversation, item: InboundItem, operator: User
         conv.rating, changed = str(item.facts["rating"])[:32], [*changed, "rating"]
     if item.facts.get("missed") and not conv.missed:
         conv.missed, changed = True, [*changed, "missed"]
+    if item.facts.get("spam") and not conv.spam:
+        conv.spam, changed = True, [*changed, "spam"]
     if operator and conv.operator_id is None:
         conv.operator, changed = operator, [*changed, "operator"]
     if item.author_name and item.direction == "out" and not conv.operator_name:

@@ -191,7 +191,7 @@ def chat_finished(data: dict, received_at: datetime) -> list[InboundItem]:
     replies = [item.occurred_at for item in items if item.direction == "out"]
     facts = {"finished_at": received_at, "first_reply_at": min(replies) if replies else None,
              "rating": _text(str(chat["rate"]) if chat.get("rate") is not None else "", 32),
-             "missed": bool(items) and not replies}
+             "missed": bool(items) and not replies, "spam": bool(chat.get("blacklisted"))}
     first_agent = _agent((data.get("agents") or [None])[0])
     head = _chat_item(data, received_at, message_id="chat_finished", facts=facts, **_operator_fields(first_agent),
                       meta={"jivo_event": "chat_finished", "blacklisted": bool(chat.get("blacklisted")),

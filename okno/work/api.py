@@ -149,3 +149,37 @@ def put_work_settings(request: HttpRequest, department_id: int):
     department = get_object_or_404(Department, pk=department_id)
     row = queue.work_settings_update(actor=request.auth, department=department, data=_json_body(request))
     return _settings_out(row)
+
+
+# -- manager states (issue 18: the board, the dialer and the max-break rule read them) ----------
+
+class AgentStateIn(Schema):
+    state: str
+    item_id: int | None = None
+
+
+class AgentStateOut(Schema):
+    user_id: int
+    state: str
+    since: datetime
+    item_id: int | None
+
+
+def _state_out(row) -> dict:
+    return {"user_id": row.user_id, "state": row.state, "since": row.since, "item_id": row.item_id}
+
+
+@router.get("/work/state", response=AgentStateOut)
+def get_agent_state(request: HttpRequest):
+    """The caller's state: idle, on_call, wrap_up, break or offline (offline until first set)."""
+    from okno.work.states import agent_state_of
+
+    return _state_out(agent_state_of(request.auth))
+
+
+@router.post("/work/state", response={200: AgentStateOut, 403: ErrorOut})
+def set_agent_state(request: HttpRequest, payload: AgentStateIn):
+    """`{"state": "break"}`, or `{"state": "on_call", "item_id": 12}` for an item the caller holds."""
+    from okno.work.states import agent_state_set_by
+
+    return _state_out(agent_state_set_by(actor=request.auth, state=payload.state, item_id=payload.item_id))

@@ -88,3 +88,5 @@ class ManagerShift(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
                                 primary_key=True)
     last_closed_at = models.DateTimeField(null=True, blank=True)
+
+from okno.work.models_states import AgentState, AgentStateEvent, AgentStatus  # noqa: E402,F401  (issue 18: states)

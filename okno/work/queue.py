@@ -21,6 +21,7 @@ from okno.people.models import Department, User
 from okno.people.visibility import contact_visibility_q, users_visible_to
 from okno.work.models import DEFAULT_PRIORITIES, DepartmentWorkSettings, ManagerShift, WorkItem
 from okno.work.services import manager_shift_mark, workitem_done
+from okno.work.states import break_is_over
 
 # A lost race (another manager claimed the row between our read and our UPDATE) is retried;
 # each retry skips what was just taken, so a handful is plenty even with many managers.
@@ -126,6 +127,10 @@ def _break_is_over(user: User, rules: DepartmentWorkSettings, now: datetime) -> 
     """True when the manager's last close was longer ago than the maximum break, or was not today
     (their day just started)."""
     last = ManagerShift.objects.filter(user=user).values_list("last_closed_at", flat=True).first()
+    # The explicit states (break, wrap-up, on a call) decide when the person has set one.
+    by_state = break_is_over(user=user, max_break_minutes=rules.max_break_minutes, last_closed_at=last, now=now)
+    if by_state is not None:
+        return by_state
     if last is None:
         return True
     if timezone.localdate(last) != timezone.localdate(now):

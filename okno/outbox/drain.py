@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Q
@@ -134,6 +135,9 @@ def _send_email(message: OutboxMessage, connection) -> Result:
     email = EmailMessage(p.get("subject", ""), p.get("body", ""), None, [p.get("to", "")], connection=connection,
                          headers={"Message-ID": message_id_header(message.key), "X-Okno-Key": message.key})
     try:
+        for a in p.get("attachments") or []:
+            with default_storage.open(a["path"], "rb") as f:
+                email.attach(a.get("filename") or a["path"].rsplit("/", 1)[-1], f.read(), a.get("mimetype"))
         email.send()
     except Exception as exc:  # SMTP refusals, a dropped connection, a bad address: retried
         return Result(ok=False, error=f"{type(exc).__name__}: {exc}", duration_ms=_ms(started))

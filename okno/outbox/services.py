@@ -48,7 +48,7 @@ def _queue(*, kind: str, key: str, payload: dict, contact_id: int | None, deal_i
 
 
 def outbox_email(*, to: str, subject: str, body: str, key: str, contact_id: int | None = None,
-                 deal_id: int | None = None) -> OutboxMessage:
+                 deal_id: int | None = None, attachments: list[dict] | None = None) -> OutboxMessage:
     """Queues an e-mail through the site's EMAIL_BACKEND; once per key.
 
     Its Message-ID is made from the key, so a repeat after a crash mid-send is recognisable.
@@ -61,7 +61,10 @@ def outbox_email(*, to: str, subject: str, body: str, key: str, contact_id: int 
     if not subject.strip():
         raise FieldError({"subject": "an e-mail needs a subject"})
     return _queue(kind=OutboxMessage.Kind.EMAIL, key=key, contact_id=contact_id, deal_id=deal_id,
-                  payload={"to": to, "subject": subject.replace("\n", " ")[:EMAIL_SUBJECT_MAX], "body": body})
+                  payload={"to": to, "subject": subject.replace("\n", " ")[:EMAIL_SUBJECT_MAX], "body": body,
+                           # [{"path": storage name, "filename", "mimetype"}]: files already stored
+                           # (a generated document), read from storage when sent.
+                           **({"attachments": attachments} if attachments else {})})
 
 
 def outbox_sms(*, to: str, text: str, key: str, contact_id: int | None = None,

@@ -29,9 +29,14 @@ from okno.work.services import callback_for_missed_call, callbacks_close_for_num
 
 log = logging.getLogger(__name__)
 # What a fact says happened. "ivr": the PBX (greeting, menu, queue) took the call, not a person.
-KINDS = ("start", "ivr", "ring", "answer", "end", "recording")
+# "machine": the PBX found that a machine took it: an answering machine (Asterisk's AMD on an
+# outbound call, outcome "machine") or our own voicemail (outcome "voicemail"). Last in the list,
+# so the order of the kinds before it (and so of every call stored before it) is unchanged.
+KINDS = ("start", "ivr", "ring", "answer", "end", "recording", "machine")
 # Outcomes a PBX may state explicitly at the end; answered and missed are derived.
 STATED_OUTCOMES = ("busy", "failed", "voicemail")
+# What a "machine" fact may say; anything else reads as "machine".
+MACHINE_OUTCOMES = ("machine", "voicemail")
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,7 @@ class CallFact:
     customer: str = ""  # the customer's number as sent
     line: str = ""  # the line (DID) the call came in on or went out by
     extension: str = ""  # the employee's extension on this leg
-    outcome: str = ""  # for "end": "answered" or one of STATED_OUTCOMES, when the PBX says so
+    outcome: str = ""  # for "end": "answered" or one of STATED_OUTCOMES; for "machine": MACHINE_OUTCOMES
     seq: int = 0  # the PBX's ordering counter, when it has one
     recording: str = ""  # the PBX's id of a recording
 
@@ -140,7 +145,7 @@ def call_summary_of_sorted(rows: list[dict]) -> CallSummary:
     answer_extension = start_extension = last_extension = ""  # last: of the rings and ends, for a missed call
     started_at = answered_at = ended_at = None
     ends = said_answered = rang = ivr = False
-    stated = ""
+    stated = machine = ""
     legs: dict[str, LegSummary] = {}
     for r in rows:
         kind = r["kind"]
@@ -183,6 +188,11 @@ def call_summary_of_sorted(rows: list[dict]) -> CallSummary:
                 start_extension = extension
         elif kind == "ivr":
             ivr = True
+        elif kind == "machine":
+            said = r.get("outcome") or ""
+            # An answering machine outranks a voicemail: it is about the customer's side.
+            if machine != "machine":
+                machine = said if said in MACHINE_OUTCOMES else "machine"
         leg_id = r.get("leg")
         if not leg_id:
             continue
@@ -207,11 +217,18 @@ def call_summary_of_sorted(rows: list[dict]) -> CallSummary:
         s.extension = start_extension
     if not s.extension:
         s.extension = last_extension  # a missed call belongs to whom it rang last
-    if answered_at is not None or said_answered:
-        # A PBX that reports only the end (a CDR) may still say a person answered.
+    if machine == "machine":
+        # The PBX's answering-machine detection: whoever picked up on the customer's side was a
+        # machine, so nobody talked, however long the line was open (at once, as an answer is).
+        s.outcome = Call.Outcome.MACHINE
+    elif answered_at is not None or said_answered:
+        # A PBX that reports only the end (a CDR) may still say a person answered. A voicemail
+        # after a person answered (a transfer to a mailbox) leaves the call answered.
         s.outcome = Call.Outcome.ANSWERED
     elif ends:
-        if stated:
+        if machine == "voicemail":
+            s.outcome = Call.Outcome.VOICEMAIL
+        elif stated:
             s.outcome = stated
         elif ivr and not rang:
             s.outcome = Call.Outcome.ABANDONED

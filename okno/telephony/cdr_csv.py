@@ -303,6 +303,10 @@ def cdr_rows(cdr: Cdr, options: CdrOptions) -> tuple[str, list[dict]]:
     if outcome:
         end["outcome"] = outcome
     rows.append(end)
+    if "AMDSTATUS=MACHINE" in cdr.userfield.upper().replace(" ", ""):
+        # The dialplan wrote AMD's result into the record (Set(CDR(userfield)=AMDSTATUS=${AMDSTATUS})):
+        # an answering machine took the call (okno.telephony.calls, the "machine" fact).
+        rows.append({"kind": "machine", "at": end["at"], "outcome": "machine", **common})
     return call_id, rows
 
 

@@ -34,6 +34,8 @@ class Call(models.Model):
         FAILED = "failed", _("failed")
         ABANDONED = "abandoned", _("abandoned in IVR")
         VOICEMAIL = "voicemail", _("voicemail")
+        # An answering machine took an outbound call (the PBX's AMD said so): not a conversation.
+        MACHINE = "machine", _("answering machine")
 
     # No single-column indexes where a composite one leads with the column (channel: the unique
     # (channel, pbx_call_id); contact: (contact, -started_at); employee: (employee, started_at)):

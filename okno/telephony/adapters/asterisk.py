@@ -32,7 +32,18 @@ Mapping to facts (okno.telephony.calls), one call per Linkedid, one leg per empl
   pick-ups and transfers that dial nobody);
 - Hangup: the end of the channel's leg (`Cause` 17, "User busy": busy), or of the call for a trunk;
 - Cdr (cdr_manager): the PBX's own summary, undated (see below): direction, customer and the
-  disposition of that record.
+  disposition of that record; `LastApplication` VoiceMail on a record nobody answered: voicemail;
+  `UserField` holding `AMDSTATUS=MACHINE`: an answering machine (below);
+- VarSet of `AMDSTATUS` (set by the AMD() application, docs.asterisk.org "AMD": MACHINE, HUMAN,
+  NOTSURE, HANGUP): MACHINE -> "machine" (an answering machine took the outbound call; the others
+  say nothing). VarSet of `VMSTATUS` (set by VoiceMail(): SUCCESS, USEREXIT, FAILED) -> the call
+  reached our voicemail ("machine" fact, outcome voicemail). VarSet events are of the `dialplan`
+  class: the manager user needs `read = call,cdr,dialplan` for them. UNVERIFIED: that every set of
+  a channel variable raises VarSet (Asterisk 12+ documents it for shared and gosub-local variables;
+  asterisk-java reads it for any); so the dialplan may instead say it explicitly with
+  `UserEvent(OknoAMD,AMDSTATUS: ${AMDSTATUS})` (class `user`): a UserEvent carrying an
+  `AMDSTATUS` or `VMSTATUS` field is read the same way. Either may come from a `Local/` channel
+  (an auto-dialer's Originate runs AMD there): its Linkedid still names the call.
 Times: an event's `Timestamp` (manager.conf `timestampevents = yes`), else the time the listener
 read it (InboundEvent.received_at, stored per event). Turning `timestampevents` on is better: the
 PBX's clock, to the microsecond, whatever the listener's delays. The `Uniqueid` itself is
@@ -77,7 +88,13 @@ DEFAULT_PORT = 5038
 DEFAULT_EXTENSION_PATTERN = r"^(?:PJSIP|SIP|IAX2)/(\d{2,6})-[0-9a-fA-F]+$"
 # The events the call flow needs; the listener stores only these (Newstate only when a call's
 # first channel comes Up), so the chatty rest (Newexten, VarSet, RTCP...) never reaches the database.
-KEPT_EVENTS = frozenset({"Newchannel", "Newstate", "DialBegin", "DialEnd", "BridgeEnter", "Hangup", "Cdr"})
+KEPT_EVENTS = frozenset({"Newchannel", "Newstate", "DialBegin", "DialEnd", "BridgeEnter", "Hangup", "Cdr",
+                         "VarSet", "UserEvent"})
+# The channel variables that say a machine took the call (VarSet only for these: every Set() of the
+# dialplan raises one). AMDSTATUS values other than MACHINE (HUMAN, NOTSURE, HANGUP) say nothing.
+MACHINE_VARIABLES = ("AMDSTATUS", "VMSTATUS")
+# A record's last application that is our voicemail (as cdr_csv reads lastapp).
+VOICEMAIL_APPS = frozenset({"voicemail", "vm"})
 # Q.850 cause 17, "User busy".
 BUSY_CAUSES = {"17"}
 UNKNOWN = {"", "<unknown>", "<Unknown>"}
@@ -90,6 +107,8 @@ def ami_event_wanted(packet: Packet) -> bool:
     name = field(packet, "Event")
     if name not in KEPT_EVENTS:
         return False
+    if name in ("VarSet", "UserEvent"):
+        return _machine_said(packet) is not None
     if field(packet, "Channel").startswith("Local/") and not field(packet, "DestChannel"):
         return False  # dialplan plumbing; a Local channel's dial of a real phone is kept
     if name == "Newstate":
@@ -123,6 +142,23 @@ def compiled_extension_pattern(text: str) -> re.Pattern:
 def _value(packet: Packet, key: str) -> str:
     value = field(packet, key)
     return "" if value in UNKNOWN else value
+
+
+def _machine_said(packet: Packet) -> str | None:
+    """What a VarSet or UserEvent says of a machine: "machine", "voicemail", "" (a variable we read
+    that says nothing, e.g. AMDSTATUS=HUMAN), or None when it is about something else."""
+    if field(packet, "Event") == "VarSet":
+        name = field(packet, "Variable").strip().upper()
+        values = {name: field(packet, "Value")} if name in MACHINE_VARIABLES else {}
+    else:
+        values = {n: field(packet, n) for n in MACHINE_VARIABLES if field(packet, n)}
+    if not values:
+        return None
+    if values.get("AMDSTATUS", "").strip().upper() == "MACHINE":
+        return "machine"
+    if "VMSTATUS" in values:
+        return "voicemail"  # VoiceMail() ran on the call, whatever its status: the caller reached it
+    return ""
 
 
 def _is_up(packet: Packet, prefix: str) -> bool:
@@ -202,6 +238,9 @@ def ami_event_facts(packet: Packet, *, received_at: datetime | None,
 
     if name in ("DialBegin", "DialEnd"):
         return _dial_facts(name, field(packet, "DialStatus").upper(), chan, dest, fact)
+    if name in ("VarSet", "UserEvent"):
+        said = _machine_said(packet)
+        return [fact("machine", outcome=said)] if said else []
     if chan is None or chan.local:
         return []
     if name == "Newchannel" and chan.first:
@@ -265,18 +304,22 @@ def _cdr_facts(packet: Packet, pattern: re.Pattern) -> list[CallFact]:
         return []
     a, b = pattern.match(party_a), pattern.match(party_b)
     disposition = field(packet, "Disposition").upper()
+    # The dialplan may write AMD's result into the record: Set(CDR(userfield)=AMDSTATUS=${AMDSTATUS}).
+    machine = "AMDSTATUS=MACHINE" in field(packet, "UserField").upper().replace(" ", "")
     if a:  # an employee's call: outbound or internal
         said = _dialled(_value(packet, "Destination"))
         common = {"call_id": call_id, "extension": a.group(1), **said}
         outcome = "answered" if disposition == "ANSWERED" and party_b else {
             "BUSY": "busy", "FAILED": "failed", "CONGESTION": "failed"}.get(disposition, "")
-        return [CallFact(kind="start", **common), CallFact(kind="end", outcome=outcome, **common)]
+        facts = [CallFact(kind="start", **common), CallFact(kind="end", outcome=outcome, **common)]
+        return [*facts, CallFact(kind="machine", outcome="machine", **common)] if machine else facts
     common = {"call_id": call_id, "direction": "in", "customer": _value(packet, "Source")}
     facts = [CallFact(kind="start", **common)]
     extension = b.group(1) if b else ""
     if disposition == "ANSWERED" and not party_b:
         facts.append(CallFact(kind="ivr", **common))  # answered by the PBX itself, nobody dialled
-        facts.append(CallFact(kind="end", **common))
+        voicemail = field(packet, "LastApplication").strip().lower() in VOICEMAIL_APPS
+        facts.append(CallFact(kind="end", outcome="voicemail" if voicemail else "", **common))
     elif disposition == "ANSWERED":
         facts.append(CallFact(kind="end", outcome="answered", extension=extension, **common))
     else:

@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from okno.telephony.calls import KINDS, STATED_OUTCOMES, CallFact, CallSummary, LegSummary, _order, call_summary
+from okno.telephony.calls import (
+    KINDS,
+    MACHINE_OUTCOMES,
+    STATED_OUTCOMES,
+    CallFact,
+    CallSummary,
+    LegSummary,
+    _order,
+    call_summary,
+)
 from okno.telephony.models import Call
 
 T = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -78,8 +87,15 @@ def _reference_summary(rows: list[dict]) -> CallSummary:
         s.extension = first([r for r in rows if r["kind"] == "start"], "extension")
     if not s.extension:
         s.extension = first(list(reversed([r for r in rows if r["kind"] in ("ring", "end")])), "extension")
-    if s.answered_at is not None or any(r.get("outcome") == "answered" for r in ends):
+    machines = [r.get("outcome") or "machine" for r in rows if r["kind"] == "machine"]
+    machine = "machine" if any(m == "machine" or m not in MACHINE_OUTCOMES for m in machines) else (
+        "voicemail" if machines else "")
+    if machine == "machine":
+        s.outcome = Call.Outcome.MACHINE
+    elif s.answered_at is not None or any(r.get("outcome") == "answered" for r in ends):
         s.outcome = Call.Outcome.ANSWERED
+    elif ends and machine == "voicemail":
+        s.outcome = Call.Outcome.VOICEMAIL
     elif ends:
         stated = [r["outcome"] for r in ends if r.get("outcome") in STATED_OUTCOMES]
         if stated:
@@ -119,7 +135,8 @@ _facts = st.lists(st.builds(
     fact, st.sampled_from(KINDS), st.one_of(st.none(), st.integers(0, 30)),
     leg=st.sampled_from(["", "a", "b"]), direction=st.sampled_from(["", "in", "out", "internal"]),
     customer=st.sampled_from(["", "+79161234567", "101"]), line=st.sampled_from(["", "74951234567"]),
-    extension=st.sampled_from(["", "101", "102"]), outcome=st.sampled_from(["", "answered", *STATED_OUTCOMES]),
+    extension=st.sampled_from(["", "101", "102"]),
+    outcome=st.sampled_from(["", "answered", *STATED_OUTCOMES, *MACHINE_OUTCOMES]),
     seq=st.integers(0, 2), recording=st.sampled_from(["", "r-1"])), max_size=12)
 
 

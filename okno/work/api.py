@@ -44,6 +44,8 @@ class CloseIn(Schema):
     next_at: datetime | None = None
     # The lost reason (id or name from the list) for not_interested on an item with an open lead.
     lost_reason: str | int | None = None
+    # not_interested: which of the customer's open deals is lost (default: the item's deal, else its lead).
+    lose_deal_id: int | None = None
 
 
 class WorkSettingsOut(Schema):
@@ -53,12 +55,13 @@ class WorkSettingsOut(Schema):
     max_break_minutes: int
     dormant_after_days: int
     retry_minutes: int
+    wrap_up_seconds: int
 
 
 def _settings_out(row) -> dict:
     return {"department_id": row.department_id, "priorities": row.rank(), "daily_capacity": row.daily_capacity,
             "max_break_minutes": row.max_break_minutes, "dormant_after_days": row.dormant_after_days,
-            "retry_minutes": row.retry_minutes}
+            "retry_minutes": row.retry_minutes, "wrap_up_seconds": row.wrap_up_seconds}
 
 
 def _json_body(request: HttpRequest) -> dict:
@@ -107,10 +110,11 @@ def create_work_item(request: HttpRequest):
 @router.post("/work-items/{int:item_id}/close", response={200: WorkItemOut, 409: ErrorOut})
 def close_work_item(request: HttpRequest, item_id: int, payload: CloseIn):
     """The call's outcome: done, no_answer (retry later), call_back (at next_at, capacity checked),
-    not_interested (closed; the item's lead lost with lost_reason)."""
+    not_interested (closed; the chosen deal, else the item's deal, else its lead lost with lost_reason)."""
     item = get_object_or_404(work_items_visible(request.auth), pk=item_id)
     return queue.workitem_close(actor=request.auth, item=item, outcome=payload.outcome, note=payload.note,
-                                next_at=payload.next_at, lost_reason=payload.lost_reason)
+                                next_at=payload.next_at, lost_reason=payload.lost_reason,
+                                lose_deal_id=payload.lose_deal_id)
 
 
 class AssignIn(Schema):
@@ -145,7 +149,7 @@ def get_work_settings(request: HttpRequest, department_id: int):
             openapi_extra=BODY_ERRORS)
 def put_work_settings(request: HttpRequest, department_id: int):
     """`{"priorities": {"callback": 1, ...}, "daily_capacity": 40, "max_break_minutes": 15,
-    "dormant_after_days": 90, "retry_minutes": 60}`; fields left out keep their value."""
+    "dormant_after_days": 90, "retry_minutes": 60, "wrap_up_seconds": 30}`; fields left out keep their value."""
     department = get_object_or_404(Department, pk=department_id)
     row = queue.work_settings_update(actor=request.auth, department=department, data=_json_body(request))
     return _settings_out(row)

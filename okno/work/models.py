@@ -34,6 +34,9 @@ class WorkItem(models.Model):
     title = models.CharField(_("title"), max_length=300, blank=True)
     lead = models.ForeignKey("deals.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     deal = models.ForeignKey("deals.Deal", null=True, blank=True, on_delete=models.CASCADE, related_name="work_items")
+    # payment_control: the invoice not paid by its due date (closed when it is paid).
+    invoice = models.ForeignKey("invoices.Invoice", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="work_items")
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="work_items")
     department = models.ForeignKey("people.Department", null=True, blank=True, on_delete=models.SET_NULL,
@@ -59,6 +62,9 @@ class WorkItem(models.Model):
             # Two managers back from a break never win back the same customer (okno/work/queue.py).
             models.UniqueConstraint(fields=["contact"], name="work_item_one_open_reactivation",
                                     condition=models.Q(status="open", kind="reactivation")),
+            # An overdue invoice is chased by one item at a time, however often the sweep runs.
+            models.UniqueConstraint(fields=["invoice"], name="work_item_one_open_payment_control",
+                                    condition=models.Q(status="open", kind="payment_control")),
         ]
 
 
@@ -77,6 +83,9 @@ class DepartmentWorkSettings(models.Model):
     max_break_minutes = models.PositiveIntegerField(default=15)
     dormant_after_days = models.PositiveIntegerField(default=90)
     retry_minutes = models.PositiveIntegerField(default=60)
+    # After an outcome the manager screen waits this long (wrap-up: notes, the follow-up) before
+    # serving the next item; the board shows it as wrap-up.
+    wrap_up_seconds = models.PositiveIntegerField(default=30)
 
     def rank(self) -> dict[str, int]:
         return {**DEFAULT_PRIORITIES, **(self.priorities or {})}

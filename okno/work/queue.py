@@ -39,6 +39,7 @@ SETTING_LIMITS = {  # field: (least, most)
     "max_break_minutes": (0, 24 * 60),
     "dormant_after_days": (1, 3650),
     "retry_minutes": (1, 7 * 24 * 60),
+    "wrap_up_seconds": (0, 60 * 60),
 }
 
 
@@ -397,11 +398,14 @@ def access_workitem_outcome(*, actor: User, item: WorkItem) -> None:
 
 @transaction.atomic
 def workitem_close(*, actor: User, item: WorkItem, outcome: str, note: str = "", next_at: datetime | None = None,
-                   lost_reason: str | int | None = None, now: datetime | None = None) -> WorkItem:
+                   lost_reason: str | int | None = None, lose_deal_id: int | None = None,
+                   now: datetime | None = None) -> WorkItem:
     """Records the call's outcome. done: closed. no_answer: due again after the department's
     retry minutes. call_back: due at `next_at` (the person's day capacity checked).
-    not_interested: closed, and the item's open lead lost with `lost_reason`. Closing publishes
-    `workitem.done` (as workitem_done); every outcome restarts the manager's break clock."""
+    not_interested: closed, and with `lost_reason` what the customer said no to is lost: the
+    deal `lose_deal_id` (an open deal of the item's customer), else the item's open deal, else its
+    open lead. Closing publishes `workitem.done` (as workitem_done); every outcome restarts the
+    manager's break clock."""
     now = now or timezone.now()
     access_workitem_outcome(actor=actor, item=item)
     if outcome not in Outcome.ALL:
@@ -427,16 +431,45 @@ def workitem_close(*, actor: User, item: WorkItem, outcome: str, note: str = "",
             capacity_check(user=item.assignee, due_at=next_at, exclude_pk=item.pk)
         WorkItem.objects.filter(pk=item.pk).update(due_at=next_at)
     else:
-        from okno.deals.lead_services import lead_lose
-        from okno.deals.models import Lead
-
-        lead = Lead.objects.filter(pk=item.lead_id).first() if item.lead_id else None
-        if lead is not None and lead.status in (Lead.Status.NEW, Lead.Status.IN_WORK):
-            if lost_reason in (None, ""):
-                raise FieldError({"lost_reason": "required: the item's lead is closed as lost with a reason"})
-            lead_lose(actor=actor, lead=lead, reason=lost_reason)
+        _lose_what_was_refused(actor=actor, item=item, lost_reason=lost_reason, lose_deal_id=lose_deal_id)
         item = workitem_done(actor=actor, item=item, reason=("not_interested: " + note) if note else "not_interested")
     if item.assignee_id:
         manager_shift_mark(user=item.assignee, at=now)
     item.refresh_from_db()
     return item
+
+
+def _lose_what_was_refused(*, actor: User, item: WorkItem, lost_reason, lose_deal_id) -> None:
+    """not_interested: the chosen deal (or the item's open deal) moves to its pipeline's lost
+    stage through deal_move_to_stage, else the item's open lead is lost through lead_lose; either
+    with a reason of the list (400 naming `lost_reason` without one)."""
+    from okno.deals.deal_services import deal_move_to_stage
+    from okno.deals.lead_services import lead_lose
+    from okno.deals.models import Deal, Lead, Stage
+    from okno.people.visibility import deal_visibility_q
+
+    deal = None
+    if lose_deal_id is not None:
+        deal = Deal.objects.filter(deal_visibility_q(actor), pk=lose_deal_id).first() if _is_id(lose_deal_id) \
+            else None
+        if deal is None or not item.contact_id or deal.contact_id != item.contact_id:
+            raise FieldError({"lose_deal_id": "not a deal of this item's customer"})
+        if deal.closed_at is not None:
+            raise FieldError({"lose_deal_id": "the deal is closed already"})
+    elif item.deal_id:
+        deal = Deal.objects.filter(pk=item.deal_id, closed_at__isnull=True).first()
+    lead = Lead.objects.filter(pk=item.lead_id).first() if item.lead_id and deal is None else None
+    if lead is not None and lead.status not in (Lead.Status.NEW, Lead.Status.IN_WORK):
+        lead = None
+    if deal is None and lead is None:
+        return
+    if lost_reason in (None, ""):
+        what = "deal" if deal is not None else "lead"
+        raise FieldError({"lost_reason": f"required: the item's {what} is closed as lost with a reason"})
+    if lead is not None:
+        lead_lose(actor=actor, lead=lead, reason=lost_reason)
+        return
+    lost = deal.pipeline.stages.filter(kind=Stage.Kind.LOST).order_by("position", "id").first()
+    if lost is None:
+        raise FieldError({"lose_deal_id": "the deal's pipeline has no lost stage"})
+    deal_move_to_stage(deal=deal, stage=lost, actor=actor, via="user", reason=lost_reason)

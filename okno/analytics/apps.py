@@ -8,7 +8,10 @@ class AnalyticsConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.translation import gettext_lazy as _
 
+        from okno.analytics import rollup
         from okno.core import navigation
+
+        rollup.register()  # the calls rollup: marks from the call events, the worker's drain
 
         # Everyone signed in: a manager sees their own figures, a head their tree (okno.analytics.scope).
         navigation.register_item(navigation.REPORTS, "report_calls", _("Calls"), "analytics:calls", order=10)

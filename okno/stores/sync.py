@@ -1,0 +1,200 @@
+"""An order from the store becomes a deal, or updates its deal; a status moves it.
+
+Rules (docs/stores.md):
+- the customer is found by the card's identity rules (contacts.identify: a phone in another
+  format is the same person) or created; an order with no phone and no e-mail is held;
+- a new order enters the stage its status maps to; a status missing from the map holds the
+  order (reason `status_unmapped`) until the map is changed, which retries it;
+- the store's modification time (or version) orders its states: an older or equal state is
+  stale and changes nothing, so a repeated or reordered webhook is harmless;
+- a status that Okno itself wrote, coming back, is an echo: recorded, nothing moved;
+- a real store change while Okno's own write is still pending is a conflict: the later change
+  wins (the store's modification time against the deal's entry into its stage), and both are
+  written on the deal's timeline.
+"""
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from okno.contacts.identify import Identity, contact_identify
+from okno.core.errors import FieldError
+from okno.deals.deal_services import DealData, deal_create, deal_move_to_stage, deal_update
+from okno.deals.models import Deal, Stage
+from okno.stores.adapters.base import Order
+from okno.stores.models import StoreConnection, StoreLog, StoreOrder, StoreWrite
+from okno.timeline.models import Activity
+from okno.timeline.services import activity_record
+
+log = logging.getLogger(__name__)
+CENT = Decimal("0.01")
+QTY = Decimal("0.001")
+
+
+class Held(Exception):
+    """The order cannot be taken as it is: kept with a reason a person can act on."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass
+class Taken:
+    order: StoreOrder | None
+    outcome: str  # a StoreLog.Kind
+
+
+def _lines(order: Order) -> list[dict]:
+    """Order lines as the deal's snapshots: quantities and prices as the deal keeps them (a
+    discount line's negative price is kept at 0: the order's total, in custom, is the truth)."""
+    out = []
+    for line in order.lines:
+        quantity = line.quantity.quantize(QTY) if line.quantity > 0 else Decimal("1.000")
+        out.append({"name": line.name[:500] or "—", "sku": line.sku[:100], "quantity": quantity,
+                    "price": max(line.price, Decimal(0)).quantize(CENT)})
+    return out
+
+
+def _custom(order: Order) -> dict:
+    """The order's details on the deal (Deal.custom): shown by the pipeline's fields of these keys."""
+    values = {
+        "order_number": order.number, "order_total": str(order.total) if order.total is not None else "",
+        "store_status": order.status, "delivery_method": order.delivery.get("method", ""),
+        "delivery_address": order.delivery.get("address", ""), "delivery_price": order.delivery.get("price", ""),
+        "delivery_date": order.delivery.get("date", ""), "payment_method": order.payment.get("method", ""),
+        "payment_paid": "yes" if order.payment.get("paid") else "", "comment": order.comment,
+    }
+    return {k: str(v)[:2000] for k, v in values.items() if v not in ("", None)}
+
+
+def _log(connection: StoreConnection, kind: str, message: str, order: StoreOrder | None = None) -> None:
+    StoreLog.objects.create(connection=connection, order=order, kind=kind, message=message[:2000])
+
+
+def _on_deal(deal: Deal, summary: str) -> None:
+    """A line on the deal's customer's timeline (the conflicts' both sides are written here)."""
+    if deal.contact_id:
+        activity_record(contact=deal.contact, kind=Activity.Kind.DEAL, summary=summary, detail=deal)
+
+
+def _is_stale(stored: StoreOrder, order: Order) -> bool:
+    if order.version is not None and stored.store_version is not None:
+        return order.version < stored.store_version or (
+            order.version == stored.store_version and order.status == stored.store_status)
+    if order.updated_at is not None and stored.store_updated_at is not None:
+        return order.updated_at < stored.store_updated_at or (
+            order.updated_at == stored.store_updated_at and order.status == stored.store_status)
+    return False
+
+
+def _create(connection: StoreConnection, order: Order, stage: Stage) -> StoreOrder:
+    customer = order.customer
+    if not customer.phones and not customer.emails:
+        raise Held("no_contact", "the order has no phone and no e-mail of the customer")
+    contact, _created = contact_identify(
+        identity=Identity(name=customer.name, phones=customer.phones, emails=customer.emails, typed=True),
+        source=connection.name)
+    lines = _lines(order)
+    title = _("Order %(number)s") % {"number": order.number or order.external_id}
+    data = DealData(title=title[:300], contact=contact, company=contact.company, source=connection.name[:100],
+                    custom=_custom(order), external_id=order.external_id, stage=stage, lines=lines or None,
+                    amount=(order.total or Decimal(0)).quantize(CENT) if not lines else Decimal(0),
+                    currency=(order.currency or "RUB").upper()[:3])
+    deal = Deal.objects.filter(pipeline_id=connection.pipeline_id, external_id=order.external_id,
+                               store_order__isnull=True).first()
+    if deal is None:
+        deal = deal_create(actor=None, pipeline=connection.pipeline, data=data, via="store")
+    return StoreOrder.objects.create(
+        connection=connection, external_id=order.external_id, number=order.number, deal=deal,
+        store_status=order.status, store_updated_at=order.updated_at, store_version=order.version)
+
+
+def _update_details(stored: StoreOrder, order: Order) -> bool:
+    lines = _lines(order)
+    given = {"custom"} | ({"lines"} if lines else set())
+    data = DealData(custom=_custom(order), lines=lines if lines else None, given=given)
+    before = stored.deal.updated_at
+    deal = deal_update(actor=None, deal=stored.deal, data=data, via="store")
+    return deal.updated_at != before
+
+
+def _move(stored: StoreOrder, stage: Stage, order: Order) -> None:
+    try:
+        deal_move_to_stage(deal=stored.deal, stage=stage, actor=None, via="store", at=None)
+    except FieldError as exc:
+        raise Held("stage_refused", _("the store's status “%(status)s” leads to “%(stage)s”, which refuses the "
+                                      "deal: %(reason)s") % {"status": order.status, "stage": stage.name,
+                                                             "reason": "; ".join(exc.by_field.values())}) from exc
+
+
+def _status(connection: StoreConnection, stored: StoreOrder, order: Order, stage: Stage) -> str:
+    """Applies the store's status; returns the StoreLog kind of what happened."""
+    deal = Deal.objects.select_related("stage", "contact").get(pk=stored.deal_id)
+    stored.deal = deal
+    writes = StoreWrite.objects.filter(order=stored)
+    echo = writes.filter(status=order.status, echo_seen=False, state=StoreWrite.State.SENT).order_by("-pk").first()
+    if echo is not None:
+        StoreWrite.objects.filter(pk=echo.pk).update(echo_seen=True)
+        return StoreLog.Kind.ECHO
+    pending = writes.filter(state=StoreWrite.State.PENDING)
+    if stage.pk == deal.stage_id:
+        # Both sides agree already: a write of this very status still waiting is not needed.
+        pending.filter(status=order.status).update(state=StoreWrite.State.SUPERSEDED,
+                                                   last_error="the store has this status already")
+        return StoreLog.Kind.UPDATED
+    last = writes.exclude(state=StoreWrite.State.SUPERSEDED).order_by("-pk").first()
+    if last is None or last.stage_id != deal.stage_id:
+        # The deal's stage came from the store itself (or its creation): the newer store state wins.
+        _move(stored, stage, order)
+        return StoreLog.Kind.MOVED
+    # Okno moved the deal and told (or is telling) the store; the store says otherwise: the later wins.
+    store_at = order.updated_at or timezone.now()
+    if store_at < deal.stage_entered_at:
+        _on_deal(deal, _("Conflict: the store's status “%(status)s” (%(at)s) is older than the move in Okno to "
+                         "“%(stage)s”: Okno's later change wins") % {
+            "status": order.status, "at": store_at.isoformat(timespec="seconds"), "stage": deal.stage.name})
+        if not pending.exists():
+            StoreWrite.objects.create(connection=connection, order=stored, status=last.status, stage_id=deal.stage_id)
+        return StoreLog.Kind.CONFLICT
+    pending.update(state=StoreWrite.State.SUPERSEDED, last_error="a later change in the store won")
+    _on_deal(deal, _("Conflict: the store set “%(status)s” after the move in Okno to “%(stage)s”: the store's "
+                     "later change wins") % {"status": order.status, "stage": deal.stage.name})
+    _move(stored, stage, order)
+    return StoreLog.Kind.CONFLICT
+
+
+@transaction.atomic
+def store_order_take(*, connection: StoreConnection, order: Order) -> Taken:
+    """Creates or updates the order's deal as the rules in this module's docstring say."""
+    stage_id = connection.stage_for(order.status)
+    stage = Stage.objects.filter(pk=stage_id, pipeline_id=connection.pipeline_id).first() if stage_id else None
+    stored = (StoreOrder.objects.select_for_update().filter(connection=connection, external_id=order.external_id)
+              .first())
+    if stored is not None and _is_stale(stored, order):
+        _log(connection, StoreLog.Kind.STALE, f"{order.external_id}: {order.status} "
+             f"({order.updated_at or order.version}) is not newer than what Okno has", stored)
+        return Taken(stored, StoreLog.Kind.STALE)
+    if stage is None:
+        raise Held("status_unmapped", _("the store's status “%(status)s” is not in the connection's status map")
+                   % {"status": order.status})
+    if stored is None:
+        stored = _create(connection, order, stage)
+        _log(connection, StoreLog.Kind.CREATED, f"{order.external_id} → deal {stored.deal_id} ({stage.name})", stored)
+        return Taken(stored, StoreLog.Kind.CREATED)
+    outcome = _status(connection, stored, order, stage)
+    changed = _update_details(stored, order)
+    stored.store_status = order.status
+    stored.number = order.number or stored.number
+    if order.updated_at is not None:
+        stored.store_updated_at = order.updated_at
+    if order.version is not None:
+        stored.store_version = order.version
+    stored.save(update_fields=["store_status", "number", "store_updated_at", "store_version", "updated_at"])
+    if outcome != StoreLog.Kind.UPDATED or changed:
+        _log(connection, outcome, f"{order.external_id}: {order.status} → {stage.name}", stored)
+    return Taken(stored, outcome)

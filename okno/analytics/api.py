@@ -5,9 +5,11 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from okno.analytics.calls_report import calls_query_parse, calls_report
+from okno.analytics.chats_report import chats_query_parse, chats_report
 from okno.analytics.services import (
     MAX_CALLBACK_WINDOW_MINUTES,
     MAX_THRESHOLD_SECONDS,
+    MAX_UNANSWERED_MIN_STAY_SECONDS,
     analytics_settings_get,
     analytics_settings_update,
     department_thresholds,
@@ -48,6 +50,9 @@ class SettingsIn(Schema):
     success_threshold_seconds: int | None = Field(None, ge=0, le=MAX_THRESHOLD_SECONDS)
     callback_window_minutes: int | None = Field(None, ge=0, le=MAX_CALLBACK_WINDOW_MINUTES)
     departments: list[DepartmentThresholdIn] = []
+    # What counts as an unanswered request (the process report, docs/analytics.md "Process").
+    unanswered_min_stay_seconds: int | None = Field(None, ge=0, le=MAX_UNANSWERED_MIN_STAY_SECONDS)
+    unanswered_counts_offline: bool | None = None
 
 
 class DepartmentThresholdOut(Schema):
@@ -59,12 +64,16 @@ class SettingsOut(Schema):
     success_threshold_seconds: int
     callback_window_minutes: int
     departments: list[DepartmentThresholdOut]
+    unanswered_min_stay_seconds: int
+    unanswered_counts_offline: bool
 
 
 def _out() -> dict:
     conf = analytics_settings_get()
     return {"success_threshold_seconds": conf.success_threshold_seconds,
             "callback_window_minutes": conf.callback_window_minutes,
+            "unanswered_min_stay_seconds": conf.unanswered_min_stay_seconds,
+            "unanswered_counts_offline": conf.unanswered_counts_offline,
             "departments": [{"department_id": d, "success_threshold_seconds": t}
                             for d, t in sorted(department_thresholds().items())]}
 
@@ -82,5 +91,26 @@ def put_settings(request: HttpRequest, body: SettingsIn):
     analytics_settings_update(
         actor=request.auth, success_threshold_seconds=body.success_threshold_seconds,
         callback_window_minutes=body.callback_window_minutes,
-        departments={d.department_id: d.success_threshold_seconds for d in body.departments})
+        departments={d.department_id: d.success_threshold_seconds for d in body.departments},
+        unanswered_min_stay_seconds=body.unanswered_min_stay_seconds,
+        unanswered_counts_offline=body.unanswered_counts_offline)
     return _out()
+
+
+# --- chats and process (issue 16): the same shape as the calls ------------------------------------
+
+@router.get("/analytics/chats", openapi_extra={"x-okno-errors": [403, 422]})  # read by chats_query_parse
+def chats(request: HttpRequest,
+          from_: str = Query(..., alias="from", description="first day, YYYY-MM-DD"),
+          to: str = Query(..., description="last day, YYYY-MM-DD, at most 400 days after from"),
+          group_by: str = Query("employee", description="employee, department, channel or day"),
+          compare: str | None = Query(None, description="previous or year"),
+          channel: str | None = Query(None, description="a channel's id"),
+          department: str | None = Query(None, description="a department's id"),
+          employee: str | None = Query(None, description="a user's id (the chat's operator)")):
+    """Chats per operator (user id), department, channel or day for whole days `from`..`to`:
+    chats, accepted, missed (offline messages and visitors who left unanswered), first and
+    average response time, ratings, spam apart; `compare=previous|year`. An administrator counts
+    every chat, a head their department tree, anyone else the chats they operated.
+    Definitions: docs/analytics.md, "Chats"."""
+    return chats_report(user=request.auth, query=chats_query_parse(request.GET))

@@ -72,3 +72,16 @@ def departments_for_filter(user):
     if _is_head(user):
         return qs.filter(pk__in=_subtree(user))
     return qs.none()
+
+
+def chats_scope_q(user) -> Q:
+    """A filter on Conversation annotated with `dep` (okno.analytics.chats_report.department_expr:
+    the operator's department, else the channel's): the chats `user` may count. A head counts the
+    chats of their tree, the missed ones of its channels too; anyone else the chats they operated."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_admin:
+        return Q()
+    if _is_head(user):
+        return Q(dep__in=_subtree(user))
+    return Q(operator_id=user.pk)

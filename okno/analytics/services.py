@@ -12,6 +12,8 @@ from okno.people.models import Department
 MAX_CALLBACK_WINDOW_MINUTES = 7 * 24 * 60
 # A day of talk: past it a threshold is a typo, and no call would ever count.
 MAX_THRESHOLD_SECONDS = 86_400
+# An hour: a visitor who waited longer than that and left was not "gone at once".
+MAX_UNANSWERED_MIN_STAY_SECONDS = 3600
 
 
 def analytics_settings_get() -> AnalyticsSettings:
@@ -36,7 +38,9 @@ def _check(errors: dict, name: str, value, upper: int) -> None:
 
 def analytics_settings_update(*, actor, success_threshold_seconds: int | None = None,
                               callback_window_minutes: int | None = None,
-                              departments: dict[int, int | None] | None = None) -> AnalyticsSettings:
+                              departments: dict[int, int | None] | None = None,
+                              unanswered_min_stay_seconds: int | None = None,
+                              unanswered_counts_offline: bool | None = None) -> AnalyticsSettings:
     """Administrators only. `departments`: department id -> its own threshold, or None to follow
     the company's again; departments not named keep theirs. A bad value is a FieldError naming it,
     and nothing is saved."""
@@ -44,6 +48,9 @@ def analytics_settings_update(*, actor, success_threshold_seconds: int | None = 
     errors: dict[str, str] = {}
     _check(errors, "success_threshold_seconds", success_threshold_seconds, MAX_THRESHOLD_SECONDS)
     _check(errors, "callback_window_minutes", callback_window_minutes, MAX_CALLBACK_WINDOW_MINUTES)
+    _check(errors, "unanswered_min_stay_seconds", unanswered_min_stay_seconds, MAX_UNANSWERED_MIN_STAY_SECONDS)
+    if unanswered_counts_offline is not None and not isinstance(unanswered_counts_offline, bool):
+        errors["unanswered_counts_offline"] = "must be true or false"
     departments = departments or {}
     known = set(Department.objects.filter(pk__in=list(departments)).values_list("pk", flat=True))
     for dep, value in departments.items():
@@ -60,6 +67,10 @@ def analytics_settings_update(*, actor, success_threshold_seconds: int | None = 
             conf.success_threshold_seconds = success_threshold_seconds
         if callback_window_minutes is not None:
             conf.callback_window_minutes = callback_window_minutes
+        if unanswered_min_stay_seconds is not None:
+            conf.unanswered_min_stay_seconds = unanswered_min_stay_seconds
+        if unanswered_counts_offline is not None:
+            conf.unanswered_counts_offline = unanswered_counts_offline
         conf.save()
         for dep, value in departments.items():
             if value is None:

@@ -18,3 +18,12 @@ class WorkConfig(AppConfig):
         from okno.work import feeds
 
         feeds.register()
+
+        from okno.work import payment_control
+
+        payment_control.register()
+
+        # The supervisor board's live pushes and the auto-dialer's drain (issue 18).
+        from okno.work import board_live
+
+        board_live.register()

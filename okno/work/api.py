@@ -187,3 +187,14 @@ def set_agent_state(request: HttpRequest, payload: AgentStateIn):
     from okno.work.states import agent_state_set_by
 
     return _state_out(agent_state_set_by(actor=request.auth, state=payload.state, item_id=payload.item_id))
+
+
+# -- supervisor board (issue 18) -----------------------------------------------------------------
+
+@router.get("/work/board", response={200: dict, 403: ErrorOut, 404: ErrorOut})
+def get_work_board(request: HttpRequest, department: RowId | None = None):
+    """Heads and administrators: each manager's state and since when, items done today, average
+    handle time (call + wrap-up per item, seconds), the queue's due items per kind and the oldest."""
+    from okno.work.board import board_for, board_summary
+
+    return board_summary(board_for(actor=request.auth, department_id=department))

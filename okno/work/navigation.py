@@ -18,3 +18,10 @@ def open_counter(user) -> Counter | None:
 
 def register() -> None:
     navigation.register_item(navigation.WORK, "my_work", _("My work"), "work:mine", order=15, counter=open_counter)
+    register_board()
+
+
+def register_board() -> None:
+    """The supervisor board (issue 18): heads and administrators."""
+    navigation.register_item(navigation.WORK, "work_board", _("Supervisor board"), "work:board", order=16,
+                             visible=navigation.heads_and_admins)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -133,16 +134,21 @@ class HandleTimes:
 
 
 def handle_times(*, user_ids: list[int], start: datetime, end: datetime) -> dict[int, HandleTimes]:
-    """Per person: how many items they spent call or wrap-up time on in [start, end), and the
-    seconds (stretches clipped to the window; an open one counts up to `end`)."""
+    """Per person: how many items they spent call or wrap-up time on from `start` (stretches that
+    began by then), and the seconds, an open stretch counting up to `end`. One grouped query."""
+    duration = ExpressionWrapper(Coalesce(F("ended_at"), Value(end)) - F("started_at"),
+                                 output_field=DurationField())
     rows = (AgentStateEvent.objects.filter(user_id__in=user_ids, state__in=HANDLE_STATES, item__isnull=False,
-                                           started_at__lt=end)
-            .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
-            .values_list("user_id", "item_id", "started_at", "ended_at"))
-    seconds: dict[int, float] = {}
-    items: dict[int, set[int]] = {}
-    for user_id, item_id, started, ended in rows:
-        stretch = (min(ended or end, end) - max(started, start)).total_seconds()
-        seconds[user_id] = seconds.get(user_id, 0.0) + max(stretch, 0.0)
-        items.setdefault(user_id, set()).add(item_id)
-    return {uid: HandleTimes(items=len(items[uid]), seconds=seconds[uid]) for uid in items}
+                                           started_at__gte=start, started_at__lt=end)
+            .order_by().values("user_id").annotate(items=Count("item_id", distinct=True), spent=Sum(duration))
+            .values_list("user_id", "items", "spent"))
+    return {uid: HandleTimes(items=items, seconds=max(_seconds(spent), 0.0)) for uid, items, spent in rows}
+
+
+def _seconds(spent) -> float:
+    # A duration on PostgreSQL; SQLite's backend hands back microseconds for some expressions.
+    if spent is None:
+        return 0.0
+    if isinstance(spent, timedelta):
+        return spent.total_seconds()
+    return float(spent) / 1_000_000

@@ -9,3 +9,8 @@ urlpatterns = [
     path("<int:pk>/done/", views.done, name="done"),
     path("<int:pk>/take/", views.take, name="take"),
 ]
+
+# The supervisor board (issue 18).
+from okno.work import views_board  # noqa: E402
+
+urlpatterns += [path("board/", views_board.board, name="board")]

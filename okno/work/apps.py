@@ -27,8 +27,3 @@ class WorkConfig(AppConfig):
         from okno.work import board_live
 
         board_live.register()
-
-        # The supervisor board's live pushes and the auto-dialer's drain (issue 18).
-        from okno.work import board_live
-
-        board_live.register()

@@ -175,11 +175,13 @@ def create_deal(request: HttpRequest, payload: DealIn):
 def list_deals(request: HttpRequest, pipeline: RowId | None = None, stage: RowId | None = None,
                responsible: RowId | None = None, contact: RowId | None = None, company: RowId | None = None,
                q: str = "", created_from: datetime | None = None, created_to: datetime | None = None,
-               overdue: bool | None = None, limit: int = limit_query(100, le=1000), offset: int = offset_query()):
-    """Newest first. `created_from` inclusive, `created_to` exclusive (ISO 8601 with an offset)."""
-    filters = DealFilters(responsible_id=responsible, contact_id=contact, company_id=company, q=q,
+               overdue: bool | None = None, limit: int = limit_query(100, le=1000), offset: int = offset_query(),
+               contact_id: RowId | None = None, pipeline_id: RowId | None = None):
+    """Newest first. `created_from` inclusive, `created_to` exclusive (ISO 8601 with an offset).
+    `contact_id` and `pipeline_id` are the same filters as `contact` and `pipeline`."""
+    filters = DealFilters(responsible_id=responsible, contact_id=contact or contact_id, company_id=company, q=q,
                           created_from=created_from, created_to=created_to, overdue=overdue)
-    qs = deal_list(user=request.auth, pipeline_id=pipeline, stage_id=stage, filters=filters)
+    qs = deal_list(user=request.auth, pipeline_id=pipeline or pipeline_id, stage_id=stage, filters=filters)
     return [deal_out(d) for d in qs.prefetch_related("lines")[offset:offset + limit]]
 
 

@@ -98,4 +98,5 @@ class ManagerShift(models.Model):
                                 primary_key=True)
     last_closed_at = models.DateTimeField(null=True, blank=True)
 
+from okno.work.models_dialer import DialAttempt, DialerSettings  # noqa: E402,F401  (issue 18: auto-dialer)
 from okno.work.models_states import AgentState, AgentStateEvent, AgentStatus  # noqa: E402,F401  (issue 18: states)

@@ -257,6 +257,10 @@ def rollup_rebuild(*, start: date | None = None, end: date | None = None, progre
     """Builds every past day of [start, end] (default: the first call's day to yesterday) and
     their whole months; `manage.py analytics_rollup --rebuild`. Returns counts."""
     conf = Settings()
+    started = timezone.now()
+    cursor, _ = CallStatCursor.objects.get_or_create(pk=1)
+    if cursor.checked_until is None:  # calls changed from now on are looked for
+        CallStatCursor.objects.filter(pk=1).update(checked_until=started, checked_at=started)
     last_day = today() - timedelta(days=1)
     if start is None:
         first_call = Call.objects.aggregate(at=Min("started_at"))["at"]

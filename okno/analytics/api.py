@@ -6,6 +6,7 @@ from pydantic import Field
 
 from okno.analytics.calls_report import calls_query_parse, calls_report
 from okno.analytics.chats_report import chats_query_parse, chats_report
+from okno.analytics.process_report import process_query_parse, process_report
 from okno.analytics.services import (
     MAX_CALLBACK_WINDOW_MINUTES,
     MAX_THRESHOLD_SECONDS,
@@ -114,3 +115,19 @@ def chats(request: HttpRequest,
     every chat, a head their department tree, anyone else the chats they operated.
     Definitions: docs/analytics.md, "Chats"."""
     return chats_report(user=request.auth, query=chats_query_parse(request.GET))
+
+
+@router.get("/analytics/process", openapi_extra={"x-okno-errors": [403, 422]})  # read by process_query_parse
+def process(request: HttpRequest,
+            from_: str = Query(..., alias="from", description="first day, YYYY-MM-DD"),
+            to: str = Query(..., description="last day, YYYY-MM-DD, at most 400 days after from"),
+            group_by: str = Query("source", description="source, department, employee or pipeline"),
+            compare: str | None = Query(None, description="previous or year"),
+            department: str | None = Query(None, description="a department's id"),
+            employee: str | None = Query(None, description="a user's id")):
+    """How orders and requests were handled, for the deals, leads, conversations and callback work
+    items created in `from`..`to`: order processing time, pauses and orders lost in them, leads
+    converted (by source) and not taken in time, unanswered requests (visitors who left at once,
+    offline messages and spam apart), callbacks answered late; `compare=previous|year`.
+    Definitions: docs/analytics.md, "Process"."""
+    return process_report(user=request.auth, query=process_query_parse(request.GET))

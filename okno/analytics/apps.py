@@ -16,5 +16,6 @@ class AnalyticsConfig(AppConfig):
         # Everyone signed in: a manager sees their own figures, a head their tree (okno.analytics.scope).
         navigation.register_item(navigation.REPORTS, "report_calls", _("Calls"), "analytics:calls", order=10)
         navigation.register_item(navigation.REPORTS, "report_chats", _("Chats"), "analytics:chats", order=20)
+        navigation.register_item(navigation.REPORTS, "report_process", _("Process"), "analytics:process", order=30)
         navigation.register_item(navigation.SETTINGS, "analytics_settings", _("Reports"),
                                  "analytics:settings", order=60, visible=navigation.admins_only)

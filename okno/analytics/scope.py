@@ -85,3 +85,17 @@ def chats_scope_q(user) -> Q:
     if _is_head(user):
         return Q(dep__in=_subtree(user))
     return Q(operator_id=user.pk)
+
+
+def process_scope_q(user, *, department_field: str, employee_field: str | None) -> Q:
+    """A filter on any of the process report's rows (deals, leads, conversations, callbacks) by the
+    fields naming their department and their employee: the same rule as the calls'."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_admin:
+        return Q()
+    if _is_head(user):
+        return Q(**{f"{department_field}__in": _subtree(user)})
+    if employee_field is None:
+        return Q(pk__in=[])
+    return Q(**{employee_field: user.pk})

@@ -1,0 +1,246 @@
+"""The process report: how orders and requests were handled, computed live from the deals, their
+stage changes, leads, the robots' deadlines, conversations and callback work items. Every figure
+is one place here; docs/analytics.md ("Process") states the definitions, and
+okno/analytics/tests/test_process_random.py checks them against a plain reading of the rows.
+
+Each part counts the rows *created* in the period (a cohort), as they stand now:
+- deals created in the period: processing (created to the first move into an open or won stage
+  other than the pipeline's first: "confirmed"; a pause or a loss does not end it), pauses
+  (entered a paused stage; the length of each pause that ended), lost in pause (moved from a
+  paused stage straight to a lost one);
+- leads created in the period: converted (status converted, or a deal made from it), not taken in
+  time (a robots deadline of the lead was missed);
+- conversations started in the period (requests): unanswered, left at once, offline and spam
+  (okno.analytics.process_requests);
+- callback work items created in the period: answered late (closed after they were due, or still
+  open past due).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from okno.analytics.periods import COMPARES, Period, avg, parse_choice, parse_id, parse_known, parse_period
+from okno.analytics.process_requests import request_counts
+from okno.analytics.scope import check_filters, process_scope_q
+from okno.deals.models import Deal, DealStageChange, Lead, Pipeline, Stage
+from okno.people.models import Department, User
+from okno.robots.models_runs import Deadline
+from okno.work.models import WorkItem
+
+GROUPS = ("source", "department", "employee", "pipeline")
+FILTERS = ("department", "employee")
+PARAMS = {"from", "to", "group_by", "compare", *FILTERS}
+COUNTS = ("deals", "processed", "processing_seconds", "paused", "pauses", "pause_seconds", "lost_in_pause",
+          "leads", "leads_converted", "leads_late", "requests", "unanswered", "left_quickly", "offline", "spam",
+          "callbacks", "callbacks_late", "callback_seconds", "callbacks_closed")
+FIGURES = ("deals", "processed", "processing_seconds_avg", "paused", "pause_seconds_avg", "lost_in_pause",
+           "lost_in_pause_share", "leads", "leads_converted", "conversion_share", "leads_late", "requests",
+           "unanswered", "unanswered_share", "left_quickly", "offline", "spam", "callbacks", "callbacks_late",
+           "callback_seconds_avg")
+# Per part, the field of its rows each grouping reads (None: the part has no such key).
+KEYS = {
+    "deals": {"source": "source", "department": "department_id", "employee": "responsible_id",
+              "pipeline": "pipeline_id"},
+    "leads": {"source": "source", "department": "department_id", "employee": "assignee_id", "pipeline": None},
+    "callbacks": {"source": None, "department": "department_id", "employee": "assignee_id", "pipeline": None},
+}
+# The fields the scope and the filters read, per part.
+SCOPE_FIELDS = {"deals": ("department_id", "responsible_id"), "leads": ("department_id", "assignee_id"),
+                "callbacks": ("department_id", "assignee_id")}
+
+
+@dataclass(frozen=True)
+class ProcessQuery:
+    period: Period
+    group_by: str = "source"
+    compare: str = ""
+    department: int | None = None
+    employee: int | None = None
+
+    def filters(self) -> dict:
+        return {name: getattr(self, name) for name in FILTERS if getattr(self, name) is not None}
+
+
+def process_query_parse(params) -> ProcessQuery:
+    """A 422 naming the first bad parameter, as every report (okno.analytics.periods)."""
+    parse_known(params, PARAMS)
+    period = parse_period(params)
+    group_by = parse_choice(params, "group_by", GROUPS, default="source")
+    compare = parse_choice(params, "compare", COMPARES)
+    return ProcessQuery(period, group_by, compare, parse_id(params, "department"), parse_id(params, "employee"))
+
+
+def _scoped(qs, *, user, query: ProcessQuery, part: str):
+    dep_field, emp_field = SCOPE_FIELDS[part]
+    qs = qs.filter(process_scope_q(user, department_field=dep_field, employee_field=emp_field))
+    if query.department is not None:
+        qs = qs.filter(**{dep_field: query.department})
+    if query.employee is not None:
+        qs = qs.filter(**{emp_field: query.employee})
+    return qs
+
+
+def _norm(group_by: str, key):
+    if group_by == "source":
+        return key or None  # "" and None are one row: "No source"
+    return key
+
+
+def _new() -> dict:
+    return dict.fromkeys(COUNTS, 0)
+
+
+# --- deals -----------------------------------------------------------------------------------------
+
+def _stages() -> tuple[dict, dict]:
+    """(stage id -> kind, pipeline id -> its first stage's id)."""
+    kinds, first = {}, {}
+    for pk, pipeline_id, kind in Stage.objects.order_by("pipeline_id", "position", "id").values_list(
+            "pk", "pipeline_id", "kind"):
+        kinds[pk] = kind
+        first.setdefault(pipeline_id, pk)
+    return kinds, first
+
+
+def _deals(accs: dict, *, user, query: ProcessQuery, lo, hi) -> None:
+    key_field = KEYS["deals"][query.group_by]
+    deals = _scoped(Deal.objects.filter(created_at__gte=lo, created_at__lt=hi), user=user, query=query, part="deals")
+    rows = {d["pk"]: d for d in deals.values("pk", "created_at", "pipeline_id", key_field).order_by()}
+    if not rows:
+        return
+    changes = defaultdict(list)
+    for deal_id, from_id, to_id, at in (DealStageChange.objects.filter(deal__in=deals.values("pk"))
+                                        .order_by("deal_id", "at", "id")
+                                        .values_list("deal_id", "from_stage_id", "to_stage_id", "at")
+                                        .iterator(chunk_size=5000)):
+        changes[deal_id].append((from_id, to_id, at))
+    kinds, first = _stages()
+    for pk, d in rows.items():
+        acc = accs.setdefault(_norm(query.group_by, d[key_field]), _new())
+        acc["deals"] += 1
+        deal_first = first.get(d["pipeline_id"])
+        processed_at = None
+        paused_since = None
+        was_paused = lost_in_pause = False
+        for from_id, to_id, at in changes.get(pk, []):
+            to_kind = kinds.get(to_id)
+            if (processed_at is None and from_id is not None and to_id != deal_first
+                    and to_kind in (Stage.Kind.OPEN, Stage.Kind.WON)):
+                processed_at = at
+            if from_id is not None and kinds.get(from_id) == Stage.Kind.PAUSED:
+                if paused_since is not None:
+                    acc["pauses"] += 1
+                    acc["pause_seconds"] += max(0.0, (at - paused_since).total_seconds())
+                    paused_since = None
+                if to_kind == Stage.Kind.LOST:
+                    lost_in_pause = True
+            if to_kind == Stage.Kind.PAUSED:
+                was_paused = True
+                paused_since = at
+        if processed_at is not None:
+            acc["processed"] += 1
+            acc["processing_seconds"] += max(0.0, (processed_at - d["created_at"]).total_seconds())
+        acc["paused"] += was_paused
+        acc["lost_in_pause"] += lost_in_pause
+
+
+# --- leads -----------------------------------------------------------------------------------------
+
+def _leads(accs: dict, *, user, query: ProcessQuery, lo, hi) -> None:
+    key_field = KEYS["leads"][query.group_by]
+    qs = _scoped(Lead.objects.filter(created_at__gte=lo, created_at__lt=hi), user=user, query=query, part="leads")
+    converted = Q(status=Lead.Status.CONVERTED) | Q(Exists(Deal.objects.filter(lead_id=OuterRef("pk"))))
+    late = Exists(Deadline.objects.filter(lead_id=OuterRef("pk"), status=Deadline.Status.MISSED))
+    values = ("k", "converted", "late")
+    qs = qs.annotate(k=F(key_field) if key_field else F("pk"), late=late,
+                     converted=Case(When(converted, then=Value(True)), default=Value(False),
+                                    output_field=BooleanField()))
+    for k, is_converted, is_late in qs.values_list(*values).order_by().iterator(chunk_size=5000):
+        acc = accs.setdefault(_norm(query.group_by, k if key_field else None), _new())
+        acc["leads"] += 1
+        acc["leads_converted"] += bool(is_converted)
+        acc["leads_late"] += bool(is_late)
+
+
+# --- callbacks -------------------------------------------------------------------------------------
+
+def _callbacks(accs: dict, *, user, query: ProcessQuery, lo, hi, now) -> None:
+    key_field = KEYS["callbacks"][query.group_by]
+    qs = _scoped(WorkItem.objects.filter(kind=WorkItem.Kind.CALLBACK, created_at__gte=lo, created_at__lt=hi),
+                 user=user, query=query, part="callbacks")
+    fields = ["created_at", "due_at", "closed_at", *([key_field] if key_field else [])]
+    for row in qs.values(*fields).order_by().iterator(chunk_size=5000):
+        acc = accs.setdefault(_norm(query.group_by, row[key_field]) if key_field else None, _new())
+        acc["callbacks"] += 1
+        done_at = row["closed_at"]
+        if (done_at or now) > row["due_at"]:
+            acc["callbacks_late"] += 1
+        if done_at is not None:
+            acc["callbacks_closed"] += 1
+            acc["callback_seconds"] += max(0.0, (done_at - row["created_at"]).total_seconds())
+
+
+# --- rows ------------------------------------------------------------------------------------------
+
+def figures(acc: dict) -> dict:
+    return {
+        "deals": acc["deals"], "processed": acc["processed"],
+        "processing_seconds_avg": avg(acc["processing_seconds"], acc["processed"]),
+        "paused": acc["paused"], "pause_seconds_avg": avg(acc["pause_seconds"], acc["pauses"]),
+        "lost_in_pause": acc["lost_in_pause"], "lost_in_pause_share": avg(acc["lost_in_pause"] * 100, acc["paused"]),
+        "leads": acc["leads"], "leads_converted": acc["leads_converted"],
+        "conversion_share": avg(acc["leads_converted"] * 100, acc["leads"]), "leads_late": acc["leads_late"],
+        "requests": acc["requests"], "unanswered": acc["unanswered"],
+        "unanswered_share": avg(acc["unanswered"] * 100, acc["requests"]), "left_quickly": acc["left_quickly"],
+        "offline": acc["offline"], "spam": acc["spam"], "callbacks": acc["callbacks"],
+        "callbacks_late": acc["callbacks_late"],
+        "callback_seconds_avg": avg(acc["callback_seconds"], acc["callbacks_closed"]),
+    }
+
+
+def _labels(group_by: str, keys) -> dict:
+    ids = [k for k in keys if k is not None]
+    if group_by == "source":
+        return {k: k if k is not None else _("No source") for k in keys}
+    model, none = {"department": (Department, _("No department")), "employee": (User, _("No employee")),
+                   "pipeline": (Pipeline, _("No pipeline"))}[group_by]
+    if model is User:
+        names = {u.pk: u.display_name for u in User.objects.filter(pk__in=ids)}
+    else:
+        names = dict(model.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return {k: names.get(k, f"#{k}") if k is not None else none for k in keys}
+
+
+def _one(*, user, query: ProcessQuery, period: Period, now) -> dict:
+    lo, hi = period.bounds()
+    accs: dict = {}
+    _deals(accs, user=user, query=query, lo=lo, hi=hi)
+    _leads(accs, user=user, query=query, lo=lo, hi=hi)
+    request_counts(accs, user=user, query=query, lo=lo, hi=hi, new=_new)
+    _callbacks(accs, user=user, query=query, lo=lo, hi=hi, now=now)
+    labels = _labels(query.group_by, list(accs))
+    total = _new()
+    rows = []
+    for key, acc in accs.items():
+        for name in COUNTS:
+            total[name] += acc[name]
+        rows.append({"key": key, "label": labels[key], **figures(acc)})
+    rows.sort(key=lambda r: (-(r["deals"] + r["leads"] + r["requests"]), str(r["label"]).casefold(), str(r["key"])))
+    return {"from": period.start.isoformat(), "to": period.end.isoformat(), "rows": rows, "totals": figures(total)}
+
+
+def process_report(*, user, query: ProcessQuery, now=None) -> dict:
+    """The report the API answers and the page draws, for what `user` may see: an administrator
+    everything, a head their department tree, anyone else their own deals, leads, chats and
+    callbacks. `now` decides whether an open callback is already late (tests pin it)."""
+    check_filters(user=user, department=query.department, employee=query.employee)
+    now = now or timezone.now()
+    out = {"group_by": query.group_by, "compare": query.compare, "filters": query.filters(),
+           **_one(user=user, query=query, period=query.period, now=now)}
+    if query.compare:
+        out["previous"] = _one(user=user, query=query, period=query.period.compared(query.compare), now=now)
+    return out

@@ -1,0 +1,85 @@
+"""The process report's requests: conversations (chats, forms, e-mails, messengers) started in the
+period, and the spam that never became one. What counts as unanswered is the administrator's
+setting (AnalyticsSettings: `unanswered_min_stay_seconds`, `unanswered_counts_offline`):
+
+- spam: a chat the provider marked (Jivo's blacklisted: `Conversation.spam`), or a form
+  submission caught by the honeypot (an ignored inbound event, no conversation): in no other figure;
+- requests: every other conversation;
+- answered: an employee replied (an outbound message, or the provider's `first_reply_at`);
+- offline: an unanswered chat that is an offline message (left while nobody was online); it counts
+  as unanswered too when `unanswered_counts_offline`;
+- left at once (`left_quickly`): unanswered, not offline, and the visitor stayed less than
+  `unanswered_min_stay_seconds` (from the start to the chat's end, else its last message);
+- unanswered: the rest of the unanswered (and the offline ones, by the setting).
+Only chats have a visitor who stays or leaves; a form, an e-mail or a message with no reply is
+unanswered whatever its length.
+"""
+
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Coalesce
+
+from okno.analytics.chats_report import department_expr
+from okno.analytics.scope import process_scope_q
+from okno.analytics.services import analytics_settings_get
+from okno.inbox.models import Conversation, InboundEvent, Message
+
+# The form adapter's reason for a honeypot hit (okno/inbox/adapters/form.py).
+FORM_SPAM_PREFIX = "honeypot"
+KEYS = {"source": "channel__name", "department": "dep", "employee": "operator_id", "pipeline": None}
+
+
+def _scoped_conversations(*, user, query, lo, hi):
+    replied = Exists(Message.objects.filter(conversation_id=OuterRef("pk"), direction=Message.Direction.OUT))
+    offline = Exists(Message.objects.filter(conversation_id=OuterRef("pk"), external_id__startswith="offline:"))
+    qs = (Conversation.objects.filter(started_at__gte=lo, started_at__lt=hi)
+          .annotate(dep=department_expr(), replied=replied, offline=offline,
+                    ended=Coalesce("finished_at", "last_message_at"))
+          .filter(process_scope_q(user, department_field="dep", employee_field="operator_id")))
+    if query.department is not None:
+        qs = qs.filter(dep=query.department)
+    if query.employee is not None:
+        qs = qs.filter(operator_id=query.employee)
+    return qs
+
+
+def request_counts(accs: dict, *, user, query, lo, hi, new) -> None:
+    """Adds requests, unanswered, left_quickly, offline and spam to `accs` (key -> counts)."""
+    conf = analytics_settings_get()
+    key_field = KEYS[query.group_by]
+    qs = _scoped_conversations(user=user, query=query, lo=lo, hi=hi)
+    fields = ["kind", "spam", "replied", "offline", "first_reply_at", "started_at", "ended",
+              *([key_field] if key_field else [])]
+    for row in qs.values(*fields).order_by().iterator(chunk_size=5000):
+        key = (row[key_field] or None) if key_field else None
+        acc = accs.setdefault(key, new())
+        if row["spam"]:
+            acc["spam"] += 1
+            continue
+        acc["requests"] += 1
+        if row["replied"] or row["first_reply_at"] is not None:
+            continue
+        if row["offline"]:
+            acc["offline"] += 1
+            acc["unanswered"] += conf.unanswered_counts_offline
+            continue
+        stayed = (row["ended"] - row["started_at"]).total_seconds() if row["ended"] else 0
+        if row["kind"] == Conversation.Kind.CHAT and stayed < conf.unanswered_min_stay_seconds:
+            acc["left_quickly"] += 1
+        else:
+            acc["unanswered"] += 1
+    _form_spam(accs, user=user, query=query, lo=lo, hi=hi, new=new)
+
+
+def _form_spam(accs: dict, *, user, query, lo, hi, new) -> None:
+    """Honeypot hits: ignored events with no conversation, so no operator; counted by their channel
+    (its name is the source, its department the department) for whom may see the channel's tree."""
+    if query.employee is not None:
+        return  # an employee's figures have no form spam: nobody was its operator
+    qs = InboundEvent.objects.filter(status=InboundEvent.Status.IGNORED, error__startswith=FORM_SPAM_PREFIX,
+                                     received_at__gte=lo, received_at__lt=hi)
+    qs = qs.filter(process_scope_q(user, department_field="channel__department_id", employee_field=None))
+    if query.department is not None:
+        qs = qs.filter(channel__department_id=query.department)
+    field = {"source": "channel__name", "department": "channel__department_id"}.get(query.group_by)
+    for value in qs.values_list(field or "pk", flat=True).order_by().iterator(chunk_size=5000):
+        accs.setdefault((value or None) if field else None, new())["spam"] += 1

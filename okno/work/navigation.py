@@ -19,9 +19,15 @@ def open_counter(user) -> Counter | None:
 def register() -> None:
     navigation.register_item(navigation.WORK, "my_work", _("My work"), "work:mine", order=15, counter=open_counter)
     register_board()
+    register_screen()
 
 
 def register_board() -> None:
     """The supervisor board (issue 18): heads and administrators."""
     navigation.register_item(navigation.WORK, "work_board", _("Supervisor board"), "work:board", order=16,
                              visible=navigation.heads_and_admins)
+
+
+def register_screen() -> None:
+    """The manager screen (issue 18): Next, the call, the outcome, for everyone who works a queue."""
+    navigation.register_item(navigation.WORK, "work_screen", _("Manager screen"), "work:screen", order=10)

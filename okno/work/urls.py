@@ -14,3 +14,16 @@ urlpatterns = [
 from okno.work import views_board  # noqa: E402
 
 urlpatterns += [path("board/", views_board.board, name="board")]
+
+# The manager screen (issue 18).
+from okno.work import views_screen  # noqa: E402
+
+urlpatterns += [
+    path("screen/", views_screen.screen_page, name="screen"),
+    path("screen/next/", views_screen.screen_next, name="screen_next"),
+    path("screen/break/", views_screen.screen_break, name="screen_break"),
+    path("screen/counters/", views_screen.screen_counters_view, name="screen_counters"),
+    path("screen/<int:pk>/outcome/", views_screen.screen_outcome, name="screen_outcome"),
+    path("screen/<int:pk>/call/", views_screen.screen_call_view, name="screen_call"),
+    path("screen/contact/<int:pk>/", views_screen.screen_contact, name="screen_contact"),
+]

@@ -20,6 +20,7 @@ from okno.analytics.scope import departments_for_filter, employees_for_filter
 from okno.analytics.services import (
     MAX_CALLBACK_WINDOW_MINUTES,
     MAX_THRESHOLD_SECONDS,
+    MAX_UNANSWERED_MIN_STAY_SECONDS,
     analytics_settings_get,
     analytics_settings_update,
     department_thresholds,
@@ -178,6 +179,14 @@ class SettingsForm(forms.Form):
         max_value=MAX_CALLBACK_WINDOW_MINUTES,
         help_text=gettext_lazy("An outbound call to the same number that connected within this time after "
                                "the missed call ended."))
+    unanswered_min_stay_seconds = forms.IntegerField(
+        label=gettext_lazy("A visitor who left within (seconds) is not an unanswered request"), min_value=0,
+        max_value=MAX_UNANSWERED_MIN_STAY_SECONDS, required=False,
+        help_text=gettext_lazy("A chat with no reply whose visitor left sooner is counted apart, as left at once "
+                               "(the process report)."))
+    unanswered_counts_offline = forms.BooleanField(
+        label=gettext_lazy("Offline messages count as unanswered requests"), required=False,
+        help_text=gettext_lazy("A message left in the chat while nobody was online, with no reply."))
 
     def __init__(self, *args, departments=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -197,6 +206,8 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     own = department_thresholds()
     initial = {"success_threshold_seconds": conf.success_threshold_seconds,
                "callback_window_minutes": conf.callback_window_minutes,
+               "unanswered_min_stay_seconds": conf.unanswered_min_stay_seconds,
+               "unanswered_counts_offline": conf.unanswered_counts_offline,
                **{f"department_{d.pk}": own.get(d.pk) for d in departments}}
     form = SettingsForm(request.POST or None, initial=initial, departments=departments)
     if request.method == "POST" and form.is_valid():
@@ -205,7 +216,9 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             analytics_settings_update(
                 actor=request.user, success_threshold_seconds=data["success_threshold_seconds"],
                 callback_window_minutes=data["callback_window_minutes"],
-                departments={d.pk: data.get(f"department_{d.pk}") for d in departments})
+                departments={d.pk: data.get(f"department_{d.pk}") for d in departments},
+                unanswered_min_stay_seconds=data["unanswered_min_stay_seconds"],
+                unanswered_counts_offline=data["unanswered_counts_offline"])
         except FieldError as exc:
             for name, reason in exc.by_field.items():
                 field = name.replace("departments.", "department_")

@@ -24,6 +24,7 @@ from okno.demo.companies import companies_seed
 from okno.demo.data import CUSTOM_FIELDS, TAGS, Generator, RawContact, translit
 from okno.demo.deals import DealsReport, deals_seed
 from okno.demo.history import HistoryReport, history_seed
+from okno.demo.stores import stores_seed
 from okno.people.models import Department, User
 from okno.people.services import department_create
 from okno.timeline.models import Activity, Note
@@ -92,6 +93,7 @@ def demo_seed(
         say(f"{companies_seed(gen, seed=seed)} companies with requisites")
         report.deals = deals_seed(admin=admin, contacts=contacts, seed=seed, say=say)
         report.history = history_seed(admin=admin, seed=seed, say=say)
+        stores_seed(admin=admin, seed=seed, say=say)
     report.seconds = time.monotonic() - started
     return report
 

@@ -95,7 +95,7 @@ def _template_out(t: DocumentTemplate) -> dict:
 
 def document_out(request: HttpRequest, d: Document) -> dict:
     def url(fmt: str) -> str:
-        return request.build_absolute_uri(reverse("api:document_file", args=[d.pk, fmt]))
+        return request.build_absolute_uri(reverse(f"api:document_{fmt}", args=[d.pk]))
 
     return {"id": d.pk, "deal_id": d.deal_id, "template_id": d.template_id, "kind": d.kind, "number": d.number,
             "year": d.year, "title": d.title, "supplier_id": d.supplier_id, "pdf_status": d.pdf_status,
@@ -171,12 +171,17 @@ def document_detail(request: HttpRequest, document_id: int):
     return document_out(request, selectors.document_get(user=request.auth, pk=document_id))
 
 
-@router.get("/documents/{int:document_id}/{fmt}", url_name="document_file",
+@router.get("/documents/{int:document_id}/docx", url_name="document_docx", response={200: None, 404: ErrorOut})
+def document_docx(request: HttpRequest, document_id: int):
+    """The document's DOCX."""
+    return document_file_response(selectors.document_get(user=request.auth, pk=document_id), "docx")
+
+
+@router.get("/documents/{int:document_id}/pdf", url_name="document_pdf",
             response={200: None, 404: ErrorOut, 409: ErrorOut})
-def document_file(request: HttpRequest, document_id: int, fmt: str):
-    """The document's DOCX or PDF (a PDF still pending is made now; 409 when it cannot be)."""
-    document = selectors.document_get(user=request.auth, pk=document_id)
-    return document_file_response(document, fmt)
+def document_pdf(request: HttpRequest, document_id: int):
+    """The document's PDF (one still pending is made now; 409 naming the reason when it cannot be)."""
+    return document_file_response(selectors.document_get(user=request.auth, pk=document_id), "pdf")
 
 
 @router.post("/documents/{int:document_id}/send", response={202: DocumentOut, 400: ErrorOut, 404: ErrorOut})

@@ -62,16 +62,24 @@ class Office:
         return json.loads(line)
 
     def _stderr_tail(self) -> str:
-        return "see the worker's log"
+        try:
+            return (Path(self._profile) / "bridge.log").read_text(errors="replace")[-1500:].strip() or "no output"
+        except (OSError, TypeError):
+            return "no output"
 
     def _start(self) -> None:
         if not office_available():
             raise OfficeError(f"LibreOffice is not installed ({SOFFICE}); run scripts/office-deps.sh")
         self._profile = tempfile.mkdtemp(prefix="okno-office-")
         pipe = f"okno_office_{os.getpid()}_{self.starts}"
-        self._proc = subprocess.Popen([OFFICE_PYTHON, str(BRIDGE), SOFFICE, pipe, self._profile],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                      text=True, bufsize=1, start_new_session=True)
+        # Debian's Python must not see the virtualenv's packages (PYTHONPATH, PYTHONHOME).
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        with open(Path(self._profile) / "bridge.log", "wb") as log:
+            # -I: isolated, so the script's own folder (okno/documents holds a selectors.py) does
+            # not shadow the standard library.
+            self._proc = subprocess.Popen([OFFICE_PYTHON, "-I", str(BRIDGE), SOFFICE, pipe, self._profile],
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                                          text=True, bufsize=1, start_new_session=True, env=env)
         self.starts += 1
         try:
             answer = self._readline(START_TIMEOUT_SECONDS)

@@ -198,3 +198,66 @@ def get_work_board(request: HttpRequest, department: RowId | None = None):
     from okno.work.board import board_for, board_summary
 
     return board_summary(board_for(actor=request.auth, department_id=department))
+
+
+# -- auto-dialer (issue 18) ----------------------------------------------------------------------
+
+class DialerSettingsOut(Schema):
+    department_id: int
+    enabled: bool
+    channel_id: int | None
+    lines: int
+    ring_seconds: int
+    max_attempts: int
+    lines_busy: int
+
+
+class DialAttemptOut(Schema):
+    id: int
+    item_id: int
+    operator_id: int
+    number: str
+    extension: str
+    status: str
+    reason: str
+    created_at: datetime
+
+
+def _dialer_out(row) -> dict:
+    from okno.work.dialer import lines_busy
+
+    return {"department_id": row.department_id, "enabled": row.enabled, "channel_id": row.channel_id,
+            "lines": row.lines, "ring_seconds": row.ring_seconds, "max_attempts": row.max_attempts,
+            "lines_busy": lines_busy(row)}
+
+
+@router.get("/departments/{int:department_id}/dialer", response=DialerSettingsOut)
+def get_dialer_settings(request: HttpRequest, department_id: int):
+    from okno.work.dialer import dialer_settings_for
+
+    department = get_object_or_404(Department, pk=department_id)
+    queue.access_department_settings(actor=request.auth, department=department, write=False)
+    return _dialer_out(dialer_settings_for(department))
+
+
+@router.put("/departments/{int:department_id}/dialer", response=DialerSettingsOut, openapi_extra=BODY_ERRORS)
+def put_dialer_settings(request: HttpRequest, department_id: int):
+    """`{"enabled": true, "channel_id": 3, "lines": 10, "ring_seconds": 30, "max_attempts": 3}`;
+    fields left out keep their value; turning it on needs a line that can dial (Asterisk, Telphin)."""
+    from okno.work.dialer import dialer_settings_update
+
+    department = get_object_or_404(Department, pk=department_id)
+    return _dialer_out(dialer_settings_update(actor=request.auth, department=department, data=_json_body(request)))
+
+
+@router.post("/work/dialer/dial", response={202: DialAttemptOut, 204: None, 409: ErrorOut})
+def dial_next(request: HttpRequest):
+    """The caller (an idle operator of a department whose auto-dialer is on) gets their next item's
+    call placed now: 202 with the attempt (the worker dials), 204 when nothing is due, 409 with the
+    reason when it cannot be placed (dialer off, not free, a call in flight, no free line)."""
+    from okno.work.dialer import dial_attempt_plan
+
+    attempt = dial_attempt_plan(operator=request.auth)
+    if attempt is None:
+        return Status(204, None)
+    return Status(202, attempt)

@@ -27,3 +27,8 @@ class WorkConfig(AppConfig):
         from okno.work import board_live
 
         board_live.register()
+
+        from okno.core import worker
+        from okno.work.dialer import dialer_drain
+
+        worker.register_drain("work_dialer", dialer_drain, idle_sleep=1.0)

@@ -103,3 +103,18 @@ def telphin_record(channel, record_id: str, sink: IO[bytes], *, max_bytes: int) 
     """Downloads a recording into `sink`; returns the content type Telphin named."""
     url = f"{api_base(channel, API_URL)}/api/ver1.0/client/@me/record/{quote(record_id, safe='')}"
     return _authorized(channel, url, sink=sink, max_bytes=max_bytes, timeout=30).content_type
+
+
+def telphin_callback_progressive(channel, *, extension: str, number: str) -> None:
+    """The auto-dialer's call: Telphin rings the customer first, then the operator's extension
+    (the callback resource with src_num and dst_num swapped; UNVERIFIED, see dialer_originate.py)."""
+    ids = channel.settings.get("extension_ids") or {}
+    extension_id = str(ids.get(extension) or "") if isinstance(ids, dict) else ""
+    if not extension_id:
+        raise SendFailed(f"no Telphin extension_id for extension {extension}: add it to the channel's "
+                         "extension_ids setting", retry=False)
+    prefix = str(channel.settings.get("extension_prefix") or "")
+    body = json.dumps({"src_num": [number.lstrip("+")],
+                       "dst_num": f"{prefix}*{extension}" if prefix else extension}).encode()
+    _authorized(channel, f"{api_base(channel, API_URL)}/api/ver1.0/extension/{quote(extension_id, safe='')}/callback/",
+                method="POST", data=body, headers={"Content-Type": "application/json"})

@@ -37,6 +37,7 @@ from okno.inbox.models import Channel, Conversation, InboundEvent, Message
 from okno.inbox.services import (
     ACTIVITY_KIND,
     activity_summary,
+    chat_finished_publish,
     conversation_facts_set,
     identity_of,
     lead_title,
@@ -147,6 +148,9 @@ def _record(fresh: list[_Fresh]) -> None:
         conversation_facts_set(conv, item, operators.get(item.operator_email.lower()))
         conversations.append(conv)
     conversations = Conversation.objects.bulk_create(conversations)
+    for conv in conversations:
+        if conv.finished_at is not None:  # an offline message: a chat that began finished
+            chat_finished_publish(conv)
 
     conversation_type = ContentType.objects.get_for_model(Conversation).pk
     activities, messages, leads = [], [], []

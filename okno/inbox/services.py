@@ -100,10 +100,21 @@ def conversation_facts_set(conv: Conversation, item: InboundItem, operator: User
     return changed
 
 
+def chat_finished_publish(conv: Conversation) -> None:
+    """`chat.finished`, once a conversation (a chat) gets its end: live reports re-count."""
+    operator = conv.operator
+    events.publish("chat.finished", subject=conv, at=conv.finished_at, data={
+        "conversation_id": conv.pk, "channel_id": conv.channel_id, "operator_id": conv.operator_id,
+        "department_id": (operator.department_id if operator else None) or conv.channel.department_id,
+        "missed": conv.missed, "at": conv.finished_at.isoformat()})
+
+
 def _apply_facts(conv: Conversation, item: InboundItem) -> None:
     changed = conversation_facts_set(conv, item, _operator(item.operator_email))
     if changed:
         conv.save(update_fields=changed)
+    if "finished_at" in changed:
+        chat_finished_publish(conv)
 
 
 @transaction.atomic

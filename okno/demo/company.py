@@ -23,8 +23,10 @@ from okno.contacts.services import contact_data_clean
 from okno.demo.companies import companies_seed
 from okno.demo.data import CUSTOM_FIELDS, TAGS, Generator, RawContact, translit
 from okno.demo.deals import DealsReport, deals_seed
+from okno.demo.documents import documents_seed
 from okno.demo.history import HistoryReport, history_seed
 from okno.demo.stores import stores_seed
+from okno.demo.work_queue import work_queue_seed
 from okno.people.models import Department, User
 from okno.people.services import department_create
 from okno.timeline.models import Activity, Note
@@ -94,6 +96,8 @@ def demo_seed(
         report.deals = deals_seed(admin=admin, contacts=contacts, seed=seed, say=say)
         report.history = history_seed(admin=admin, seed=seed, say=say)
         stores_seed(admin=admin, seed=seed, say=say)
+        documents_seed(admin=admin, seed=seed, say=say)
+        work_queue_seed(admin=admin, seed=seed, say=say)
     report.seconds = time.monotonic() - started
     return report
 

@@ -30,10 +30,13 @@ def calls(request: HttpRequest,
           direction: str | None = Query(None, description="in, out or internal"),
           line: str | None = Query(None, description="the line (DID) as the PBX sent it"),
           department: str | None = Query(None, description="a department's id"),
-          employee: str | None = Query(None, description="a user's id")):
+          employee: str | None = Query(None, description="a user's id"),
+          outcome: str | None = Query(None, description="answered, successful, missed, called_back, "
+                                      "missed_not_called_back, machine or voicemail"),
+          tag: str | None = Query(None, description="a tag's id: calls of contacts with it")):
     """Calls per employee, department, line, client or day for whole days `from`..`to` (YYYY-MM-DD,
     the company's time zone), with `compare=previous|year` and the filters `direction`, `line`,
-    `department`, `employee`. Counts only what the caller may see: an administrator all calls, a
+    `department`, `employee`, `outcome`, `tag`. Counts only what the caller may see: an administrator all calls, a
     head their department tree, anyone else their own. Definitions: docs/analytics.md."""
     # Declared above for the API's description; read as one, and refused by field, by the parser
     # the page uses too.
@@ -131,3 +134,21 @@ def process(request: HttpRequest,
     offline messages and spam apart), callbacks answered late; `compare=previous|year`.
     Definitions: docs/analytics.md, "Process"."""
     return process_report(user=request.auth, query=process_query_parse(request.GET))
+
+
+@router.get("/analytics/calls/heatmap", openapi_extra={"x-okno-errors": [403, 422]})  # read by calls_query_parse
+def calls_heatmap_api(request: HttpRequest,
+                      from_: str = Query(..., alias="from", description="first day, YYYY-MM-DD"),
+                      to: str = Query(..., description="last day, YYYY-MM-DD, at most 400 days after from"),
+                      direction: str | None = Query(None, description="in, out or internal"),
+                      line: str | None = Query(None, description="the line (DID) as the PBX sent it"),
+                      department: str | None = Query(None, description="a department's id"),
+                      employee: str | None = Query(None, description="a user's id"),
+                      outcome: str | None = Query(None, description="answered, successful, missed, ..."),
+                      tag: str | None = Query(None, description="a tag's id: calls of contacts with it")):
+    """Inbound and missed calls by weekday (ISO, Monday 1) and hour of day in the company's time
+    zone, for whole days `from`..`to` and the calls report's filters: 168 cells, quiet ones with 0.
+    Definitions: docs/analytics.md, "Load"."""
+    from okno.analytics.calls_heatmap import calls_heatmap
+
+    return calls_heatmap(user=request.auth, query=calls_query_parse(request.GET))

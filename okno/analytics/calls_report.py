@@ -12,13 +12,13 @@ Definitions (docs/analytics.md):
   are not in it (okno.telephony.calls);
 - missed: inbound and not answered (missed, abandoned in IVR, busy, failed, voicemail);
 - called back: an answered outbound call to the same number that started within the window after
-  the missed call ended; time to call back = from the missed call's end to that call's start.
+  the missed call ended; time to call back = from the missed call's end to that call's start
+  (okno.telephony.call_list.callbacks_matched, which the calls list behind a figure uses too);
+- an answering machine (`outcome=machine`, Asterisk's AMD) or a voicemail is never answered.
 """
 
-import bisect
-from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -37,20 +37,19 @@ from okno.analytics.periods import (  # noqa: F401 (Period, MAX_DAYS, invalid: r
 )
 from okno.analytics.scope import calls_scope_q, check_filters
 from okno.analytics.services import analytics_settings_get, department_thresholds
-from okno.contacts.models import Contact
+from okno.contacts.models import Contact, Tag
 from okno.people.models import Department, User
+from okno.telephony.call_list import CALLBACK_OUTCOMES, OUTCOMES, callbacks_matched, counting_register
 from okno.telephony.models import Call
 
 GROUPS = ("employee", "department", "line", "client", "day")
-FILTERS = ("direction", "line", "department", "employee")
+FILTERS = ("direction", "line", "department", "employee", "outcome", "tag")
 PARAMS = {"from", "to", "group_by", "compare", *FILTERS}
 FIGURES = ("calls", "answered", "successful", "missed", "missed_not_called_back", "talk_seconds",
            "talk_seconds_avg", "wait_seconds_avg", "callback_seconds_avg")
 ANSWERED = Q(outcome=Call.Outcome.ANSWERED)
 MISSED = Q(direction=Call.Direction.IN) & ~ANSWERED
 WAITED = Q(direction=Call.Direction.IN, wait_seconds__isnull=False)
-# Up to this many numbers the callback look-up names them (IN); past it, one scan of the range.
-NUMBERS_PER_QUERY = 500
 
 
 @dataclass(frozen=True)
@@ -62,6 +61,8 @@ class CallsQuery:
     line: str = ""
     department: int | None = None
     employee: int | None = None
+    outcome: str = ""  # okno.telephony.call_list.OUTCOMES: count only the calls that were this
+    tag: int | None = None  # only the calls of contacts with this tag
 
     def filters(self) -> dict:
         return {name: getattr(self, name) for name in FILTERS if getattr(self, name) not in ("", None)}
@@ -87,8 +88,14 @@ def calls_query_parse(params) -> CallsQuery:
         raise invalid("line", "at most 64 characters")
     if not line.isprintable():  # PostgreSQL refuses a NUL in a query: a 500 otherwise
         raise invalid("line", "must not hold control characters")
+    outcome = (params.get("outcome") or "").strip()
+    if outcome and outcome not in OUTCOMES:
+        raise invalid("outcome", f"must be one of {', '.join(OUTCOMES)}")
+    tag = parse_id(params, "tag")
+    if tag is not None and not Tag.objects.filter(pk=tag).exists():
+        raise invalid("tag", "no such tag")
     return CallsQuery(period, group_by, compare, direction, line, parse_id(params, "department"),
-                      parse_id(params, "employee"))
+                      parse_id(params, "employee"), outcome, tag)
 
 
 # --- the computation ---------------------------------------------------------------------------
@@ -142,7 +149,43 @@ def _base_qs(*, user, query: CallsQuery, period: Period):
         qs = qs.filter(department_id=query.department)
     if query.employee is not None:
         qs = qs.filter(employee_id=query.employee)
+    if query.tag is not None:
+        # A subquery, not a join through the tags: a join would count a call once per matching row.
+        qs = qs.filter(contact_id__in=Contact.tags.through.objects.filter(tag_id=query.tag).values("contact_id"))
+    if query.outcome:
+        qs = _outcome_filter(qs, query.outcome)
     return qs
+
+
+def _successful_q() -> Q:
+    conf = analytics_settings_get()
+    return ANSWERED & Q(talk_seconds__gte=_threshold_expr(conf.success_threshold_seconds, department_thresholds()))
+
+
+def _window() -> timedelta:
+    return timedelta(minutes=analytics_settings_get().callback_window_minutes)
+
+
+def _outcome_filter(qs, outcome: str):
+    """The calls of `qs` that were `outcome`, by the report's own definitions."""
+    if outcome == "answered":
+        return qs.filter(ANSWERED)
+    if outcome == "successful":
+        return qs.filter(_successful_q())
+    if outcome == "missed":
+        return qs.filter(MISSED)
+    if outcome in CALLBACK_OUTCOMES:
+        missed = qs.filter(MISSED)
+        rows = missed.order_by().values_list("pk", "customer_number", "started_at", "ended_at")
+        ids = {pk for pk, _s in callbacks_matched(rows, window=_window())}
+        return missed.filter(pk__in=ids) if outcome == "called_back" else missed.exclude(pk__in=ids)
+    return qs.filter(outcome=outcome)
+
+
+# The calls list behind a figure (okno.telephony.call_list) counts successful and called back with
+# these settings: telephony is below analytics, so it is told (this module is imported at start-up,
+# by the rollup's registration in AnalyticsConfig.ready).
+counting_register(successful_q=_successful_q, callback_window=_window)
 
 
 def _threshold_expr(company: int, overrides: dict[int, int]):
@@ -188,33 +231,8 @@ def _norm_key(k):
 def _callbacks(missed_qs, *, window: timedelta):
     """(group key, seconds to call back) of each missed call that was called back in time: the
     earliest answered outbound call to its number starting within `window` after it ended."""
-    missed = list(missed_qs.values_list("k", "customer_number", "started_at", "ended_at"))
-    numbers = sorted({m[1] for m in missed if m[1]})
-    if not numbers:
-        return
-    refs = [m[3] or m[2] for m in missed if m[1]]
-    lo, hi = min(refs), max(refs) + window
-    starts: dict[str, list[datetime]] = defaultdict(list)
-    outbound = Call.objects.filter(direction=Call.Direction.OUT, outcome=Call.Outcome.ANSWERED,
-                                   started_at__gte=lo, started_at__lte=hi)
-    if len(numbers) <= NUMBERS_PER_QUERY:
-        outbound = outbound.filter(customer_number__in=numbers)
-    # Else one scan of the range, the numbers picked here: Call has no index on customer_number
-    # (docs/analytics.md), so each chunk of an IN list would scan the same range again.
-    wanted = set(numbers)
-    for number, at in outbound.values_list("customer_number", "started_at").iterator(chunk_size=5000):
-        if number in wanted:
-            starts[number].append(at)
-    for found in starts.values():
-        found.sort()
-    for key, number, started_at, ended_at in missed:
-        if not number or number not in starts:
-            continue
-        ref = ended_at or started_at
-        found = starts[number]
-        i = bisect.bisect_left(found, ref)
-        if i < len(found) and found[i] <= ref + window:
-            yield key, (found[i] - ref).total_seconds()
+    missed = missed_qs.order_by().values_list("k", "customer_number", "started_at", "ended_at")
+    yield from callbacks_matched(missed, window=window)
 
 
 # --- labels ------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ class Cell:
     previous: float | int | None = None
     change: float | None = None  # % against the previous period
     good: bool | None = None  # the change is an improvement (green) or not (red)
+    link: str | None = None  # the calls behind the figure (okno.analytics.calls_links)
 
 
 @dataclass

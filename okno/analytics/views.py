@@ -15,6 +15,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from okno.analytics.calls_heatmap import calls_heatmap
+from okno.analytics.calls_links import link_table
 from okno.analytics.calls_report import CallsQuery, Period, calls_query_parse, calls_report, with_day_grouping
 from okno.analytics.scope import departments_for_filter, employees_for_filter
 from okno.analytics.services import (
@@ -26,6 +28,7 @@ from okno.analytics.services import (
     department_thresholds,
 )
 from okno.analytics.table import UNITS, flat, headers, report_table
+from okno.contacts.models import Tag
 from okno.core.access import require_admin
 from okno.core.errors import ApiError, FieldError
 from okno.core.reasons import reason_text
@@ -38,6 +41,14 @@ GROUP_LABELS = {"employee": gettext_lazy("Employee"), "department": gettext_lazy
 COMPARE_LABELS = {"": gettext_lazy("No comparison"), "previous": gettext_lazy("Previous period"),
                   "year": gettext_lazy("Same period a year ago")}
 UNIT_LABELS = {"min": gettext_lazy("minutes"), "h": gettext_lazy("hours")}
+OUTCOME_LABELS = {"answered": gettext_lazy("answered"), "successful": gettext_lazy("successful"),
+                  "missed": gettext_lazy("missed"), "called_back": gettext_lazy("missed, called back"),
+                  "missed_not_called_back": gettext_lazy("missed, not called back"),
+                  "machine": gettext_lazy("answering machine"), "voicemail": gettext_lazy("voicemail")}
+# The filters asked most, as buttons beside the selects.
+QUICK_OUTCOMES = ("successful", "missed", "missed_not_called_back")
+# A select of tags past this many is a list nobody scrolls: the API takes any tag's id.
+TAGS_SHOWN = 200
 # Bars for the largest groups only: past this a bar chart is a comb nobody reads.
 CHART_GROUPS = 20
 PAGE_ONLY = ("format", "unit")
@@ -104,15 +115,23 @@ def _chart_data(request, report: dict, query: CallsQuery) -> dict:
     by_day = report if query.group_by == "day" else calls_report(user=request.user, query=with_day_grouping(query),
                                                                  with_callbacks=False)
     bars = sorted(report["rows"], key=lambda r: -r["calls"])[:CHART_GROUPS] if query.group_by != "day" else []
+    heat = calls_heatmap(user=request.user, query=query)
+    weekdays = [formats.date_format(date(2024, 1, d), "D") for d in range(1, 8)]  # 1 January 2024: a Monday
     return {
         "names": {"calls": _("Calls"), "successful": _("Successful"), "missed": _("Missed"),
-                  "successful_share": _("Successful, %")},
+                  "successful_share": _("Successful, %"), "inbound": _("Inbound"),
+                  "heat_inbound": _("Inbound calls by hour"), "heat_missed": _("Missed calls by hour")},
+        "heat": {"weekdays": weekdays, "hours": [f"{h:02d}" for h in range(24)],
+                 "inbound": [[c["hour"], c["weekday"] - 1, c["inbound"]] for c in heat["cells"]],
+                 "missed": [[c["hour"], c["weekday"] - 1, c["missed"]] for c in heat["cells"]]},
         "bars": {"labels": [str(r["label"]) for r in bars], "calls": [r["calls"] for r in bars],
                  "successful": [r["successful"] for r in bars], "missed": [r["missed"] for r in bars]},
         "days": {"labels": [formats.date_format(date.fromisoformat(r["key"]), "SHORT_DATE_FORMAT")
                             for r in by_day["rows"]],
                  "calls": [r["calls"] for r in by_day["rows"]], "missed": [r["missed"] for r in by_day["rows"]],
-                 "successful": [r["successful"] for r in by_day["rows"]]},
+                 "successful": [r["successful"] for r in by_day["rows"]],
+                 "successful_share": [round(r["successful"] * 100 / r["calls"], 1) if r["calls"] else None
+                                      for r in by_day["rows"]]},
     }
 
 
@@ -149,11 +168,16 @@ def calls(request: HttpRequest) -> HttpResponse:
         "quick": [(label, urlencode({**params, "from": p.start.isoformat(), "to": p.end.isoformat()}),
                    params.get("from") == p.start.isoformat() and params.get("to") == p.end.isoformat())
                   for label, p in quick_periods(today)],
-        "export_query": urlencode({**params, "unit": unit}),
+        "export_query": urlencode({**params, "unit": unit}), "heat_query": urlencode(params),
+        "outcomes": OUTCOME_LABELS, "tags": Tag.objects.order_by("name")[:TAGS_SHOWN],
+        "quick_outcomes": [(OUTCOME_LABELS[o], urlencode({**params, "outcome": o}), params.get("outcome") == o)
+                           for o in QUICK_OUTCOMES],
+        "all_outcomes": urlencode({k: v for k, v in params.items() if k != "outcome"}),
     }
     if report is None:
         return render(request, "analytics/calls.html", context, status=status)
     rows, totals = report_table(report, unit=unit)
+    link_table(report, rows, totals)
     compared = "previous" in report
     context.update({
         "report": report, "rows": rows, "totals": totals, "compared": compared,

@@ -117,7 +117,10 @@ def test_a_filter_outside_what_one_may_see_is_refused(api_as, company):
     ({"from": "2026-11-01", "to": "2026-11-02", "direction": "sideways"}, "direction"),
     ({"from": "2026-11-01", "to": "2026-11-02", "employee": "x"}, "employee"),
     ({"from": "2026-11-01", "to": "2026-11-02", "department": "99999999999999999999999"}, "department"),
-    ({"from": "2026-11-01", "to": "2026-11-02", "outcome": "missed"}, "outcome"),
+    ({"from": "2026-11-01", "to": "2026-11-02", "outcome": "sideways"}, "outcome"),
+    ({"from": "2026-11-01", "to": "2026-11-02", "tag": "999999"}, "tag"),
+    ({"from": "2026-11-01", "to": "2026-11-02", "tag": "red"}, "tag"),
+    ({"from": "2026-11-01", "to": "2026-11-02", "colour": "red"}, "colour"),
     ({"from": "0001-01-01", "to": "0001-01-02"}, "from"),
     ({"from": "2026-11-01", "to": "2026-11-02", "line": "+7495\x00"}, "line"),
 ])

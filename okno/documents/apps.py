@@ -23,6 +23,9 @@ class DocumentsConfig(AppConfig):
         # A PDF left to the worker is wanted soon (a manager waits to send it): 1 s pick-up.
         worker.register_drain("documents_pdf", documents_pdf_drain, idle_sleep=1.0)
         worker.register_drain("documents_jobs", documents_jobs_drain, idle_sleep=1.0)
+        from okno.documents import robot_actions
+
+        robot_actions.register()
 
         def admins(user) -> bool:
             return getattr(user, "is_admin", False)

@@ -36,11 +36,11 @@ def documents_pdf_drain(batch: int = PDF_BATCH) -> int:
     return len(ids)
 
 
-def rule_job_run(job: DocumentJob) -> str:
-    """Generates the rule's document(s) for the deal and e-mails them when the rule says so."""
-    rule = DocumentRule.objects.select_related("template", "message_template").get(pk=job.rule_id)
-    deal = Deal.objects.select_related("contact", "company", "stage", "pipeline").get(pk=job.deal_id)
-    if rule.template.kind == DocumentKind.SUPPLIER_ORDER:
+def deal_documents_make(*, deal: Deal, template, send: bool, message_template, key: str) -> str:
+    """The documents a rule or a robot makes for a deal: a supplier order per supplier of its
+    lines (each e-mailed to its supplier when `send`), any other kind one document (e-mailed to
+    the customer). `key` makes a repeat find what the first run made."""
+    if template.kind == DocumentKind.SUPPLIER_ORDER:
         supplier_ids = sorted({s for s in deal.lines.values_list("supplier_id", flat=True) if s})
         targets = list(Supplier.objects.filter(pk__in=supplier_ids).order_by("id"))
         if not targets:
@@ -49,20 +49,28 @@ def rule_job_run(job: DocumentJob) -> str:
         targets = [None]
     done = []
     for supplier in targets:
-        key = f"{job.key}-s{supplier.pk if supplier else 0}"
-        document = document_generate(deal=deal, template=rule.template, user=None, supplier=supplier,
-                                     origin_key=key[:100])
+        one = f"{key}-s{supplier.pk if supplier else 0}"
+        document = document_generate(deal=deal, template=template, user=None, supplier=supplier,
+                                     origin_key=one[:100])
         note = document.title
-        if rule.send:
+        if send:
             to = (supplier.emails or [""])[0] if supplier else _customer_email(deal)
             if to:
-                document_send(document=document, to=to, user=None, message_template=rule.message_template,
-                              key=f"document-{key}"[:150])
+                document_send(document=document, to=to, user=None, message_template=message_template,
+                              key=f"document-{one}"[:150])
                 note += f" → {to}"
             else:
                 note += " (no e-mail address: not sent)"
         done.append(note)
     return "; ".join(done)
+
+
+def rule_job_run(job: DocumentJob) -> str:
+    """Generates the rule's document(s) for the deal and e-mails them when the rule says so."""
+    rule = DocumentRule.objects.select_related("template", "message_template").get(pk=job.rule_id)
+    deal = Deal.objects.select_related("contact", "company", "stage", "pipeline").get(pk=job.deal_id)
+    return deal_documents_make(deal=deal, template=rule.template, send=rule.send,
+                               message_template=rule.message_template, key=job.key)
 
 
 def _customer_email(deal: Deal) -> str:

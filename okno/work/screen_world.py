@@ -96,6 +96,9 @@ def screen_world(*, user: User, item: WorkItem) -> dict:
     world.update(
         phones=list(contact.phones.all()), emails=list(contact.emails.all()), handles=handles, deals=deals,
         open_deals=[d for d in deals if d.closed_at is None],
+        # The deal a document goes out for: the item's own, else the customer's newest open one.
+        document_deal=next((d for d in deals if d.pk == item.deal_id), None)
+        or next((d for d in deals if d.closed_at is None), None),
         invoices=invoices_for_contact(user=user, contact_id=contact.pk),
         duplicates=duplicates, served_by_texts=[served_by_text(i) for i in served],
         conversation=conversation, activities=activities)

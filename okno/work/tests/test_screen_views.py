@@ -48,6 +48,8 @@ def test_next_brings_the_customers_world_and_starts_the_call(world):
     assert "Курс английского" in html and "Групповые занятия" in html and "Учебник" in html
     assert f'data-invoice-id="{world["invoice"].pk}"' in html and 'data-status="partly_paid"' in html
     assert 'id="screen-bar"' in html and 'hx-swap-oob="true"' in html
+    # the template picker of the customer's open deal (the documents app's panel, one click to send)
+    assert f'hx-get="/documents/deal/{world["deal"].pk}/"' in html
     # the call was queued for the customer's phone and the PBX adapter asked to place it
     request = CallRequest.objects.get()
     assert (request.requested_by_id, request.contact_id, request.number) == (

@@ -128,3 +128,6 @@ def place_call(request: HttpRequest, body: CallRequestIn):
     """Click-to-call: the PBX rings your extension, then the customer; the call shows on the card
     from the PBX's events."""
     return Status(202, call_request(actor=request.auth, contact_id=body.contact_id, number=body.number))
+
+
+from okno.telephony import api_extensions  # noqa: E402, F401 (its routes are on this router)

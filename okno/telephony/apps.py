@@ -39,6 +39,7 @@ class TelephonyConfig(AppConfig):
 
         from okno.core import navigation
 
-        # No call log page yet: the one telephony page is the administrator's list of unmatched extensions.
+        # The calls list: everyone sees the calls they may count (their own, a head's tree, all for an admin).
+        navigation.register_item(navigation.COMMUNICATIONS, "calls", _("Calls"), "telephony:calls", order=35)
         navigation.register_item(navigation.COMMUNICATIONS, "unmatched_extensions", _("Unmatched extensions"),
                                  "telephony:unmatched", order=40, visible=navigation.admins_only)

@@ -1,32 +1,30 @@
-"""The calls report over a year of calls: server time p50/p95 beside a raw GROUP BY in the same run.
+"""The calls report over a year of calls, through the rollup: server time p50/p95 of every report
+(this month, quarter and year; by employee, department, line and day; against the previous
+period) beside the raw GROUP BY over the calls and the live computation, in the same run; then
+50 heads refreshing reports while webhooks are ingested, beside each alone.
 
-N calls (full: 10,000,000 on PostgreSQL and 1,000,000 on SQLite, as issue 16 asks; small: 20,000)
-of 500 employees in 20 departments over the year up to today, in the company's working hours,
-inbound 70 % (of which 15 % missed), with a few hundred thousand customer numbers so that missed
-calls are called back. Seeded with bulk inserts under a channel of this benchmark's own; a
-database that already holds the set is reused.
+Sizes (issue 16): full is 10,000,000 calls on PostgreSQL and 1,000,000 on SQLite, 500 employees,
+a year up to today; small is 50,000 (`python -m bench bench_analytics --scale small`). The calls
+are written by the database itself (bench/analytics_seed.py, minutes for 10M); a database that
+already holds the set is reused, and so is its rollup unless BENCH_ANALYTICS_REBUILD=1.
 
-Timed through Django's test client (routing, session, the report's queries, JSON or the page's
-template), for an administrator:
-- the API, this month by employee against the previous month;
-- the API, the whole year by department against the previous year;
-- the API, this month by day;
-- the page (table, charts' data, a by-day query for the line chart), this month by employee;
-and for a head of one department, this month by employee. Beside them, in the same run, the raw
-GROUP BY the report is built on: calls and talk time per employee over the same month and year,
-one SQL statement through a cursor, no Django. The commit measured is recorded as a row.
-
-The report is computed live (no rollup): its time grows with the calls in the period, and the
-issue's target (p95 < 100 ms at 10M calls) is not met by a year's report without a rollup
-(docs/analytics.md says how one would come). The figures say by how much.
+1. Seed, then `rollup_rebuild` timed (what `manage.py analytics_rollup --rebuild` does after an
+   upgrade, and what the worker does after a threshold change).
+2. Reports through Django's test client (routing, session, scope, the rollup's reads, today live,
+   JSON), for an administrator, a head and a manager; beside them the raw GROUP BY (calls and
+   talk per employee, one SQL statement, no Django) over the same month, quarter and year, and
+   the live computation (rollup bypassed) of two of them.
+3. Load (bench/analytics_load.py): granian + a worker as bench_ingest runs them; webhook ingest
+   alone, 50 heads' report refreshes alone, then both at once.
+The commit measured is recorded as a row; results in bench/results/bench_analytics.json.
 """
 
 import gc
 import os
-import random
 import subprocess
+import sys
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -35,19 +33,21 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from bench.analytics_seed import seed_calls
+from okno.analytics.models_rollup import CallStat, CallStatCursor, CallStatMark, CallStatSpan
 from okno.inbox.models import Channel
 from okno.people.models import Department, User
 from okno.telephony.models import Call
 
-SIZES = {"full": {"postgresql": 10_000_000, "sqlite": 1_000_000}, "small": {"postgresql": 20_000, "sqlite": 20_000}}
-SAMPLES = {"full": 50, "small": 10}
-WARMUP = 3
+SIZES = {"full": {"postgresql": 10_000_000, "sqlite": 1_000_000}, "small": {"postgresql": 50_000, "sqlite": 50_000}}
+SAMPLES = {"full": 30, "small": 8}
+LIVE_SAMPLES = {"full": 3, "small": 3}
+WARMUP = 2
 TARGET_MS = 100
-PAGE_TARGET_MS = 300
-EMPLOYEES, DEPARTMENTS = 500, 20
+EMPLOYEES, DEPARTMENTS, HEADS = 500, 20, 50
 TAG = "bench-analytics"
+CHANNEL = f"{TAG} sql"  # the calls of analytics_seed (an earlier ORM-seeded set is replaced)
 ROOT = Path(__file__).resolve().parent.parent
-BATCH = 10_000
 
 
 def commit_measured() -> str:
@@ -55,7 +55,8 @@ def commit_measured() -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
     head = git("rev-parse", "--short=12", "HEAD") or "unknown"
-    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "bench", "okno/analytics")
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "bench/bench_analytics.py",
+                "bench/analytics_seed.py", "bench/analytics_load.py", "okno/analytics")
     return head + ("+dirty" if dirty else "")
 
 
@@ -67,46 +68,53 @@ def _people() -> dict:
                                        role=User.Role.MANAGER, department=deps[i % DEPARTMENTS])
                                   for i in range(len(users), EMPLOYEES)])
         users = list(User.objects.filter(username__startswith=f"{TAG}-m").order_by("pk"))
+    heads = list(User.objects.filter(username__startswith=f"{TAG}-h").order_by("pk"))
+    if len(heads) < HEADS:
+        User.objects.bulk_create([User(username=f"{TAG}-h{i}", first_name="Руководитель", last_name=str(i),
+                                       role=User.Role.HEAD, department=deps[i % DEPARTMENTS])
+                                  for i in range(len(heads), HEADS)])
+        heads = list(User.objects.filter(username__startswith=f"{TAG}-h").order_by("pk"))
     admin, _ = User.objects.get_or_create(username=f"{TAG}-admin", defaults={"role": User.Role.ADMIN})
-    head, _ = User.objects.get_or_create(username=f"{TAG}-head",
-                                         defaults={"role": User.Role.HEAD, "department": deps[0]})
-    return {"departments": deps, "users": users, "admin": admin, "head": head}
+    return {"departments": deps, "users": users, "admin": admin, "heads": heads}
 
 
 def _seed(n: int, people: dict) -> bool:
-    channel, _ = Channel.objects.get_or_create(kind="mango", name=TAG)
-    have = Call.objects.filter(channel=channel).count()
-    if have >= n:
+    """The calls, unless the database holds exactly this set already; returns whether reused."""
+    channel, _ = Channel.objects.get_or_create(kind="mango", name=CHANNEL)
+    if Call.objects.filter(channel=channel).count() == n and Call.objects.count() == n:
         return True
-    rnd = random.Random(16)
-    tz = ZoneInfo(settings.TIME_ZONE)
-    today = timezone.localdate()
-    first = today - timedelta(days=364)
-    users = people["users"]
-    batch = []
-    for i in range(have, n):
-        day = first + timedelta(days=rnd.randrange(365))
-        at = datetime(day.year, day.month, day.day, rnd.randrange(9, 20), rnd.randrange(60), rnd.randrange(60),
-                      tzinfo=tz)
-        employee = rnd.choice(users)
-        direction = "in" if rnd.random() < 0.7 else "out"
-        answered = rnd.random() >= (0.15 if direction == "in" else 0.3)
-        wait = rnd.randrange(0, 60)
-        talk = rnd.randrange(0, 600) if answered else 0
-        answered_at = at + timedelta(seconds=wait) if answered else None
-        batch.append(Call(
-            channel=channel, pbx_call_id=f"{TAG}-{i}", direction=direction,
-            outcome="answered" if answered else "missed", customer_number=f"+7495{rnd.randrange(300_000):07d}",
-            line=f"+7495111000{rnd.randrange(5)}", employee_id=employee.pk, department_id=employee.department_id,
-            started_at=at, answered_at=answered_at,
-            ended_at=(answered_at + timedelta(seconds=talk)) if answered else at + timedelta(seconds=wait),
-            wait_seconds=wait, talk_seconds=talk))
-        if len(batch) >= BATCH:
-            Call.objects.bulk_create(batch)
-            batch = []
-    if batch:
-        Call.objects.bulk_create(batch)
+    with connection.cursor() as cur:
+        # The benchmark's own database: nothing but its calls and their rollup lives here.
+        for model in (CallStat, CallStatSpan, CallStatMark, CallStatCursor):
+            cur.execute(f"DELETE FROM {model._meta.db_table}")
+        if connection.vendor == "postgresql":
+            cur.execute("TRUNCATE telephony_call CASCADE")
+        else:
+            cur.execute("DELETE FROM telephony_callleg")
+            cur.execute("DELETE FROM telephony_call")
+    lines = {d.pk: f"+749511100{i:02d}" for i, d in enumerate(people["departments"])}
+    employees = [(u.pk, u.department_id, lines[u.department_id]) for u in people["users"]]
+    began = time.monotonic()
+    seed_calls(n=n, channel_id=channel.pk, employees=employees, progress=lambda done: print(
+        f"bench_analytics: {done:,} calls, {time.monotonic() - began:.0f} s", file=sys.stderr, flush=True))
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE" if connection.vendor == "postgresql" else "ANALYZE telephony_call")
     return False
+
+
+def _rollup(reused: bool) -> tuple[float | None, int]:
+    from okno.analytics.rollup import Settings, rollup_rebuild
+
+    fresh = CallStatSpan.objects.filter(span=CallStat.Span.DAY, fingerprint=Settings().fingerprint).count()
+    if reused and fresh >= 364 and not os.environ.get("BENCH_ANALYTICS_REBUILD"):
+        return None, CallStat.objects.count()
+    began = time.monotonic()
+    rollup_rebuild()
+    seconds = time.monotonic() - began
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE analytics_callstat")
+    return seconds, CallStat.objects.count()
 
 
 def pct(samples: list[float], q: float) -> float:
@@ -133,13 +141,46 @@ def _client(user: User) -> Client:
     return client
 
 
-def _raw_group_by(start: datetime, end: datetime):
+def periods(today: date) -> dict[str, tuple[date, date]]:
+    quarter = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
+    return {"month": (today.replace(day=1), today), "quarter": (quarter, today),
+            "year": (today.replace(month=1, day=1), today)}
+
+
+def _raw_group_by(start: date, end: date):
+    tz = ZoneInfo(settings.TIME_ZONE)
+    lo = datetime(start.year, start.month, start.day, tzinfo=tz)
+    hi = datetime(end.year, end.month, end.day, tzinfo=tz) + timedelta(days=1)
+
     def run():
         with connection.cursor() as cur:
             cur.execute("SELECT employee_id, COUNT(*), SUM(talk_seconds) FROM telephony_call "
-                        "WHERE started_at >= %s AND started_at < %s GROUP BY employee_id", [start, end])
+                        "WHERE started_at >= %s AND started_at < %s GROUP BY employee_id", [lo, hi])
             cur.fetchall()
     return run
+
+
+def _live(user: User, start: date, end: date, group_by: str):
+    """The report computed live, the rollup bypassed (in process: no switch in the API)."""
+    from okno.analytics import rollup_read
+    from okno.analytics.calls_report import CallsQuery, Period, calls_report
+
+    def run():
+        real = rollup_read.rollup_accumulate
+        rollup_read.rollup_accumulate = lambda **kw: None
+        try:
+            calls_report(user=user, query=CallsQuery(Period(start, end), group_by=group_by, compare="previous"))
+        finally:
+            rollup_read.rollup_accumulate = real
+    return run
+
+
+def _measure(label: str, samples: int, request, target: int | None) -> list[dict]:
+    times = _time(samples, request)
+    p95 = pct(times, 0.95)
+    return [{"metric": f"{label} p50 ms", "value": pct(times, 0.5), "target": "", "ok": None},
+            {"metric": f"{label} p95 ms", "value": p95, "target": f"< {target}" if target else "",
+             "ok": (p95 < target) if target else None}]
 
 
 def run(*, db: str, scale: str) -> list[dict]:
@@ -149,47 +190,47 @@ def run(*, db: str, scale: str) -> list[dict]:
     people = _people()
     reused = _seed(n, people)
     seed_seconds = time.monotonic() - t0
-    if vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE telephony_call")
-    today = timezone.localdate()
-    month = {"from": today.replace(day=1).isoformat(), "to": today.isoformat()}
-    year = {"from": (today - timedelta(days=364)).isoformat(), "to": today.isoformat()}
-    tz = ZoneInfo(settings.TIME_ZONE)
-
-    def bounds(p):
-        start = datetime.fromisoformat(p["from"]).replace(tzinfo=tz)
-        return start, datetime.fromisoformat(p["to"]).replace(tzinfo=tz) + timedelta(days=1)
-
-    admin, head = _client(people["admin"]), _client(people["head"])
+    rebuild_seconds, stat_rows = _rollup(reused)
+    today = timezone.localdate(timezone=ZoneInfo(settings.TIME_ZONE))
+    spans = periods(today)
+    admin, head = _client(people["admin"]), _client(people["heads"][0])
+    manager = _client(people["users"][0])
     api = "/api/v1/analytics/calls"
-    gc.collect()
-    gc.freeze()
     rows = [
         {"metric": "commit", "value": commit_measured(), "target": "", "ok": None},
         {"metric": "calls", "value": Call.objects.count(), "target": f"{n:,}", "ok": None},
-        {"metric": "seed seconds", "value": round(seed_seconds, 1), "target": "reused" if reused else "bulk",
+        {"metric": "seed seconds", "value": round(seed_seconds, 1), "target": "reused" if reused else "INSERT..SELECT",
          "ok": None},
+        {"metric": "rollup rebuild seconds (all days and months)",
+         "value": round(rebuild_seconds, 1) if rebuild_seconds is not None else "reused", "target": "", "ok": None},
+        {"metric": "rollup rows", "value": stat_rows, "target": "", "ok": None},
+        {"metric": "today's calls (read live)", "value": Call.objects.filter(
+            started_at__gte=datetime(today.year, today.month, today.day, tzinfo=ZoneInfo(settings.TIME_ZONE))).count(),
+         "target": "", "ok": None},
     ]
-    cases = [
-        ("API, month by employee vs previous", lambda: admin.get(api, {**month, "group_by": "employee",
-                                                                        "compare": "previous"}), TARGET_MS),
-        ("API, year by department vs previous", lambda: admin.get(api, {**year, "group_by": "department",
-                                                                         "compare": "previous"}), TARGET_MS),
-        ("API, month by day", lambda: admin.get(api, {**month, "group_by": "day"}), TARGET_MS),
-        ("API, head, month by employee", lambda: head.get(api, {**month, "group_by": "employee"}), TARGET_MS),
-        ("page, month by employee vs previous", lambda: admin.get("/reports/calls/", {**month, "compare": "previous"}),
-         PAGE_TARGET_MS),
-        ("raw GROUP BY employee, month", _raw_group_by(*bounds(month)), None),
-        ("raw GROUP BY employee, year", _raw_group_by(*bounds(year)), None),
-    ]
-    for label, request, target in cases:
-        times = _time(samples, request)
-        p95 = pct(times, 0.95)
-        rows.append({"metric": f"{label} p50 ms", "value": pct(times, 0.5), "target": "", "ok": None})
-        rows.append({"metric": f"{label} p95 ms", "value": p95, "target": f"< {target}" if target else "",
-                     "ok": (p95 < target) if target else None})
+    gc.collect()
+    gc.freeze()
+    for name, (start, end) in spans.items():
+        for group_by in ("employee", "department", "line", "day"):
+            params = {"from": start.isoformat(), "to": end.isoformat(), "group_by": group_by, "compare": "previous"}
+            rows += _measure(f"API, {name} by {group_by} vs previous", samples,
+                             lambda p=params: admin.get(api, p), TARGET_MS)
+        rows += _measure(f"raw GROUP BY employee, {name}", samples, _raw_group_by(start, end), None)
+    month, quarter, year = spans["month"], spans["quarter"], spans["year"]
+    rows += _measure("API, a head, quarter by employee vs previous", samples, lambda: head.get(api, {
+        "from": quarter[0].isoformat(), "to": quarter[1].isoformat(), "group_by": "employee", "compare": "previous"}),
+        TARGET_MS)
+    rows += _measure("API, a manager, year by day vs previous", samples, lambda: manager.get(api, {
+        "from": year[0].isoformat(), "to": year[1].isoformat(), "group_by": "day", "compare": "previous"}), TARGET_MS)
+    rows += _measure("live computation (no rollup), month by employee vs previous", LIVE_SAMPLES[scale],
+                     _live(people["admin"], *month, "employee"), None)
+    rows += _measure("live computation (no rollup), year by department vs previous", LIVE_SAMPLES[scale],
+                     _live(people["admin"], *year, "department"), None)
     gc.unfreeze()
+    if not os.environ.get("BENCH_ANALYTICS_NO_LOAD"):
+        from bench.analytics_load import heads_under_ingest
+
+        rows += heads_under_ingest(scale=scale, heads=people["heads"], spans=spans)
     rows.append({"metric": "load average during run", "value": round(os.getloadavg()[0], 1), "target": "2 cores",
                  "ok": None})
     return rows

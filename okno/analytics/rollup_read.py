@@ -10,6 +10,7 @@ client, a filter the rollup has no column for); calls_report then computes live.
 
 from datetime import date, timedelta
 
+from django.db import connection
 from django.db.models import Q, Sum
 
 from okno.analytics import calls_report as live
@@ -65,12 +66,22 @@ def _days(start: date, end: date) -> list[date]:
 
 
 def _state(start: date, end: date, day_span: str, month_span: str):
-    spans = sorted(CallStatSpan.objects.filter(
-        Q(span=day_span, start__gte=start, start__lte=end)
-        | Q(span=month_span, start__gte=start.replace(day=1), start__lte=end)).values_list(
-        "span", "start", "fingerprint", "built_at"))
-    marked = set(CallStatMark.objects.filter(day__gte=start, day__lte=end).values_list("day", flat=True))
-    return spans, marked
+    """(built spans [(span, start, fingerprint, built_at)], marked days) of [start, end]: one query."""
+    spans, marks = CallStatSpan._meta.db_table, CallStatMark._meta.db_table
+    sql = (f"SELECT span, start, fingerprint, built_at FROM {spans} "
+           f"WHERE (span = %s AND start >= %s AND start <= %s) OR (span = %s AND start >= %s AND start <= %s) "
+           f"UNION ALL SELECT DISTINCT '', day, '', NULL FROM {marks} WHERE day >= %s AND day <= %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [day_span, start, end, month_span, start.replace(day=1), end, start, end])
+        found = cursor.fetchall()
+    built, marked = [], set()
+    for span, day, fingerprint, built_at in found:
+        day = day if isinstance(day, date) else date.fromisoformat(day)  # SQLite answers text
+        if span:
+            built.append((span, day, fingerprint, str(built_at)))
+        else:
+            marked.add(day)
+    return sorted(built), marked
 
 
 def _runs(days: list[date]) -> list[Period]:

@@ -51,8 +51,9 @@ CHECK_EVERY = timedelta(minutes=5)
 # The look at updated_at reaches this far back before the last one: a transaction that stamped
 # updated_at before that look but committed after it is still seen.
 CHECK_LAG = timedelta(minutes=5)
-# Days built per worker pass: a pass should not hold the other drains for long (~0.1-0.3 s a day).
-DAYS_PER_PASS = 4
+# Days built per worker pass: a pass should not hold the other drains for long (a day of 27,000
+# calls, 10M a year, builds in ~0.1-0.3 s on PostgreSQL).
+DAYS_PER_PASS = 2
 
 
 class Settings:

@@ -26,7 +26,13 @@ from okno.documents.services import (
     document_send,
     document_template_upload,
 )
-from okno.documents.suppliers import SupplierData, supplier_create, supplier_update, suppliers_list
+from okno.documents.suppliers import (
+    SupplierData,
+    deal_line_supplier_set,
+    supplier_create,
+    supplier_update,
+    suppliers_list,
+)
 
 router = Router(tags=["documents"])
 
@@ -233,3 +239,30 @@ def supplier_update_api(request: HttpRequest, supplier_id: int, payload: Supplie
 
     supplier = get_object_or_404(Supplier, pk=supplier_id)
     return _supplier_out(supplier_update(supplier=supplier, data=_supplier_data(payload), actor=request.auth))
+
+
+class LineSupplierIn(Schema):
+    supplier_id: int | None = None
+
+
+class LineSupplierOut(Schema):
+    id: int
+    deal_id: int
+    supplier_id: int | None
+
+
+@router.put("/deals/{int:deal_id}/lines/{int:line_id}/supplier",
+            response={200: LineSupplierOut, 400: ErrorOut, 404: ErrorOut})
+def deal_line_supplier(request: HttpRequest, deal_id: int, line_id: int, payload: LineSupplierIn):
+    """Names the supplier of one line of a deal the caller sees (`supplier_id: null` clears it)."""
+    from django.shortcuts import get_object_or_404
+
+    deal = selectors.deal_for_documents(user=request.auth, pk=deal_id)
+    line = get_object_or_404(deal.lines.all(), pk=line_id)
+    supplier = None
+    if payload.supplier_id is not None:
+        supplier = Supplier.objects.filter(pk=payload.supplier_id).first()
+        if supplier is None:
+            raise FieldError({"supplier_id": "no such supplier"})
+    line = deal_line_supplier_set(line=line, supplier=supplier, actor=request.auth)
+    return {"id": line.pk, "deal_id": line.deal_id, "supplier_id": line.supplier_id}

@@ -92,3 +92,13 @@ def suppliers_list(*, q: str = "", include_inactive: bool = False) -> QuerySet[S
     if q.strip():
         qs = qs.filter(search_name__contains=fold(q.strip()))
     return qs.order_by("name", "id")
+
+
+def deal_line_supplier_set(*, line, supplier: Supplier | None, actor: User):
+    """Names (or clears) the supplier of one of a deal's lines: who the supplier order for it
+    goes to. The caller has read the deal through the visibility check."""
+    if supplier is not None and not supplier.is_active:
+        raise FieldError({"supplier_id": "this supplier is archived"})
+    line.supplier = supplier
+    line.save(update_fields=["supplier"])
+    return line

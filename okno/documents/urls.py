@@ -12,6 +12,7 @@ urlpatterns = [
     path("our-company/", views.our_company_save, name="our_company"),
     path("deal/<int:deal_id>/", views.deal_panel, name="deal_panel"),
     path("deal/<int:deal_id>/send/", views.deal_send, name="deal_send"),
+    path("deal/<int:deal_id>/lines/<int:line_id>/supplier/", views.deal_line_supplier, name="line_supplier"),
     path("<int:pk>/<str:fmt>/", views.download, name="download"),
     path("suppliers/", views_suppliers.suppliers, name="suppliers"),
     path("suppliers/new/", views_suppliers.supplier_edit, name="supplier_new"),

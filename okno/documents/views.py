@@ -137,8 +137,12 @@ def download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 
 def _panel(request: HttpRequest, deal, *, error: str = "", notice: str = "", status: int = 200) -> HttpResponse:
     customer = deal.contact.emails.order_by("id").first() if deal.contact_id else None
+    from okno.documents.suppliers import suppliers_list
+
     return render(request, "documents/_deal_panel.html", {
         "deal": deal, "documents": list(selectors.documents_of_deal(deal=deal)[:50]),
+        "lines": list(deal.lines.select_related("supplier").order_by("position", "id")[:100]),
+        "suppliers": list(suppliers_list()[:300]),
         "templates": list(selectors.templates_active()), "customer_email": customer.email if customer else "",
         "error": error, "notice": notice}, status=status)
 
@@ -172,3 +176,21 @@ def deal_send(request: HttpRequest, deal_id: int) -> HttpResponse:
     else:
         notice = _("%(title)s made.") % {"title": document.title}
     return _panel(request, deal, notice=notice)
+
+
+@login_required
+@require_POST
+def deal_line_supplier(request: HttpRequest, deal_id: int, line_id: int) -> HttpResponse:
+    """The panel's per-line supplier select (htmx): who the line's supplier order goes to."""
+    from okno.deals.models import Supplier
+    from okno.documents.suppliers import deal_line_supplier_set
+
+    deal = selectors.deal_for_documents(user=request.user, pk=deal_id)
+    line = get_object_or_404(deal.lines.all(), pk=line_id)
+    raw = request.POST.get("supplier_id", "")
+    supplier = Supplier.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+    try:
+        deal_line_supplier_set(line=line, supplier=supplier, actor=request.user)
+    except FieldError as exc:
+        return _panel(request, deal, error=_errors_text(exc), status=400)
+    return _panel(request, deal, notice=_("Supplier of “%(line)s” saved.") % {"line": line.name})

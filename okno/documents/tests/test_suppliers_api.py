@@ -46,3 +46,25 @@ def test_pages_list_create_and_edit(admin_user):
     assert r.status_code == 200 and "field-error" in r.content.decode() or "emails" in r.content.decode()
     s.refresh_from_db()
     assert s.emails == ["f@fab.ru"]
+
+
+def test_a_lines_supplier_is_named_through_the_api_and_the_panel(api, admin_user):
+    from okno.documents.tests.factories import make_deal_with_lines, make_supplier
+
+    supplier = make_supplier()
+    deal = make_deal_with_lines()
+    line = deal.lines.get()
+    r = api.client.put(f"/api/v1/deals/{deal.pk}/lines/{line.pk}/supplier", data={"supplier_id": supplier.pk},
+                       content_type="application/json", headers=api.headers)
+    assert r.status_code == 200 and r.json()["supplier_id"] == supplier.pk
+    line.refresh_from_db()
+    assert line.supplier_id == supplier.pk
+    r = api.client.put(f"/api/v1/deals/{deal.pk}/lines/{line.pk}/supplier", data={"supplier_id": 999999},
+                       content_type="application/json", headers=api.headers)
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "supplier_id"
+    browser = Client()
+    browser.force_login(admin_user)
+    r = browser.post(f"/documents/deal/{deal.pk}/lines/{line.pk}/supplier/", {"supplier_id": ""})
+    assert r.status_code == 200
+    line.refresh_from_db()
+    assert line.supplier_id is None

@@ -166,11 +166,15 @@ def deal_send(request: HttpRequest, deal_id: int) -> HttpResponse:
     send = request.POST.get("action", "send") == "send"
     try:
         document = document_generate(deal=deal, template=template, user=request.user)
-        if send:
-            to = to or default_recipient(document)
-            document_send(document=document, to=to, user=request.user)
     except FieldError as exc:
         return _panel(request, deal, error=_errors_text(exc), status=400)
+    if send:
+        to = to or default_recipient(document)
+        try:
+            document_send(document=document, to=to, user=request.user)
+        except FieldError as exc:
+            return _panel(request, deal, status=400, error=_("%(title)s made, not sent: %(reason)s") % {
+                "title": document.title, "reason": _errors_text(exc)})
     if send:
         notice = _("%(title)s sent to %(to)s.") % {"title": document.title, "to": to}
     else:

@@ -108,6 +108,8 @@ class World:
 
 def run(*, db: str, scale: str) -> list[dict]:
     cfg = SCALES[scale]
+    if db != "postgres":  # one writer at a time: more threads only queue on its lock
+        cfg = {**cfg, "threads": min(cfg["threads"], 4)}
     world = World()
     rows: list[dict] = []
     try:

@@ -8,6 +8,7 @@ PG_TEST_URL=${PG_TEST_URL:-postgres://postgres@127.0.0.1:5432/test}
 
 $BIN/ruff check okno bench scripts
 ./scripts/test-services.sh
+./scripts/pretix-setup.sh  # the online-store tests' real shop (okno/stores/tests/test_pretix_shop.py)
 
 echo "== pytest on SQLite =="
 DATABASE_URL=sqlite:///var/test.sqlite3 $BIN/pytest -q "$@"

@@ -148,7 +148,8 @@ def dial_attempt_plan(*, operator: User, now: datetime | None = None) -> DialAtt
         raise FieldError({"extension": "you have no extension on the auto-dialer's line"})
     state = AgentState.objects.filter(user=operator).values_list("state", flat=True).first()
     if state != AgentStatus.IDLE:
-        raise _refuse(_("You are not free (%(state)s): set yourself idle first") % {"state": state or "offline"},
+        label = dict(AgentStatus.choices).get(state or AgentStatus.OFFLINE, state)
+        raise _refuse(_("You are not free (%(state)s): set yourself idle first") % {"state": label},
                       state=state or "offline")
     if DialAttempt.objects.filter(operator=operator, status__in=IN_FLIGHT).exists():
         raise _refuse(_("A call is already being placed for you"))

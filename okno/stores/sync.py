@@ -15,6 +15,7 @@ Rules (docs/stores.md):
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -24,8 +25,8 @@ from django.utils.translation import gettext as _
 from okno.contacts.identify import Identity, contact_identify
 from okno.core.errors import FieldError
 from okno.deals.deal_services import DealData, deal_create, deal_move_to_stage, deal_update
-from okno.deals.models import Deal, Stage
-from okno.stores.adapters.base import Order
+from okno.deals.models import Deal, PipelineField, Stage
+from okno.stores.adapters.base import Order, decimal
 from okno.stores.models import StoreConnection, StoreLog, StoreOrder, StoreWrite
 from okno.timeline.models import Activity
 from okno.timeline.services import activity_record
@@ -60,8 +61,29 @@ def _lines(order: Order) -> list[dict]:
     return out
 
 
-def _custom(order: Order) -> dict:
-    """The order's details on the deal (Deal.custom): shown by the pipeline's fields of these keys."""
+def _typed(value: str, spec: PipelineField) -> str | None:
+    """A store's value as the pipeline's field of that key keeps it, or None when it does not fit."""
+    if spec.type == PipelineField.Type.DATE:
+        for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"):
+            try:
+                return datetime.strptime(value[:10], fmt).date().isoformat()
+            except ValueError:
+                continue
+        return None
+    if spec.type == PipelineField.Type.NUMBER:
+        number = decimal(value, None)
+        return str(number) if number is not None else None
+    if spec.type == PipelineField.Type.CHOICE:
+        return value if value in spec.choices else None
+    return value
+
+
+def _custom(order: Order, fields: dict[str, PipelineField]) -> dict:
+    """The order's details on the deal (Deal.custom): shown by the pipeline's fields of these keys.
+
+    A key the pipeline defines is typed as its field says (a date "06.12.2026" becomes
+    2026-12-06); a value that does not fit (a delivery method the field's choices lack) is kept
+    as `store_<key>` instead, so the field stays valid and nothing the store said is lost."""
     values = {
         "order_number": order.number, "order_total": str(order.total) if order.total is not None else "",
         "store_status": order.status, "delivery_method": order.delivery.get("method", ""),
@@ -69,7 +91,22 @@ def _custom(order: Order) -> dict:
         "delivery_date": order.delivery.get("date", ""), "payment_method": order.payment.get("method", ""),
         "payment_paid": "yes" if order.payment.get("paid") else "", "comment": order.comment,
     }
-    return {k: str(v)[:2000] for k, v in values.items() if v not in ("", None)}
+    out = {}
+    for key, value in values.items():
+        if value in ("", None):
+            continue
+        value = str(value)[:2000]
+        spec = fields.get(key)
+        typed = _typed(value, spec) if spec is not None else value
+        if typed is None:
+            out[f"store_{key}"] = value
+        else:
+            out[key] = typed
+    return out
+
+
+def _fields(connection: StoreConnection) -> dict[str, PipelineField]:
+    return {f.key: f for f in PipelineField.objects.filter(pipeline_id=connection.pipeline_id)}
 
 
 def _log(connection: StoreConnection, kind: str, message: str, order: StoreOrder | None = None) -> None:
@@ -102,7 +139,8 @@ def _create(connection: StoreConnection, order: Order, stage: Stage) -> StoreOrd
     lines = _lines(order)
     title = _("Order %(number)s") % {"number": order.number or order.external_id}
     data = DealData(title=title[:300], contact=contact, company=contact.company, source=connection.name[:100],
-                    custom=_custom(order), external_id=order.external_id, stage=stage, lines=lines or None,
+                    custom=_custom(order, _fields(connection)), external_id=order.external_id, stage=stage,
+                    lines=lines or None,
                     amount=(order.total or Decimal(0)).quantize(CENT) if not lines else Decimal(0),
                     currency=(order.currency or "RUB").upper()[:3])
     deal = Deal.objects.filter(pipeline_id=connection.pipeline_id, external_id=order.external_id,
@@ -117,7 +155,7 @@ def _create(connection: StoreConnection, order: Order, stage: Stage) -> StoreOrd
 def _update_details(stored: StoreOrder, order: Order) -> bool:
     lines = _lines(order)
     given = {"custom"} | ({"lines"} if lines else set())
-    data = DealData(custom=_custom(order), lines=lines if lines else None, given=given)
+    data = DealData(custom=_custom(order, _fields(stored.connection)), lines=lines if lines else None, given=given)
     before = stored.deal.updated_at
     deal = deal_update(actor=None, deal=stored.deal, data=data, via="store")
     return deal.updated_at != before

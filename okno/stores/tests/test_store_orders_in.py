@@ -147,3 +147,38 @@ def test_a_status_missing_from_the_map_is_held_then_taken_once_the_map_is_fixed(
     # then the order is a deal
     assert Deal.objects.get().stage == confirmed
     assert StoreEvent.objects.get().status == StoreEvent.Status.DONE
+
+
+def test_order_details_are_typed_by_the_pipelines_fields_and_what_does_not_fit_is_kept_aside():
+    # given a pipeline with a date field and a choice field of the same keys as the order's details
+    from okno.deals.tests.factories import PipelineFieldFactory
+
+    connection = make_connection()
+    PipelineFieldFactory(pipeline=connection.pipeline, key="delivery_date", type="date")
+    PipelineFieldFactory(pipeline=connection.pipeline, key="delivery_method", type="choice", choices=["СДЭК"])
+    order = woo_order()
+    order["meta_data"] = [{"key": "delivery_date", "value": "06.12.2026"}]
+    # when
+    woo_post(Client(), connection, order)
+    store_events_drain()
+    # then
+    custom = Deal.objects.get().custom
+    assert custom["delivery_date"] == "2026-12-06"
+    assert "delivery_method" not in custom and custom["store_delivery_method"] == "Курьер"
+
+
+def test_a_store_status_leading_to_a_stage_with_empty_required_fields_is_held_with_the_reason():
+    # given a deal, and the "completed" stage requiring a field the order lacks
+    connection = make_connection()
+    woo_post(Client(), connection, woo_order())
+    store_events_drain()
+    done = stage_of(connection.pipeline, "won")
+    done.required_fields = ["responsible"]
+    done.save()
+    # when the store completes the order
+    woo_post(Client(), connection, woo_order(status="completed", date_modified_gmt="2026-12-03T10:00:00"))
+    store_events_drain()
+    # then the deal stays, and the event is held naming the stage and the reason
+    assert Deal.objects.get().stage == stage_of(connection.pipeline, "open", 1)
+    event = StoreEvent.objects.order_by("-pk").first()
+    assert (event.status, event.reason) == (StoreEvent.Status.PROBLEM, "stage_refused")

@@ -11,6 +11,7 @@ from django.conf import settings
 from okno.analytics.calls_report import CallsQuery, Period, calls_report
 from okno.analytics.models import AnalyticsSettings, DepartmentThreshold
 from okno.analytics.tests.factories import call_row, local
+from okno.contacts.models import Contact, Tag
 from okno.contacts.tests.factories import make_contact
 from okno.people.models import User
 from okno.people.tests.factories import DepartmentFactory, UserFactory
@@ -21,7 +22,8 @@ START = date(2026, 9, 1)
 SPAN_DAYS = 70
 NUMBERS = [f"+7495000000{i}" for i in range(8)] + [""]
 LINES = ["+74951110000", "+74952220000", ""]
-OUTCOMES = ["answered"] * 6 + ["missed", "missed", "abandoned", "busy", "failed", "voicemail", "ongoing"]
+OUTCOMES = ["answered"] * 6 + ["missed", "missed", "abandoned", "busy", "failed", "voicemail", "machine", "ongoing"]
+FILTER_OUTCOMES = ["answered", "successful", "missed", "called_back", "missed_not_called_back", "machine"]
 
 
 def _company(rnd: random.Random):
@@ -60,7 +62,28 @@ def _avg(total, n):
     return round(total / n, 1) if n else None
 
 
-def expected(rows, *, user, query: CallsQuery, period: Period, threshold: int, overrides: dict, window: timedelta):
+def _callback_seconds(m, rows, window: timedelta) -> float | None:
+    """Seconds to call the missed call `m` back, or None when nobody called it back in time."""
+    ref = m["ended_at"] or m["started_at"]
+    found = [o["started_at"] for o in rows if o["direction"] == "out" and o["outcome"] == "answered"
+             and m["customer_number"] and o["customer_number"] == m["customer_number"]
+             and ref <= o["started_at"] <= ref + window]
+    return (min(found) - ref).total_seconds() if found else None
+
+
+def _is(r, outcome: str, rows, *, threshold: int, overrides: dict, window: timedelta) -> bool:
+    missed = r["direction"] == "in" and r["outcome"] != "answered"
+    if outcome == "successful":
+        return r["outcome"] == "answered" and r["talk_seconds"] >= overrides.get(r["department_id"], threshold)
+    if outcome == "missed":
+        return missed
+    if outcome in ("called_back", "missed_not_called_back"):
+        return missed and (_callback_seconds(r, rows, window) is not None) == (outcome == "called_back")
+    return r["outcome"] == outcome
+
+
+def expected(rows, *, user, query: CallsQuery, period: Period, threshold: int, overrides: dict, window: timedelta,
+             tagged: frozenset = frozenset()):
     """The definitions of docs/analytics.md, read off the raw rows one by one."""
     tz = ZoneInfo(settings.TIME_ZONE)
     lo = datetime.combine(period.start, time.min, tzinfo=tz)
@@ -79,20 +102,16 @@ def expected(rows, *, user, query: CallsQuery, period: Period, threshold: int, o
                 or (query.department is not None and r["department_id"] != query.department) \
                 or (query.employee is not None and r["employee_id"] != query.employee):
             continue
+        if (query.tag is not None and r["contact_id"] not in tagged) or (query.outcome and not _is(
+                r, query.outcome, rows, threshold=threshold, overrides=overrides, window=window)):
+            continue
         groups[key_of(r)].append(r)
 
     def figures(calls):
         answered = [c for c in calls if c["outcome"] == "answered"]
         missed = [c for c in calls if c["direction"] == "in" and c["outcome"] != "answered"]
         waited = [c for c in calls if c["direction"] == "in" and c["wait_seconds"] is not None]
-        backs = []
-        for m in missed:
-            ref = m["ended_at"] or m["started_at"]
-            found = [o["started_at"] for o in rows if o["direction"] == "out" and o["outcome"] == "answered"
-                     and m["customer_number"] and o["customer_number"] == m["customer_number"]
-                     and ref <= o["started_at"] <= ref + window]
-            if found:
-                backs.append((min(found) - ref).total_seconds())
+        backs = [b for b in (_callback_seconds(m, rows, window) for m in missed) if b is not None]
         talk = sum(c["talk_seconds"] for c in answered)
         return {
             "calls": len(calls), "answered": len(answered),
@@ -120,6 +139,9 @@ def test_two_hundred_random_reports_equal_the_plain_computation(db, monkeypatch)
     AnalyticsSettings.objects.create(pk=1, success_threshold_seconds=20, callback_window_minutes=30)
     DepartmentThreshold.objects.create(department=desk, success_threshold_seconds=30)
     rows = list(Call.objects.values())
+    vip = Tag.objects.create(name="VIP")
+    first = Contact.objects.order_by("pk").first()
+    first.tags.add(vip)
     for _ in range(200):
         # when a random report is asked
         start = START + timedelta(days=rnd.randrange(-5, SPAN_DAYS))
@@ -133,6 +155,10 @@ def test_two_hundred_random_reports_equal_the_plain_computation(db, monkeypatch)
             query = CallsQuery(**{**query.__dict__, "department": rnd.choice(company["departments"]).pk})
         if user.is_admin and rnd.random() < 0.3:
             query = CallsQuery(**{**query.__dict__, "employee": rnd.choice(company["people"]).pk})
+        if rnd.random() < 0.3:
+            query = CallsQuery(**{**query.__dict__, "outcome": rnd.choice(FILTER_OUTCOMES)})
+        if rnd.random() < 0.15:
+            query = CallsQuery(**{**query.__dict__, "tag": vip.pk})
         # the callback look-up names the numbers in one query or in chunks
         monkeypatch.setattr(module, "NUMBERS_PER_QUERY", rnd.choice([2, 500]))
         report = calls_report(user=user, query=query)
@@ -140,7 +166,8 @@ def test_two_hundred_random_reports_equal_the_plain_computation(db, monkeypatch)
         for got, p in [(report, period)] + ([(report["previous"], period.compared(query.compare))]
                                             if query.compare else []):
             want_rows, want_totals = expected(rows, user=user, query=query, period=p, threshold=20,
-                                              overrides={desk.pk: 30}, window=timedelta(minutes=30))
+                                              overrides={desk.pk: 30}, window=timedelta(minutes=30),
+                                              tagged=frozenset({first.pk}))
             context = (query, user.username, p)
             assert _strip(got["rows"]) == want_rows, context
             assert got["totals"] == want_totals, context

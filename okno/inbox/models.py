@@ -110,7 +110,9 @@ class Conversation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["channel", "external_id"], name="conversation_external_id"),
         ]
-        indexes = [models.Index(fields=["contact", "-last_message_at"])]
+        indexes = [models.Index(fields=["contact", "-last_message_at"]),
+                   # The chats and process reports read a period's conversations by their start.
+                   models.Index(fields=["started_at"], name="conversation_started")]
 
 
 class Message(models.Model):

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
 from okno.core.access import require_admin
-from okno.core.errors import ApiError, FieldError
+from okno.core.errors import ApiError, ErrorOut, FieldError
 from okno.stores import adapters
 from okno.stores.adapters.base import StoreUnreachable
 from okno.stores.connections import (
@@ -175,7 +175,8 @@ def test_store(request: HttpRequest, store_id: int):
         return {"ok": False, "detail": str(exc)}
 
 
-@router.put("/stores/{int:store_id}/orders/{external_id}", response={200: OrderTakenOut, 202: OrderTakenOut})
+@router.put("/stores/{int:store_id}/orders/{external_id}",
+            response={200: OrderTakenOut, 202: OrderTakenOut, 409: ErrorOut})
 def upsert_order(request: HttpRequest, store_id: int, external_id: str, payload: OrderIn):
     """Okno's own store API: creates or updates the order `external_id`. 200 when it is a deal;
     202 when it is kept but held (`reason`: no_contact, status_unmapped, stage_refused)."""

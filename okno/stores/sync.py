@@ -24,9 +24,17 @@ from django.utils.translation import gettext as _
 
 from okno.contacts.identify import Identity, contact_identify
 from okno.core.errors import FieldError
-from okno.deals.deal_services import DealData, deal_create, deal_move_to_stage, deal_update
+from okno.deals.deal_services import (
+    AMOUNT_MAX,
+    QUANTITY_MAX,
+    DealData,
+    deal_create,
+    deal_move_to_stage,
+    deal_update,
+    lines_total,
+)
 from okno.deals.models import Deal, PipelineField, Stage
-from okno.stores.adapters.base import Order, decimal
+from okno.stores.adapters.base import Malformed, Order, decimal
 from okno.stores.models import StoreConnection, StoreLog, StoreOrder, StoreWrite
 from okno.timeline.models import Activity
 from okno.timeline.services import activity_record
@@ -54,10 +62,14 @@ def _lines(order: Order) -> list[dict]:
     """Order lines as the deal's snapshots: quantities and prices as the deal keeps them (a
     discount line's negative price is kept at 0: the order's total, in custom, is the truth)."""
     out = []
-    for line in order.lines:
+    for i, line in enumerate(order.lines):
+        if line.quantity > QUANTITY_MAX or line.price > AMOUNT_MAX:
+            raise Malformed(f"lines[{i}]: quantity or price beyond what a deal holds")
         quantity = line.quantity.quantize(QTY) if line.quantity > 0 else Decimal("1.000")
         out.append({"name": line.name[:500] or "—", "sku": line.sku[:100], "quantity": quantity,
                     "price": max(line.price, Decimal(0)).quantize(CENT)})
+    if out and lines_total(out) > AMOUNT_MAX:
+        raise Malformed("the lines' sum is beyond what a deal holds")
     return out
 
 
@@ -141,7 +153,8 @@ def _create(connection: StoreConnection, order: Order, stage: Stage) -> StoreOrd
     data = DealData(title=title[:300], contact=contact, company=contact.company, source=connection.name[:100],
                     custom=_custom(order, _fields(connection)), external_id=order.external_id, stage=stage,
                     lines=lines or None,
-                    amount=(order.total or Decimal(0)).quantize(CENT) if not lines else Decimal(0),
+                    amount=min(max(order.total or Decimal(0), Decimal(0)), AMOUNT_MAX).quantize(CENT)
+                    if not lines else Decimal(0),
                     currency=(order.currency or "RUB").upper()[:3])
     deal = Deal.objects.filter(pipeline_id=connection.pipeline_id, external_id=order.external_id,
                                store_order__isnull=True).first()

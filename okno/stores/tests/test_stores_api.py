@@ -111,3 +111,13 @@ def test_okno_own_api_names_a_bad_field(api):
     response = api._call("put", f"/api/v1/stores/{store['id']}/orders/X1", {"lines": "no"})
     assert response.status_code in (400, 422)
     assert not StoreEvent.objects.exists()
+
+
+def test_okno_own_api_refuses_lines_beyond_what_a_deal_holds(api):
+    store, _pipeline = _okno_store(api)
+    response = api._call("put", f"/api/v1/stores/{store['id']}/orders/X2", {
+        "status": "new", "customer": {"phone": "89030000000"},
+        "lines": [{"name": "Много", "quantity": "1e15", "price": 1}]})
+    assert response.status_code == 400
+    assert "beyond what a deal holds" in response.json()["errors"][0]["reason"]
+    assert not Deal.objects.exists()

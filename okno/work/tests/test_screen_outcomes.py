@@ -94,3 +94,18 @@ def test_next_puts_the_manager_on_a_call_the_outcome_in_wrap_up_and_break_on_a_b
     # nothing due: idle
     assert screen_next(actor=manager).item is None
     assert AgentState.objects.get(user=manager).state == AgentStatus.IDLE
+
+
+def test_the_api_close_takes_the_deal_to_lose(manager, customer, api_as):
+    deal = DealFactory(contact=customer, responsible=manager)
+    LostReasonFactory(name="Дорого")
+    item = make_item(kind="follow_up", contact=customer, assignee=manager, department=manager.department)
+    answer = api_as(manager).post(f"/api/v1/work-items/{item.pk}/close", {
+        "outcome": "not_interested", "lost_reason": "Дорого", "lose_deal_id": deal.pk})
+    assert answer.status_code == 200 and answer.json()["status"] == "done"
+    deal.refresh_from_db()
+    assert deal.stage.kind == Stage.Kind.LOST
+    bad = make_item(kind="follow_up", contact=customer, assignee=manager, department=manager.department)
+    refused = api_as(manager).post(f"/api/v1/work-items/{bad.pk}/close", {
+        "outcome": "not_interested", "lost_reason": "Дорого", "lose_deal_id": 10**9})
+    assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "lose_deal_id"

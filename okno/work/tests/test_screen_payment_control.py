@@ -94,3 +94,11 @@ def test_an_invoice_whose_card_has_no_manager_goes_to_the_departments_queue(db):
     payment_control_sweep()
     item = WorkItem.objects.get()
     assert item.assignee_id is None and item.department_id == sales.pk
+
+
+def test_the_worker_runs_the_sweep(manager, customer):
+    from okno.core import worker
+
+    _overdue_invoice(customer)
+    drain = next(d for d in worker.drains() if d.name == "payment_control")
+    assert drain.fn() == 1 and drain.fn() == 0

@@ -25,6 +25,7 @@ from okno.demo.data import CUSTOM_FIELDS, TAGS, Generator, RawContact, translit
 from okno.demo.deals import DealsReport, deals_seed
 from okno.demo.documents import documents_seed
 from okno.demo.history import HistoryReport, history_seed
+from okno.demo.history_year import YearReport, history_year_seed
 from okno.demo.stores import stores_seed
 from okno.demo.work_queue import work_queue_seed
 from okno.people.models import Department, User
@@ -58,6 +59,7 @@ class SeedReport:
     samples: list[User] = field(default_factory=list)  # one login per role and department
     deals: DealsReport | None = None
     history: HistoryReport | None = None
+    year: YearReport | None = None
 
 
 def demo_is_seeded() -> bool:
@@ -95,6 +97,8 @@ def demo_seed(
         say(f"{companies_seed(gen, seed=seed)} companies with requisites")
         report.deals = deals_seed(admin=admin, contacts=contacts, seed=seed, say=say)
         report.history = history_seed(admin=admin, seed=seed, say=say)
+        # A year before those six weeks, so the reports look real; smaller with a smaller demo.
+        report.year = history_year_seed(seed=seed, say=say, scale=min(1.0, contacts / 20_000))
         stores_seed(admin=admin, seed=seed, say=say)
         documents_seed(admin=admin, seed=seed, say=say)
         work_queue_seed(admin=admin, seed=seed, say=say)

@@ -42,6 +42,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"History of the past six weeks on {h.customers} cards: {h.calls} calls ({h.recordings} recorded), "
                 f"{h.chats} Jivo chats, {h.telegram} Telegram threads, {h.emails} e-mail threads, {h.forms} web forms.")
+            if report.year is not None and report.year.calls:
+                self.stdout.write(f"And the year before: {report.year.calls} calls and {report.year.chats} chats "
+                                  f"(a bad week for missed calls from {report.year.bad_week}) for the reports.")
             if h.showcase:
                 self.stdout.write(f"A customer of every channel: {url.rstrip('/')}/contacts/{h.showcase}/")
         self.stdout.write(f"Log in at {url} as {demo.DEMO_ADMIN} / {password}")

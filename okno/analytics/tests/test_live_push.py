@@ -183,3 +183,11 @@ def test_the_calls_page_includes_the_live_script(company):
     assert 'id="report-live"' in page
     assert "analytics/live.js" in page
     assert 'id="report-save"' in page
+
+
+@pytest.mark.parametrize("kind", ["chats", "process"])
+def test_the_chats_and_process_pages_include_it_too(company, kind):
+    client = Client()
+    client.force_login(company["head"])
+    page = client.get(f"/reports/{kind}/").content.decode()
+    assert 'id="report-live"' in page and f"kind={kind}" in page

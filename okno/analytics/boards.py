@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from okno.analytics.models_boards import ReportKind, TeamBoard
 from okno.analytics.periods import Period
@@ -39,6 +40,10 @@ METRICS = {
 # figure's colour says which way is good.
 FEWER_IS_BETTER = {"missed", "missed_not_called_back", "first_response_seconds_avg"}
 SECONDS = {"talk_seconds", "first_response_seconds_avg"}
+# The reasons board_save gives, for the catalogue (pages show them through okno.core.reasons).
+REASONS = [gettext_noop("not a figure of this report"), gettext_noop("unknown report"),
+           gettext_noop("unknown period"), gettext_noop("unknown department"),
+           gettext_noop("not a department of your tree"), gettext_noop("at most 120 characters")]
 
 
 def _ancestors(department_id: int | None) -> list[int]:

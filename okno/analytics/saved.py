@@ -9,6 +9,7 @@ from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_noop
 
 from okno.analytics.models_boards import ReportKind, SavedReport
 from okno.core.errors import ApiError, FieldError
@@ -26,6 +27,10 @@ PAGE_ONLY = ("unit",)
 DROPPED = ("format", "csrfmiddlewaretoken")
 QUERY_MAX = 2000
 NAME_MAX = 120
+# The reasons saved_report_save gives, for the catalogue (pages show them through okno.core.reasons).
+REASONS = [gettext_noop("you have a saved report of this name"),
+           gettext_noop("only heads of departments and administrators get the digest"),
+           gettext_noop("this report is not available"), gettext_noop("at most 2000 characters")]
 
 
 def may_get_digest(user) -> bool:

@@ -250,7 +250,8 @@ def put_dialer_settings(request: HttpRequest, department_id: int):
     return _dialer_out(dialer_settings_update(actor=request.auth, department=department, data=_json_body(request)))
 
 
-@router.post("/work/dialer/dial", response={202: DialAttemptOut, 204: None, 409: ErrorOut})
+@router.post("/work/dialer/dial", response={202: DialAttemptOut, 204: None, 409: ErrorOut},
+             openapi_extra={"x-okno-errors": [400]})
 def dial_next(request: HttpRequest):
     """The caller (an idle operator of a department whose auto-dialer is on) gets their next item's
     call placed now: 202 with the attempt (the worker dials), 204 when nothing is due, 409 with the

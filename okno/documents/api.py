@@ -39,7 +39,7 @@ router = Router(tags=["documents"])
 MAX_SUPPLIERS_PAGE = 500
 
 
-class TemplateOut(Schema):
+class DocumentTemplateOut(Schema):
     id: int
     name: str
     kind: str
@@ -48,7 +48,7 @@ class TemplateOut(Schema):
     created_at: datetime
 
 
-class DocumentIn(Schema):
+class DocumentCreateIn(Schema):
     template_id: int
     supplier_id: int | None = None
 
@@ -70,7 +70,7 @@ class DocumentOut(Schema):
     created_at: datetime
 
 
-class SendIn(Schema):
+class DocumentSendIn(Schema):
     to: str | None = None
     message_template_id: int | None = None
 
@@ -116,7 +116,7 @@ def _supplier_out(s: Supplier) -> dict:
 
 # ---- templates ---------------------------------------------------------------------------
 
-@router.post("/document-templates", response={201: TemplateOut, 400: ErrorOut, 403: ErrorOut})
+@router.post("/document-templates", response={201: DocumentTemplateOut, 400: ErrorOut, 403: ErrorOut})
 def template_create(request: HttpRequest, file: File[UploadedFile] = None, name: Form[str] = "",
                     kind: Form[str] = "", is_active: Form[bool] = True):
     """Uploads a DOCX template (multipart: `file`, `name`, `kind`). A Jinja syntax error or a
@@ -128,7 +128,7 @@ def template_create(request: HttpRequest, file: File[UploadedFile] = None, name:
     return Status(201, _template_out(template))
 
 
-@router.get("/document-templates", response=list[TemplateOut])
+@router.get("/document-templates", response=list[DocumentTemplateOut])
 def template_list(request: HttpRequest, include_inactive: bool = False):
     qs = DocumentTemplate.objects.order_by("kind", "name", "id") if include_inactive else selectors.templates_active()
     return [_template_out(t) for t in qs]
@@ -151,7 +151,7 @@ def template_preview(request: HttpRequest, template_id: int, deal_id: int):
 # ---- a deal's documents --------------------------------------------------------------------
 
 @router.post("/deals/{int:deal_id}/documents", response={201: DocumentOut, 400: ErrorOut, 404: ErrorOut})
-def deal_document_create(request: HttpRequest, deal_id: int, payload: DocumentIn):
+def deal_document_create(request: HttpRequest, deal_id: int, payload: DocumentCreateIn):
     """Generates a numbered document (DOCX and PDF) of the deal from a template."""
     deal = selectors.deal_for_documents(user=request.auth, pk=deal_id)
     template = DocumentTemplate.objects.filter(pk=payload.template_id).first()
@@ -191,7 +191,7 @@ def document_pdf(request: HttpRequest, document_id: int):
 
 
 @router.post("/documents/{int:document_id}/send", response={202: DocumentOut, 400: ErrorOut, 404: ErrorOut})
-def document_send_api(request: HttpRequest, document_id: int, payload: SendIn):
+def document_send_api(request: HttpRequest, document_id: int, payload: DocumentSendIn):
     """E-mails the document (PDF and DOCX attached) to `to`, by default the customer's (or a
     supplier order's supplier's) first address."""
     from okno.outbox.models import MessageTemplate

@@ -31,7 +31,7 @@ ADMIN_ONLY = "Only an administrator manages store connections"
 Money = str | int | float
 
 
-class ConnectionIn(Schema):
+class StoreConnectionIn(Schema):
     kind: str
     name: str
     settings: dict = {}
@@ -39,7 +39,7 @@ class ConnectionIn(Schema):
     status_map: dict | list = {}
 
 
-class ConnectionPatch(Schema):
+class StoreConnectionPatch(Schema):
     name: str | None = None
     settings: dict | None = None
     pipeline_id: int | None = None
@@ -47,7 +47,7 @@ class ConnectionPatch(Schema):
     is_active: bool | None = None
 
 
-class ConnectionOut(Schema):
+class StoreConnectionOut(Schema):
     id: int
     kind: str
     name: str
@@ -61,26 +61,26 @@ class ConnectionOut(Schema):
     problems: int
 
 
-class CustomerIn(Schema):
+class StoreCustomerIn(Schema):
     name: str = ""
     phone: str | list[str] = ""
     email: str | list[str] = ""
 
 
-class LineIn(Schema):
+class StoreLineIn(Schema):
     name: str
     sku: str | int = ""
     quantity: Money = 1
     price: Money = 0
 
 
-class OrderIn(Schema):
+class StoreOrderIn(Schema):
     number: str | int = ""
     status: str
     updated_at: datetime | None = None
     version: int | None = None
-    customer: CustomerIn = CustomerIn()
-    lines: list[LineIn] = []
+    customer: StoreCustomerIn = StoreCustomerIn()
+    lines: list[StoreLineIn] = []
     total: Money | None = None
     currency: str = ""
     delivery: dict = {}
@@ -88,7 +88,7 @@ class OrderIn(Schema):
     comment: str = ""
 
 
-class OrderTakenOut(Schema):
+class StoreOrderTakenOut(Schema):
     event_id: int
     status: str
     reason: str
@@ -96,7 +96,7 @@ class OrderTakenOut(Schema):
     deal_id: int | None
 
 
-class EventOut(Schema):
+class StoreEventOut(Schema):
     id: int
     source: str
     topic: str
@@ -108,7 +108,7 @@ class EventOut(Schema):
     created_at: datetime
 
 
-class LogOut(Schema):
+class StoreLogOut(Schema):
     id: int
     kind: str
     message: str
@@ -132,8 +132,8 @@ def _connection(request: HttpRequest, pk: int) -> StoreConnection:
     return get_object_or_404(StoreConnection, pk=pk)
 
 
-@router.post("/stores", response={201: ConnectionOut})
-def create_store(request: HttpRequest, payload: ConnectionIn):
+@router.post("/stores", response={201: StoreConnectionOut})
+def create_store(request: HttpRequest, payload: StoreConnectionIn):
     """A store connection; answers its `webhook_url` to paste into the store's webhook settings."""
     connection = store_connection_create(actor=request.auth, kind=payload.kind, name=payload.name,
                                          settings=payload.settings, pipeline_id=payload.pipeline_id,
@@ -141,31 +141,31 @@ def create_store(request: HttpRequest, payload: ConnectionIn):
     return Status(201, connection_out(request, connection))
 
 
-@router.get("/stores", response=list[ConnectionOut])
+@router.get("/stores", response=list[StoreConnectionOut])
 def list_stores(request: HttpRequest):
     require_admin(request.auth, ADMIN_ONLY)
     return [connection_out(request, c) for c in StoreConnection.objects.all()]
 
 
-@router.get("/stores/{int:store_id}", response=ConnectionOut)
+@router.get("/stores/{int:store_id}", response=StoreConnectionOut)
 def get_store(request: HttpRequest, store_id: int):
     return connection_out(request, _connection(request, store_id))
 
 
-@router.put("/stores/{int:store_id}", response=ConnectionOut)
-def update_store(request: HttpRequest, store_id: int, payload: ConnectionPatch):
+@router.put("/stores/{int:store_id}", response=StoreConnectionOut)
+def update_store(request: HttpRequest, store_id: int, payload: StoreConnectionPatch):
     """Changes what is given; a changed `status_map` retries the orders held for a missing status."""
     connection = store_connection_update(actor=request.auth, connection=_connection(request, store_id),
                                          data=payload.dict(exclude_unset=True))
     return connection_out(request, connection)
 
 
-class TestOut(Schema):
+class StoreTestOut(Schema):
     ok: bool
     detail: str
 
 
-@router.post("/stores/{int:store_id}/test", response=TestOut)
+@router.post("/stores/{int:store_id}/test", response=StoreTestOut)
 def test_store(request: HttpRequest, store_id: int):
     """Calls the store's API once with the connection's settings and says what answered."""
     connection = _connection(request, store_id)
@@ -176,8 +176,8 @@ def test_store(request: HttpRequest, store_id: int):
 
 
 @router.put("/stores/{int:store_id}/orders/{external_id}",
-            response={200: OrderTakenOut, 202: OrderTakenOut, 409: ErrorOut})
-def upsert_order(request: HttpRequest, store_id: int, external_id: str, payload: OrderIn):
+            response={200: StoreOrderTakenOut, 202: StoreOrderTakenOut, 409: ErrorOut})
+def upsert_order(request: HttpRequest, store_id: int, external_id: str, payload: StoreOrderIn):
     """Okno's own store API: creates or updates the order `external_id`. 200 when it is a deal;
     202 when it is kept but held (`reason`: no_contact, status_unmapped, stage_refused)."""
     connection = _connection(request, store_id)
@@ -197,7 +197,7 @@ def upsert_order(request: HttpRequest, store_id: int, external_id: str, payload:
     return Status(200 if event.status == StoreEvent.Status.DONE else 202, body)
 
 
-@router.get("/stores/{int:store_id}/events", response=list[EventOut])
+@router.get("/stores/{int:store_id}/events", response=list[StoreEventOut])
 def store_events(request: HttpRequest, store_id: int, status: str = ""):
     """The newest 200 stored orders of the connection (`status=problem`: the held ones)."""
     events = _connection(request, store_id).events.order_by("-pk")
@@ -212,6 +212,6 @@ def retry_store_events(request: HttpRequest, store_id: int):
     return {"retried": store_events_retry(connection=_connection(request, store_id))}
 
 
-@router.get("/stores/{int:store_id}/log", response=list[LogOut])
+@router.get("/stores/{int:store_id}/log", response=list[StoreLogOut])
 def store_log(request: HttpRequest, store_id: int):
     return list(StoreLog.objects.filter(connection=_connection(request, store_id)).order_by("-pk")[:200])

@@ -70,7 +70,8 @@ def _state(start: date, end: date, day_span: str, month_span: str):
     spans, marks = CallStatSpan._meta.db_table, CallStatMark._meta.db_table
     sql = (f"SELECT span, start, fingerprint, built_at FROM {spans} "
            f"WHERE (span = %s AND start >= %s AND start <= %s) OR (span = %s AND start >= %s AND start <= %s) "
-           f"UNION ALL SELECT DISTINCT '', day, '', NULL FROM {marks} WHERE day >= %s AND day <= %s")
+           f"UNION ALL SELECT '', m.day, '', NULL "
+           f"FROM (SELECT DISTINCT day FROM {marks} WHERE day >= %s AND day <= %s) m")
     with connection.cursor() as cursor:
         cursor.execute(sql, [day_span, start, end, month_span, start.replace(day=1), end, start, end])
         found = cursor.fetchall()

@@ -191,3 +191,25 @@ def test_the_chats_and_process_pages_include_it_too(company, kind):
     client.force_login(company["head"])
     page = client.get(f"/reports/{kind}/").content.decode()
     assert 'id="report-live"' in page and f"kind={kind}" in page
+
+
+def test_a_jivo_chat_that_ends_pushes_through_the_inbox(company, django_capture_on_commit_callbacks):
+    from okno.inbox.items import InboundItem, Sender
+    from okno.inbox.services import inbound_item_record
+    from okno.inbox.tests.factories import make_channel
+
+    # given the head has a report open, and Anna (of the head's tree) operates the site's chat
+    company["anna"].email = "anna@example.com"
+    company["anna"].save()
+    report_viewer_watch(user=company["head"])
+    jivo = make_channel(kind="jivo", name="Чат на сайте")
+    sender = Sender(name="Иван", phones=["+79161234567"])
+    inbound_item_record(channel=jivo, item=InboundItem(conversation_kind="chat", thread_id="t1", message_id="m1",
+                                                       sender=sender, text="Здравствуйте"))
+    # when the chat's end arrives (Jivo's chat_finished, operated by Anna)
+    with django_capture_on_commit_callbacks(execute=True):
+        inbound_item_record(channel=jivo, item=InboundItem(
+            conversation_kind="chat", thread_id="t1", message_id="chat_finished", sender=sender,
+            operator_email="anna@example.com", facts={"finished_at": timezone.now()}))
+    # then the head's report is told, once
+    assert _pushed() == {company["head"].pk}

@@ -60,8 +60,8 @@ def screen_call(*, user: User, item: WorkItem) -> dict:
     if request is not None:
         # The PBX's call leg for this request: the employee's outbound call made after it.
         calls = Call.objects.filter(employee=user, direction=Call.Direction.OUT, created_at__gte=request.created_at)
-        if item.contact_id:
-            calls = calls.filter(contact_id=item.contact_id)
+        calls = calls.filter(contact_id=item.contact_id) if item.contact_id else calls.filter(
+            customer_number=request.number)
         call = calls.order_by("-id").first()
     return {"call_request": request, "call": call}
 

@@ -173,3 +173,19 @@ def test_a_manager_with_no_department_is_told_so(db):
     with override("en"):
         html = client.post("/work/screen/next/").content.decode()
     assert "no department" in html
+
+
+def test_the_calls_outcome_is_shown_on_the_item(world):
+    from okno.telephony.models import Call
+
+    world["client"].post("/work/screen/next/")
+    url = f"/work/screen/{world['item'].pk}/call/"
+    assert 'data-outcome="pending"' in world["client"].get(url).content.decode()
+    # when: the PBX reports the manager's call to the customer, answered after a minute's talk
+    Call.objects.create(channel=CallRequest.objects.get().channel, pbx_call_id="c-1", direction=Call.Direction.OUT,
+                        customer_number="+79161234567", contact=world["card"], employee=world["manager"],
+                        started_at=timezone.now(), outcome=Call.Outcome.ANSWERED, talk_seconds=64)
+    # then
+    with override("en"):
+        html = world["client"].get(url).content.decode()
+    assert 'data-outcome="answered"' in html and "64 s of talk" in html

@@ -72,7 +72,10 @@ class WooCommerceAdapter(StoreAdapter):
             if body.startswith(b"webhook_id="):
                 return  # the ping WooCommerce sends when a webhook is saved; parse() ignores it
             raise Refused("unsigned: no X-WC-Webhook-Signature header", status=401)
-        if not signature_matches(sign(body, settings.get("webhook_secret", "")), given):
+        if not settings.get("webhook_secret"):
+            # An empty key would let anyone sign: refuse until the administrator sets the secret.
+            raise Refused("the connection has no webhook secret: set it in the connection's settings", status=403)
+        if not signature_matches(sign(body, settings["webhook_secret"]), given):
             raise Refused("bad signature: X-WC-Webhook-Signature does not match the body and the webhook secret",
                           status=401)
 

@@ -121,3 +121,10 @@ def test_pretix_order_is_read_with_its_status_named():
     assert (order.external_id, order.status) == ("ABC12", "pending")
     assert order.customer.emails == ["guest@example.ru"]
     assert [(line.name, line.price) for line in order.lines] == [("Билет на конференцию", Decimal("2500.00"))]
+
+
+def test_woocommerce_refuses_every_signature_while_the_connection_has_no_secret():
+    body = b"{}"
+    with pytest.raises(Refused, match="no webhook secret"):
+        WooCommerceAdapter().verify(headers={"X-Wc-Webhook-Signature": sign(body, "")}, body=body,
+                                    settings={"webhook_secret": ""}, query={})

@@ -172,7 +172,8 @@ def status_changes(changes: int, orders: int) -> list[dict]:
             pass
         unequal = sum(1 for o in StoreOrder.objects.filter(connection=connection).select_related("deal")
                       if connection.status_for(o.deal.stage_id) != shop.orders[o.external_id]["status"])
-        writes = StoreWrite.objects.filter(connection=connection).exclude(state=StoreWrite.State.SUPERSEDED).count()
+        # Every write row, superseded ones too: each must come from a move made in Okno.
+        writes = StoreWrite.objects.filter(connection=connection).count()
         moved_by_store = DealStageChange.objects.filter(deal__pipeline=pipeline, via="store",
                                                         from_stage__isnull=False).count()
         # Echoes: writes Okno made that no Okno move asked for, and moves the store caused beyond its own changes.

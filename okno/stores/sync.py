@@ -203,7 +203,13 @@ def _status(connection: StoreConnection, stored: StoreOrder, order: Order, stage
         # The deal's stage came from the store itself (or its creation): the newer store state wins.
         _move(stored, stage, order)
         return StoreLog.Kind.MOVED
-    # Okno moved the deal and told (or is telling) the store; the store says otherwise: the later wins.
+    if last.state == StoreWrite.State.SENT and last.echo_seen:
+        # The store's own clock put this state after Okno's write (its answer's time, or the echo
+        # already seen, is older than this non-stale state): a later change in the store.
+        _move(stored, stage, order)
+        return StoreLog.Kind.MOVED
+    # Okno moved the deal and is telling the store (or the store never said when it took it); the
+    # store says otherwise: the later change wins, compared across the two clocks.
     store_at = order.updated_at or timezone.now()
     if store_at < deal.stage_entered_at:
         _on_deal(deal, _("Conflict: the store's status “%(status)s” (%(at)s) is older than the move in Okno to "

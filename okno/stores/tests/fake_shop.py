@@ -69,8 +69,9 @@ class FakeShop:
         self.server.server_close()
 
     def tick(self) -> str:
-        self.clock += timedelta(seconds=1)
-        return self.clock.strftime("%Y-%m-%dT%H:%M:%S")
+        """The shop's modification time: its wall clock (as a real shop's), strictly increasing."""
+        self.clock = max(self.clock + timedelta(milliseconds=1), datetime.now(UTC))
+        return self.clock.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
     def add(self, order_id: str, status: str = "processing", phone: str = "8 (912) 345-67-89") -> dict:
         order = woo_order(id=int(order_id), number=order_id, status=status, date_modified_gmt=self.tick())

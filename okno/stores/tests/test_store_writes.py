@@ -143,6 +143,7 @@ def test_conflict_oknos_later_change_wins_over_an_older_store_state(store, shop)
     deal_move_to_stage(deal=deal, stage=stage_of(connection.pipeline, "won"), via="user")
     store_writes_drain()
     StoreOrder.objects.update(store_updated_at=None)  # a store that said no time
+    StoreWrite.objects.update(echo_seen=False)
     # when an older store state (on-hold, before the move) arrives late
     order = {**shop.orders["501"], "status": "on-hold", "date_modified_gmt": "2020-01-01T00:00:00"}
     woo_post(Client(), connection, order, topic="order.updated")
@@ -153,3 +154,18 @@ def test_conflict_oknos_later_change_wins_over_an_older_store_state(store, shop)
     assert StoreWrite.objects.filter(state=StoreWrite.State.PENDING, status="completed").count() == 1
     store_writes_drain()
     assert shop.orders["501"]["status"] == "completed"
+
+
+def test_a_store_change_after_oknos_write_was_taken_moves_the_deal_without_conflict(store, shop):
+    # given a move in Okno written to the shop, which answered its new time
+    connection, deal = store
+    deal_move_to_stage(deal=deal, stage=stage_of(connection.pipeline, "won"), via="user")
+    store_writes_drain()
+    # when the shop's admin changes the order afterwards (the shop's clock says so)
+    woo_post(Client(), connection, shop.change("501", "on-hold"), topic="order.updated")
+    store_events_drain()
+    # then the deal follows the store, and nothing is written back
+    deal.refresh_from_db()
+    assert deal.stage == stage_of(connection.pipeline, "paused")
+    assert StoreWrite.objects.count() == 1
+    assert not StoreLog.objects.filter(kind=StoreLog.Kind.CONFLICT).exists()

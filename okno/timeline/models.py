@@ -26,6 +26,8 @@ class Activity(models.Model):
         SYSTEM = "system", _("system")
         # An e-mail or SMS Okno sent (okno.outbox), drawn by the outbox's fragment.
         OUTBOX = "outbox", _("sent message")
+        # A document Okno generated for a deal (okno.documents), drawn by its fragment.
+        DOCUMENT = "document", _("document")
 
     # Indexed by (contact, -occurred_at) only: a single-column index beside it served no query
     # and was one more entry per timeline row written (bench_cdr).

@@ -8,12 +8,12 @@ How it stays right (docs/analytics.md, "How it computes, and how it will scale")
   (SETTLE after midnight, so a call that finished at 23:59:59 has committed).
 - A day changes after it was built when a call of it changes: a late fact, a call that was
   ongoing over midnight and ends now, a later callback of one of its missed calls (an answered
-  outbound call reaches back `window` minutes), a CDR import of an old file, an extension named
-  afterwards. Every such change marks the day (CallStatMark) and reports read a marked day live
-  until the worker rebuilds it. The marks come from the telephony's events, in the same
-  transaction as the change (`call.finished`, `call.answered`, `call.missed`), and, for writers
-  that publish nothing (the CDR import's bulk writes, `extension_assign`), from a periodic look
-  at `Call.updated_at`.
+  outbound call reaches back `window` minutes), a CDR import of an old file. Every such change
+  marks the day (CallStatMark) and reports read a marked day live until the worker rebuilds it.
+  The marks come from the telephony's events, in the same transaction as the change
+  (`call.finished`, `call.answered`, `call.missed`), and, for writers that publish nothing (the
+  CDR import's bulk writes), from a periodic look at `Call.updated_at` (telephony's
+  `extension_assign` stamps no updated_at: a known gap, docs/analytics.md).
 - `successful` depends on the thresholds and `called_back` on the window: each built span keeps
   the fingerprint of the settings it was built with, and a span built with other settings is not
   read (live instead) until rebuilt. We rebuild rather than keep a histogram of talk time: the

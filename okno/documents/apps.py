@@ -14,8 +14,7 @@ class DocumentsConfig(AppConfig):
         from okno.documents.timeline import documents_for_timeline
         from okno.timeline import registry as timeline
 
-        # Not one of Activity.Kind's choices (adding one needs a timeline migration, the lead's to
-        # make): the column is free text, the card draws it through this registration.
+        # Activity.Kind.DOCUMENT (timeline migration 0004); the card draws it through this registration.
         timeline.register(kinds=[TIMELINE_KIND], template="documents/_timeline_document.html",
                           load=documents_for_timeline)
         events.subscribe("deal.stage_changed", on_deal_entered_stage, key="documents.rules.stage_changed")

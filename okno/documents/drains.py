@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from okno.core.events import Event
 from okno.core.leases import claim_batch
-from okno.deals.models import Deal, Supplier
+from okno.deals.models import Deal
 from okno.documents.models import Document, DocumentJob, DocumentKind, DocumentRule
-from okno.documents.services import document_generate, document_pdf_make, document_send
+from okno.documents.services import deal_documents_generate, document_pdf_make
 
 log = logging.getLogger(__name__)
 
@@ -36,33 +36,23 @@ def documents_pdf_drain(batch: int = PDF_BATCH) -> int:
     return len(ids)
 
 
-def deal_documents_make(*, deal: Deal, template, send: bool, message_template, key: str) -> str:
-    """The documents a rule or a robot makes for a deal: a supplier order per supplier of its
-    lines (each e-mailed to its supplier when `send`), any other kind one document (e-mailed to
-    the customer). `key` makes a repeat find what the first run made."""
-    if template.kind == DocumentKind.SUPPLIER_ORDER:
-        supplier_ids = sorted({s for s in deal.lines.values_list("supplier_id", flat=True) if s})
-        targets = list(Supplier.objects.filter(pk__in=supplier_ids).order_by("id"))
-        if not targets:
-            return "no line names a supplier: no supplier order"
-    else:
-        targets = [None]
-    done = []
-    for supplier in targets:
-        one = f"{key}-s{supplier.pk if supplier else 0}"
-        document = document_generate(deal=deal, template=template, user=None, supplier=supplier,
-                                     origin_key=one[:100])
-        note = document.title
-        if send:
-            to = (supplier.emails or [""])[0] if supplier else _customer_email(deal)
-            if to:
-                document_send(document=document, to=to, user=None, message_template=message_template,
-                              key=f"document-{one}"[:150])
-                note += f" → {to}"
-            else:
-                note += " (no e-mail address: not sent)"
-        done.append(note)
-    return "; ".join(done)
+def deal_documents_make(*, deal: Deal, template, send: bool, message_template, key: str, to: str = "") -> str:
+    """The documents a rule or a robot makes for a deal (services.deal_documents_generate), and
+    the line its log keeps. Unlike the manager's click, a supplier order is made only for the
+    suppliers the lines name: with none, nothing is made."""
+    if template.kind == DocumentKind.SUPPLIER_ORDER and not deal.lines.filter(supplier__isnull=False).exists():
+        return "no line names a supplier: no supplier order"
+    documents = deal_documents_generate(deal=deal, template=template, user=None, send=send, to=to,
+                                        message_template=message_template, key=key)
+    notes = []
+    for document in documents:
+        if document.sent_at:
+            notes.append(f"{document.title} → {document.sent_to}")
+        elif send:
+            notes.append(f"{document.title} (no e-mail address: not sent)")
+        else:
+            notes.append(document.title)
+    return "; ".join(notes)
 
 
 def rule_job_run(job: DocumentJob) -> str:
@@ -71,11 +61,6 @@ def rule_job_run(job: DocumentJob) -> str:
     deal = Deal.objects.select_related("contact", "company", "stage", "pipeline").get(pk=job.deal_id)
     return deal_documents_make(deal=deal, template=rule.template, send=rule.send,
                                message_template=rule.message_template, key=job.key)
-
-
-def _customer_email(deal: Deal) -> str:
-    row = deal.contact.emails.order_by("id").first() if deal.contact_id else None
-    return row.email if row else ""
 
 
 def documents_jobs_drain(batch: int = JOB_BATCH) -> int:

@@ -1,8 +1,8 @@
 """Documents: upload a template, generate a deal's document, make its PDF, send it by e-mail.
 
 `document_generate` numbers the document by its kind's yearly sequence and stores its DOCX in
-one transaction (a rollback leaves no gap in the numbers), records it on the customer's
-timeline, then makes the PDF inline through this process's reused LibreOffice, outside the
+one transaction (a rollback leaves no gap in the numbers and no file: okno.documents.storage),
+records it on the customer's timeline, then makes the PDF inline through this process's reused LibreOffice, outside the
 transaction. When that fails or overruns its timeout the document keeps `pdf_status=pending`
 and the worker's `documents_pdf` drain makes it (docs/documents.md has the measurements).
 """
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -30,6 +29,7 @@ from okno.documents.models import (
     DocumentSettings,
     DocumentTemplate,
 )
+from okno.documents.storage import file_save_for_transaction
 from okno.documents.templating import template_check, template_render
 from okno.people.models import User
 
@@ -77,8 +77,9 @@ def document_template_upload(*, name: str, kind: str, upload: Upload | None, use
     check = template_check(upload.data)
     template = DocumentTemplate(name=name, kind=kind, placeholders=check.placeholders, uploaded_by=user,
                                 is_active=is_active)
-    template.file.save("template.docx", ContentFile(upload.data), save=False)
-    template.save()
+    with transaction.atomic():
+        file_save_for_transaction(template.file, "template.docx", upload.data)
+        template.save()
     return template
 
 
@@ -96,8 +97,10 @@ def document_template_update(*, template: DocumentTemplate, name: str | None = N
         if not upload.name.lower().endswith(".docx"):
             raise FieldError({"file": "the file must be a .docx"})
         template.placeholders = template_check(upload.data).placeholders
-        template.file.save("template.docx", ContentFile(upload.data), save=False)
-    template.save()
+    with transaction.atomic():
+        if upload is not None and upload.data:
+            file_save_for_transaction(template.file, "template.docx", upload.data)
+        template.save()
     return template
 
 
@@ -151,7 +154,7 @@ def _generate(*, deal: Deal, template: DocumentTemplate, user: User | None, supp
         document = Document(deal=deal, template=template, kind=template.kind, number=number, year=year,
                             title=title[:300], supplier=supplier, created_by=user, created_at=now,
                             origin_key=origin_key)
-        document.docx.save("document.docx", ContentFile(docx), save=False)
+        file_save_for_transaction(document.docx, "document.docx", docx)
         document.save()
         if deal.contact_id:
             from okno.timeline.services import activity_record
@@ -196,9 +199,10 @@ def document_pdf_make(*, document: Document, timeout: float = office.CONVERT_TIM
         log.warning("PDF of document %s not made: %s", document.pk, exc)
         document.refresh_from_db()
         return document
-    document.pdf.save("document.pdf", ContentFile(pdf), save=False)
-    Document.objects.filter(pk=document.pk).update(pdf=document.pdf.name, pdf_status=Document.PdfStatus.DONE,
-                                                   pdf_error="", locked_until=None)
+    with transaction.atomic():
+        file_save_for_transaction(document.pdf, "document.pdf", pdf)
+        Document.objects.filter(pk=document.pk).update(pdf=document.pdf.name, pdf_status=Document.PdfStatus.DONE,
+                                                       pdf_error="", locked_until=None)
     document.pdf_status, document.pdf_error = Document.PdfStatus.DONE, ""
     return document
 
@@ -250,3 +254,30 @@ def default_recipient(document: Document) -> str:
     deal = document.deal
     row = deal.contact.emails.order_by("id").first() if deal.contact_id else None
     return row.email if row else ""
+
+
+def deal_documents_generate(*, deal: Deal, template: DocumentTemplate, user: User | None, send: bool,
+                            to: str = "", message_template=None, key: str | None = None) -> list[Document]:
+    """What one "Send" makes for a deal, from the page, a stage rule or a robot: a supplier order
+    per supplier named by the deal's lines, each e-mailed to its supplier's first address (an
+    order whose lines name no supplier: one order of every line); any other kind one document,
+    e-mailed to the customer's first address. `to`, when given, receives every one instead.
+
+    A document with nowhere to go is made and left unsent (`sent_at` empty), for the caller to
+    say so. With `key`, a repeat finds the documents (origin key) and e-mails (outbox key) the
+    first run made; without it every call makes new, numbered documents."""
+    targets: list[Supplier | None] = [None]
+    if template.kind == DocumentKind.SUPPLIER_ORDER:
+        supplier_ids = sorted({s for s in deal.lines.values_list("supplier_id", flat=True) if s})
+        targets = list(Supplier.objects.filter(pk__in=supplier_ids).order_by("id")) or [None]
+    documents = []
+    for supplier in targets:
+        one = f"{key}-s{supplier.pk if supplier else 0}" if key else None
+        document = document_generate(deal=deal, template=template, user=user, supplier=supplier,
+                                     origin_key=one[:100] if one else None)
+        address = (to or "").strip() or (default_recipient(document) if send else "")
+        if send and address:
+            document_send(document=document, to=address, user=user, message_template=message_template,
+                          key=f"document-{one}"[:150] if one else None)
+        documents.append(document)
+    return documents

@@ -3,6 +3,8 @@ administrators; the deal page's documents panel with its one-click "Send"; file 
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -19,10 +21,8 @@ from okno.documents.rules import document_rule_create, document_rule_delete, our
 from okno.documents.services import (
     DOCX_MIME,
     Upload,
-    default_recipient,
-    document_generate,
+    deal_documents_generate,
     document_preview,
-    document_send,
     document_template_update,
     document_template_upload,
     our_company,
@@ -156,7 +156,8 @@ def deal_panel(request: HttpRequest, deal_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def deal_send(request: HttpRequest, deal_id: int) -> HttpResponse:
-    """The manager's one click: make the document from the chosen template and e-mail it."""
+    """The manager's one click: make the document from the chosen template and e-mail it (a
+    supplier order: one per supplier of the lines, each to its supplier)."""
     deal = selectors.deal_for_documents(user=request.user, pk=deal_id)
     raw = request.POST.get("template_id", "")
     template = selectors.templates_active().filter(pk=int(raw)).first() if raw.isdigit() else None
@@ -164,22 +165,23 @@ def deal_send(request: HttpRequest, deal_id: int) -> HttpResponse:
         return _panel(request, deal, error=_("Choose a template."), status=400)
     to = request.POST.get("to", "").strip()
     send = request.POST.get("action", "send") == "send"
+    if to:
+        try:
+            validate_email(to)
+        except ValidationError:
+            return _panel(request, deal, error=_("E-mail: not an e-mail address."), status=400)
     try:
-        document = document_generate(deal=deal, template=template, user=request.user)
+        documents = deal_documents_generate(deal=deal, template=template, user=request.user, send=send, to=to)
     except FieldError as exc:
         return _panel(request, deal, error=_errors_text(exc), status=400)
-    if send:
-        to = to or default_recipient(document)
-        try:
-            document_send(document=document, to=to, user=request.user)
-        except FieldError as exc:
-            return _panel(request, deal, status=400, error=_("%(title)s made, not sent: %(reason)s") % {
-                "title": document.title, "reason": _errors_text(exc)})
-    if send:
-        notice = _("%(title)s sent to %(to)s.") % {"title": document.title, "to": to}
-    else:
-        notice = _("%(title)s made.") % {"title": document.title}
-    return _panel(request, deal, notice=notice)
+    unsent = [d for d in documents if send and not d.sent_at]
+    notices = [_("%(title)s sent to %(to)s.") % {"title": d.title, "to": d.sent_to} if send and d.sent_at
+               else _("%(title)s made.") % {"title": d.title} for d in documents if d not in unsent]
+    if unsent:
+        error = " ".join(_("%(title)s made, not sent: %(reason)s") % {
+            "title": d.title, "reason": _("there is no e-mail address to send it to")} for d in unsent)
+        return _panel(request, deal, error=error, notice=" ".join(notices), status=400)
+    return _panel(request, deal, notice=" ".join(notices))
 
 
 @login_required

@@ -5,6 +5,8 @@ from a list. The form turns its values into the API's shape (`to_data`) and okno
 checks them, so the page and the API refuse the same things with the same reasons.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django import forms
@@ -37,6 +39,26 @@ FORM_FIELD = {
     "action.stage_id": "stage", "action.endpoint_id": "endpoint", "action.url": "url",
     "action.allow_private_network": "url", "action.register_name": "register_name",
 }
+
+
+@dataclass(frozen=True)
+class ActionField:
+    """A labelled form field of an action another app runs (okno.documents' "generate a
+    document"), so the robots app draws and saves it without importing that app."""
+
+    name: str  # the form field's name, unique in the form
+    param: str  # its key in the action's parameters; the rules name its bad value "action.<param>"
+    actions: tuple[str, ...]  # the action types it belongs to (shown only for those)
+    make: Callable[[], forms.Field]  # a fresh field per form, so its choices are read when drawn
+
+
+ACTION_FIELDS: list[ActionField] = []
+
+
+def register_action_field(field: ActionField) -> None:
+    """Called from an app's ready(); registering a name twice keeps the first."""
+    if all(f.name != field.name for f in ACTION_FIELDS):
+        ACTION_FIELDS.append(field)
 
 
 def _duration(amount: int | None, unit: str) -> str | None:
@@ -160,6 +182,8 @@ class RobotForm(forms.Form):
                                                          for e in WebhookEndpoint.objects.order_by("pk")]
         custom = [(f"custom.{f.key}", f.label) for f in pipeline.fields.all()] if pipeline is not None else []
         self.fields["when_field"].choices = [(f, FIELD_LABELS[f]) for f in CONDITION_FIELDS] + custom
+        for extra in ACTION_FIELDS:
+            self.fields[extra.name] = extra.make()
         if for_leads:
             self.fields["trigger"].choices = [c for c in Robot.Trigger.choices if c[0] in ("enter", "after")]
             self.fields["action"].choices = [c for c in Robot.Action.choices
@@ -192,7 +216,25 @@ class RobotForm(forms.Form):
                    department=a.get("department_id"), stage=a.get("stage_id"),
                    endpoint=None if a.get("url") else a.get("endpoint_id"), url=a.get("url", ""),
                    register_name=a.get("register_name", ""))
+        for extra in ACTION_FIELDS:
+            if robot.action in extra.actions:
+                out[extra.name] = a.get(extra.param)
         return out
+
+    @property
+    def action_fields(self) -> list[tuple]:
+        """The registered actions' fields with the template's data-show rule for each."""
+        return [(self[f.name], "action:" + ",".join(f.actions)) for f in ACTION_FIELDS]
+
+    def field_for(self, error_name: str) -> str | None:
+        """The form field a rules' error name ("action.template_id") is shown on; a registered
+        action's own field first, as its parameters may share a name with a built-in one."""
+        action = getattr(self, "cleaned_data", {}).get("action")
+        for f in ACTION_FIELDS:
+            if action in f.actions and error_name == f"action.{f.param}":
+                return f.name
+        name = FORM_FIELD.get(error_name)
+        return name if name in self.fields else None
 
     def to_data(self) -> dict:
         """The API's shape of what was filled in (only the chosen type's fields)."""
@@ -257,5 +299,8 @@ class RobotForm(forms.Form):
                 action["endpoint_id"] = c.get("endpoint")
         elif kind == "register":
             action["register_name"] = c.get("register_name") or ""
+        for extra in ACTION_FIELDS:
+            if kind in extra.actions:
+                action[extra.param] = c.get(extra.name)
         data["action"] = action
         return data

@@ -45,6 +45,9 @@ class Robot(models.Model):
         MOVE_TO_STAGE = "move_to_stage", _("move to a stage")
         WEBHOOK = "webhook", _("call an outbound webhook")
         REGISTER = "register", _("record the deal in a register")
+        # Run by okno.documents (registered into actions.DEAL_ACTIONS and rules.ACTION_CLEAN).
+        GENERATE_DOCUMENT = "generate_document", _("generate a document")
+        SEND_DOCUMENT = "send_document", _("generate a document and send it by e-mail")
 
     pipeline = models.ForeignKey("deals.Pipeline", null=True, blank=True, on_delete=models.CASCADE,
                                  related_name="robots", verbose_name=_("pipeline"))

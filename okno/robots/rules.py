@@ -34,6 +34,7 @@ REASONS = [
     gettext_noop("must be a time of day such as 10:00"),
     gettext_noop("a stage of the same pipeline, not the robot's own"),
     gettext_noop("a level-2 deadline follows a level-1 deadline of the same stage"),
+    gettext_noop("this action is not available"),
 ]
 
 
@@ -253,6 +254,7 @@ ACTION_CLEAN = {
     Robot.Action.MOVE_TO_STAGE: _clean_move,
     Robot.Action.WEBHOOK: _clean_webhook,
     Robot.Action.REGISTER: _clean_register,
+    # GENERATE_DOCUMENT and SEND_DOCUMENT: okno.documents.robot_actions registers its own.
 }
 # Lead robots act on a lead: only these make sense without a deal.
 LEAD_ACTIONS = (Robot.Action.NOTIFY_RESPONSIBLE, Robot.Action.CHANGE_RESPONSIBLE, Robot.Action.WEBHOOK)
@@ -266,7 +268,11 @@ def action_clean(data, errors: dict, *, pipeline, stage_id, for_leads: bool, act
     type_ = _choice(data.get("type"), "action.type", allowed, errors)
     if not type_:
         return "", {}
-    return type_, ACTION_CLEAN[type_](data, errors, pipeline=pipeline, stage_id=stage_id, actor=actor)
+    clean = ACTION_CLEAN.get(type_)
+    if clean is None:  # an action of an app that did not register it
+        errors["action.type"] = "this action is not available"
+        return "", {}
+    return type_, clean(data, errors, pipeline=pipeline, stage_id=stage_id, actor=actor)
 
 
 # ---- the whole robot -----------------------------------------------------------------------

@@ -18,7 +18,7 @@ from okno.core.paging import ids_of
 from okno.core.reasons import reason_text
 from okno.deals.models import Pipeline, Stage
 from okno.robots import services
-from okno.robots.forms import FORM_FIELD, RobotForm, duration_text
+from okno.robots.forms import RobotForm, duration_text
 from okno.robots.models import Robot, RobotRun
 from okno.robots.schedule import describe, dry_run
 from okno.robots.selectors import register_entries, robot_problems, robots_of_pipeline
@@ -97,8 +97,7 @@ def _save(request: HttpRequest, form: RobotForm, robot: Robot | None) -> Robot |
         return services.robot_update(actor=request.user, robot=robot, data=data)
     except FieldError as exc:
         for field, reason in exc.by_field.items():
-            name = FORM_FIELD.get(field)
-            form.add_error(name if name in form.fields else None, reason_text(reason))
+            form.add_error(form.field_for(field), reason_text(reason))
         return None
 
 

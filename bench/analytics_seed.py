@@ -58,6 +58,18 @@ def _select(vendor: str, *, per_day: int) -> str:
         ) d JOIN bench_emp e ON e.idx = d.eidx"""
 
 
+def _drop_indexes(cur) -> list[str]:
+    """Drops telephony_call's plain indexes (not those behind its primary key and unique
+    constraint) and returns their definitions, to be built again after the load."""
+    cur.execute("""SELECT i.indexname, i.indexdef FROM pg_indexes i
+                   WHERE i.tablename = 'telephony_call' AND i.schemaname = current_schema()
+                     AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)""")
+    found = cur.fetchall()
+    for name, _definition in found:
+        cur.execute(f'DROP INDEX "{name}"')
+    return [definition for _name, definition in found]
+
+
 def seed_calls(*, n: int, channel_id: int, employees: list[tuple[int, int, str]], progress=None) -> None:
     """Inserts calls 0..n-1 of the channel. `employees`: (user id, department id, line), 500 of them."""
     vendor = connection.vendor
@@ -72,23 +84,39 @@ def seed_calls(*, n: int, channel_id: int, employees: list[tuple[int, int, str]]
     if vendor != "postgresql":  # SQLite keeps UTC as text, as Django writes it
         now = now.astimezone(UTC).replace(tzinfo=None).isoformat(" ", timespec="seconds")
     with connection.cursor() as cur:
+        dropped = _drop_indexes(cur) if vendor == "postgresql" else []
+        superuser = False
+        if vendor == "postgresql":
+            cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            superuser = bool(cur.fetchone()[0])
         cur.execute("DROP TABLE IF EXISTS bench_emp")
         cur.execute("CREATE TEMP TABLE bench_emp (idx integer PRIMARY KEY, user_id bigint, department_id bigint, "
                     "line varchar(64))")
         cur.executemany("INSERT INTO bench_emp VALUES (%s, %s, %s, %s)",
                         [(i, u, d, line) for i, (u, d, line) in enumerate(employees)])
-        for lo in range(0, n, CHUNK):
-            hi = min(n, lo + CHUNK) - 1
-            with transaction.atomic():
-                if vendor == "postgresql":
-                    # to_timestamp takes the seconds since the epoch; the seconds' expression repeats %s
-                    sql = f"INSERT INTO telephony_call ({COLUMNS}) {select}"
-                    params = [channel_id, *[base] * 3, now, now, lo, hi]
-                else:
-                    sql = (f"WITH RECURSIVE s(i) AS (SELECT %s UNION ALL SELECT i + 1 FROM s WHERE i < %s) "
-                           f"INSERT INTO telephony_call ({COLUMNS}) {select}")
-                    params = [lo, hi, channel_id, *[base] * 3, now, now]
-                cur.execute(sql, params)
-            if progress:
-                progress(hi + 1)
+        try:
+            for lo in range(0, n, CHUNK):
+                hi = min(n, lo + CHUNK) - 1
+                with transaction.atomic():
+                    if vendor == "postgresql":
+                        if superuser:
+                            # Not the foreign keys' triggers per row at COMMIT (most of a chunk's
+                            # time): every id comes from bench_emp and the channel, all existing.
+                            cur.execute("SET LOCAL session_replication_role = replica")
+                        # to_timestamp takes the seconds since the epoch; the seconds' expression repeats %s
+                        sql = f"INSERT INTO telephony_call ({COLUMNS}) {select}"
+                        params = [channel_id, *[base] * 3, now, now, lo, hi]
+                    else:
+                        sql = (f"WITH RECURSIVE s(i) AS (SELECT %s UNION ALL SELECT i + 1 FROM s WHERE i < %s) "
+                               f"INSERT INTO telephony_call ({COLUMNS}) {select}")
+                        params = [lo, hi, channel_id, *[base] * 3, now, now]
+                    cur.execute(sql, params)
+                if progress:
+                    progress(hi + 1)
+        finally:
+            if dropped:
+                # Built once over the whole set: several times faster than kept up row by row.
+                cur.execute("SET maintenance_work_mem = '512MB'")
+                for definition in dropped:
+                    cur.execute(definition)
         cur.execute("DROP TABLE bench_emp")

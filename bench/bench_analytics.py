@@ -186,6 +186,8 @@ def _measure(label: str, samples: int, request, target: int | None) -> list[dict
 def run(*, db: str, scale: str) -> list[dict]:
     vendor = connection.vendor
     n, samples = SIZES[scale][vendor], SAMPLES[scale]
+    if os.environ.get("BENCH_ANALYTICS_CALLS"):  # a size between small and full (profiling, a short window)
+        n = int(os.environ["BENCH_ANALYTICS_CALLS"])
     t0 = time.monotonic()
     people = _people()
     reused = _seed(n, people)

@@ -39,7 +39,13 @@ from okno.analytics.scope import calls_scope_q, check_filters
 from okno.analytics.services import analytics_settings_get, department_thresholds
 from okno.contacts.models import Contact, Tag
 from okno.people.models import Department, User
-from okno.telephony.call_list import CALLBACK_OUTCOMES, OUTCOMES, callbacks_matched, counting_register
+from okno.telephony.call_list import (
+    CALLBACK_OUTCOMES,
+    FINISHED,
+    OUTCOMES,
+    callbacks_matched,
+    counting_register,
+)
 from okno.telephony.models import Call
 
 GROUPS = ("employee", "department", "line", "client", "day")
@@ -139,8 +145,8 @@ def _key_expr(group_by: str):
 
 def _base_qs(*, user, query: CallsQuery, period: Period):
     lo, hi = period.bounds()
-    qs = Call.objects.filter(calls_scope_q(user), started_at__gte=lo, started_at__lt=hi).exclude(
-        outcome=Call.Outcome.ONGOING)
+    qs = Call.objects.filter(calls_scope_q(user), started_at__gte=lo, started_at__lt=hi).filter(
+        FINISHED)
     if query.direction:
         qs = qs.filter(direction=query.direction)
     if query.line:

@@ -32,7 +32,7 @@ from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from okno.analytics.calls_report import ANSWERED, MISSED, WAITED, _callbacks, _threshold_expr
+from okno.analytics.calls_report import ANSWERED, FINISHED, MISSED, WAITED, _callbacks, _threshold_expr
 from okno.analytics.models_rollup import CallStat, CallStatCursor, CallStatMark, CallStatSpan
 from okno.analytics.periods import Period
 from okno.analytics.services import analytics_settings_get, department_thresholds
@@ -169,7 +169,7 @@ def _lock() -> None:
 def _day_rows(day: date, conf: Settings) -> dict[tuple, dict]:
     """The day's figures per (employee, department, line, direction): the live report's SQL."""
     lo, hi = Period(day, day).bounds()
-    qs = Call.objects.filter(started_at__gte=lo, started_at__lt=hi).exclude(outcome=Call.Outcome.ONGOING)
+    qs = Call.objects.filter(FINISHED, started_at__gte=lo, started_at__lt=hi)
     successful = ANSWERED & Q(talk_seconds__gte=_threshold_expr(conf.threshold, conf.overrides))
     out: dict[tuple, dict] = {}
     for r in qs.values(*KEYS).annotate(

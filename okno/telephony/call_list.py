@@ -30,6 +30,12 @@ from okno.telephony.models import Call
 
 ANSWERED = Q(outcome=Call.Outcome.ANSWERED)
 MISSED = Q(direction=Call.Direction.IN) & ~ANSWERED
+# A call that has ended: the report counts no call before it ends (issue 16: "calls" are finished
+# calls). A ringing call is `ongoing`; an answered call (or one a machine took) has its outcome at
+# the answer, so it is finished only once it has an end. Other outcomes come only with an end
+# (`ended_at` stays empty when the PBX's end carried no time).
+FINISHED = ~Q(outcome=Call.Outcome.ONGOING) & (
+    Q(ended_at__isnull=False) | ~Q(outcome__in=(Call.Outcome.ANSWERED, Call.Outcome.MACHINE)))
 CALLBACK_OUTCOMES = ("called_back", "missed_not_called_back")
 # The `outcome` filter's values: what a call was, as the report counts it.
 OUTCOMES = ("answered", "successful", "missed", *CALLBACK_OUTCOMES, "machine", "voicemail")
@@ -223,7 +229,7 @@ def _by_ref(qs: QuerySet, column: str, value) -> QuerySet:
 
 def calls_filtered(qs: QuerySet, f: CallFilter) -> QuerySet:
     """`qs` (calls) narrowed by `f`. Calls still in progress are left out, as the report does."""
-    qs = qs.exclude(outcome=Call.Outcome.ONGOING)
+    qs = qs.filter(FINISHED)
     lo, hi = day_bounds(f.start, f.end)
     if lo:
         qs = qs.filter(started_at__gte=lo)

@@ -2,6 +2,7 @@
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, QuerySet
+from django.utils import timezone
 
 from okno.core.access import require_admin
 from okno.core.errors import ApiError, FieldError
@@ -25,8 +26,11 @@ def extension_assign(*, channel: Channel, code: str, user: User) -> int:
     """Names the employee behind an extension, here and on the calls already kept; returns how many."""
     PbxExtension.objects.update_or_create(channel=channel, code=code, defaults={"user": user})
     CallLeg.objects.filter(call__channel=channel, extension=code, employee__isnull=True).update(employee=user)
+    # updated_at by hand (update() skips auto_now): the reports' rollup re-counts the days of
+    # calls changed since it last looked (okno.analytics.rollup.rollup_check_changed).
     return Call.objects.filter(channel=channel, unmatched_extension=code).update(
-        employee=user, department_id=user.department_id or channel.department_id, unmatched_extension="")
+        employee=user, department_id=user.department_id or channel.department_id, unmatched_extension="",
+        updated_at=timezone.now())
 
 
 def require_pbx_channel(channel: Channel) -> None:

@@ -68,6 +68,24 @@ def test_voicemail_is_not_successful_and_is_missed(api):
     assert (totals["calls"], totals["successful"], totals["missed"]) == (1, 0, 1)
 
 
+def test_an_answered_call_counts_once_it_has_ended(api):
+    # given a call the employee answered and is still talking in (the PBX sent no end yet)
+    channel, start = pbx(), local(DAY, 12)
+    for kind, seconds in (("start", 0), ("ring", 2), ("answer", 8)):
+        call_fact_record(channel=channel, fact=CallFact(call_id="talking-1", kind=kind, direction="in", leg="t1",
+                                                        at=start + timedelta(seconds=seconds),
+                                                        customer="+74950000011", extension="101"))
+    # then it is not counted yet: not a call, not answered, no talk
+    totals = report(api)["totals"]
+    assert (totals["calls"], totals["answered"], totals["talk_seconds"]) == (0, 0, 0)
+    # when it ends after 30 s of talk
+    call_fact_record(channel=channel, fact=CallFact(call_id="talking-1", kind="end", leg="t1",
+                                                    at=start + timedelta(seconds=38), extension="101"))
+    # then it counts, once, with its talk
+    totals = report(api)["totals"]
+    assert (totals["calls"], totals["answered"], totals["successful"], totals["talk_seconds"]) == (1, 1, 1, 30)
+
+
 def test_missed_called_back_in_time_and_late(api):
     # given a 30-minute window and three missed calls from three numbers
     employee = UserFactory()

@@ -22,7 +22,8 @@ START = date(2026, 9, 1)
 SPAN_DAYS = 70
 NUMBERS = [f"+7495000000{i}" for i in range(8)] + [""]
 LINES = ["+74951110000", "+74952220000", ""]
-OUTCOMES = ["answered"] * 6 + ["missed", "missed", "abandoned", "busy", "failed", "voicemail", "machine", "ongoing"]
+OUTCOMES = ["answered"] * 6 + ["missed", "missed", "abandoned", "busy", "failed", "voicemail", "machine", "ongoing",
+            "talking"]
 FILTER_OUTCOMES = ["answered", "successful", "missed", "called_back", "missed_not_called_back", "machine"]
 
 
@@ -41,11 +42,16 @@ def _company(rnd: random.Random):
         if rnd.random() < 0.05:  # on the stroke of midnight: the boundary of two days
             at = local(day.isoformat(), 0, 0, 0)
         employee = rnd.choice([*people, None])
-        calls.append(call_row(
-            at=at, direction=rnd.choice(["in", "in", "out", "internal"]), outcome=rnd.choice(OUTCOMES),
+        outcome = rnd.choice(OUTCOMES)
+        call = call_row(
+            at=at, direction=rnd.choice(["in", "in", "out", "internal"]),
+            outcome="answered" if outcome == "talking" else outcome,
             talk=rnd.choice([0, 5, 19, 20, 21, 29, 30, 31, 120]), wait=rnd.choice([0, 3, 15, 40, 600, 1800]),
             employee=employee, department=rnd.choice([sales, desk, support, None]) if employee is None else None,
-            number=rnd.choice(NUMBERS), line=rnd.choice(LINES), contact=rnd.choice([*contacts, None])))
+            number=rnd.choice(NUMBERS), line=rnd.choice(LINES), contact=rnd.choice([*contacts, None]))
+        if outcome == "talking":  # answered and still in progress: counted only once it ends
+            call.ended_at = call.talk_seconds = None
+        calls.append(call)
     Call.objects.bulk_create(calls)
     return {"viewers": [admin, head, people[0], people[3]], "people": people, "departments": [sales, desk, support]}
 
@@ -96,7 +102,8 @@ def expected(rows, *, user, query: CallsQuery, period: Period, threshold: int, o
         for i in range(period.days):
             groups[(period.start + timedelta(days=i)).isoformat()]
     for r in rows:
-        if r["outcome"] == "ongoing" or not lo <= r["started_at"] < hi or not _visible(user, r):
+        unfinished = r["ended_at"] is None and r["outcome"] in ("answered", "machine")
+        if r["outcome"] == "ongoing" or unfinished or not lo <= r["started_at"] < hi or not _visible(user, r):
             continue
         if (query.direction and r["direction"] != query.direction) or (query.line and r["line"] != query.line) \
                 or (query.department is not None and r["department_id"] != query.department) \

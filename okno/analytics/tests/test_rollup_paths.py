@@ -20,6 +20,7 @@ from okno.people.models import User
 from okno.people.tests.factories import UserFactory
 from okno.telephony.calls import CallFact, call_fact_record
 from okno.telephony.models import Call
+from okno.telephony.services import extension_assign
 
 
 def _today() -> date:
@@ -100,6 +101,30 @@ def test_a_bulk_write_without_an_event_is_found_by_the_worker(admin, monkeypatch
     rollup_drain()
     assert _totals(admin, day, day)["talk_seconds"] == 100
     assert CallStat.objects.get(span=CallStat.Span.DAY, start=day).talk_seconds == 100
+
+
+def test_an_extension_named_afterwards_recounts_its_built_days(admin, monkeypatch):
+    # given calls through an extension nobody was named for yet, three days ago, that day built
+    day = _today() - timedelta(days=3)
+    channel, at = pbx(), local(day.isoformat(), 11)
+    for kind, seconds in (("start", 0), ("answer", 5), ("end", 65)):
+        call_fact_record(channel=channel, fact=CallFact(call_id="unnamed-1", kind=kind, direction="in",
+                                                        at=at + timedelta(seconds=seconds),
+                                                        customer="+74950000079", extension="555"))
+    rollup_rebuild(start=day)
+    anna = UserFactory()
+    by_employee = calls_report(user=admin, query=CallsQuery(Period(day, day), group_by="employee"))
+    assert {r["key"]: r["calls"] for r in by_employee["rows"]} == {None: 1}
+    # when an administrator names the extension (the Unmatched extensions page, the API)
+    assert extension_assign(channel=channel, code="555", user=anna) == 1
+    # then the worker's look at the changed calls marks the day, and the report counts Anna's call
+    assert rollup_check_changed(force=True) >= 1
+    by_employee = calls_report(user=admin, query=CallsQuery(Period(day, day), group_by="employee"))
+    assert {r["key"]: r["calls"] for r in by_employee["rows"]} == {anna.pk: 1}
+    # and once rebuilt, the rollup's own rows say so
+    rollup_drain()
+    assert CallStat.objects.get(span=CallStat.Span.DAY, start=day).employee_id == anna.pk
+    assert _totals(admin, day, day) == _live_totals(admin, day, day, monkeypatch)
 
 
 def test_a_changed_threshold_recounts_at_once_and_the_worker_rebuilds(admin, monkeypatch):

@@ -31,7 +31,8 @@ COMBINATIONS = int(os.environ.get("OKNO_ROLLUP_COMBINATIONS", "150"))
 SPAN_DAYS = 75
 NUMBERS = [f"+7495000000{i}" for i in range(8)] + [""]
 LINES = ["+74951110000", "+74952220000", ""]
-OUTCOMES = ["answered"] * 6 + ["missed", "missed", "abandoned", "busy", "failed", "voicemail", "ongoing"]
+OUTCOMES = ["answered"] * 6 + ["missed", "missed", "abandoned", "busy", "failed", "voicemail", "ongoing",
+            "talking"]
 WINDOW = timedelta(minutes=30)
 
 
@@ -49,11 +50,16 @@ def _company(rnd: random.Random, first: date):
         if rnd.random() < 0.05:  # on the stroke of midnight: the boundary of two days
             at = local(day.isoformat(), 0, 0, 0)
         employee = rnd.choice([*people, None])
-        calls.append(call_row(
-            at=at, direction=rnd.choice(["in", "in", "out", "internal"]), outcome=rnd.choice(OUTCOMES),
+        outcome = rnd.choice(OUTCOMES)
+        call = call_row(
+            at=at, direction=rnd.choice(["in", "in", "out", "internal"]),
+            outcome="answered" if outcome == "talking" else outcome,
             talk=rnd.choice([0, 5, 19, 20, 21, 29, 30, 31, 120]), wait=rnd.choice([0, 3, 15, 40, 600, 1800]),
             employee=employee, department=rnd.choice([sales, desk, support, None]) if employee is None else None,
-            number=rnd.choice(NUMBERS), line=rnd.choice(LINES)))
+            number=rnd.choice(NUMBERS), line=rnd.choice(LINES))
+        if outcome == "talking":  # answered and still in progress: counted only once it ends
+            call.ended_at = call.talk_seconds = None
+        calls.append(call)
     Call.objects.bulk_create(calls)
     return {"viewers": [admin, head, people[0], people[3]], "people": people, "departments": [sales, desk, support]}
 
@@ -78,7 +84,8 @@ def _day_sql() -> tuple[str, list]:
 
 def _where(*, user, query: CallsQuery, period: Period) -> tuple[str, list]:
     lo, hi = _bounds(period)
-    sql, params = ["c.started_at >= %s", "c.started_at < %s", "c.outcome <> 'ongoing'"], [lo, hi]
+    sql, params = ["c.started_at >= %s", "c.started_at < %s", "c.outcome <> 'ongoing'",
+                   "NOT (c.ended_at IS NULL AND c.outcome IN ('answered', 'machine'))"], [lo, hi]
     if not user.is_admin:
         if user.role == User.Role.HEAD:
             tree = user.department.subtree_ids()

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from okno.contacts.models import Company, Contact
 from okno.core import events
 from okno.core.errors import FieldError
+from okno.deals.deal_required import DealValues, required_check
 from okno.deals.models import Deal, DealLineItem, DealStageChange, LostReason, Pipeline, PipelineField, Stage
 from okno.people.models import User
 from okno.people.visibility import contact_visibility_q, users_visible_to
@@ -289,7 +290,8 @@ def _set_lines(deal: Deal, lines: list[dict]) -> None:
 @transaction.atomic
 def deal_create(*, actor: User | None, pipeline: Pipeline, data: DealData, via: str = "user",
                 lead=None, conversation=None) -> Deal:
-    """A new deal in the pipeline's first open stage (or `data.stage`).
+    """A new deal in the pipeline's first open stage (or `data.stage`), refused (FieldError naming
+    each field) when the stage's required fields would be empty.
 
     Responsible: the one given, else the actor (unless an administrator), else the contact's.
     Department: the responsible's, else the actor's, else the contact's, else the pipeline's.
@@ -309,13 +311,19 @@ def deal_create(*, actor: User | None, pipeline: Pipeline, data: DealData, via: 
     department_id = ((responsible.department_id if responsible else None)
                      or (actor.department_id if actor else None)
                      or (data.contact.department_id if data.contact else None) or pipeline.department_id)
-    now = timezone.now()
     amount = lines_total(data.lines) if data.lines else data.amount
+    custom = {k: v for k, v in data.custom.items() if v is not None}
+    # The entered stage's required fields hold for a new deal as for a move (docs/deals.md).
+    required_check(stage, DealValues(
+        amount=amount, responsible_id=responsible.pk if responsible else None,
+        company_id=data.company.pk if data.company else None, contact_id=data.contact.pk if data.contact else None,
+        source=data.source, has_lines=bool(data.lines), custom=custom))
+    now = timezone.now()
     deal = Deal.objects.create(
         pipeline=pipeline, stage=stage, contact=data.contact, company=data.company, lead=lead,
         conversation=conversation, title=data.title, amount=amount, currency=data.currency,
         responsible=responsible, department_id=department_id, source=data.source, utm=data.utm,
-        custom={k: v for k, v in data.custom.items() if v is not None}, external_id=data.external_id,
+        custom=custom, external_id=data.external_id,
         stage_entered_at=now, created_at=now, created_by=actor,
         closed_at=now if stage.kind in Stage.CLOSED else None,
     )
@@ -399,27 +407,6 @@ def deal_lines_set(*, actor: User | None, deal: Deal, lines: list, via: str = "u
     return deal_update(actor=actor, deal=deal, data=DealData(lines=cleaned, given={"lines"}), via=via)
 
 
-def _is_empty(deal: Deal, key: str) -> bool:
-    if key == "amount":
-        return not deal.amount
-    if key in ("responsible", "company", "contact"):
-        return getattr(deal, f"{key}_id") is None
-    if key == "source":
-        return not deal.source
-    if key == "lines":
-        return not deal.lines.exists()
-    value = (deal.custom or {}).get(key)
-    return value is None or value == "" or value == []
-
-
-def _field_name(key: str) -> str:
-    if key in ("responsible", "company", "contact"):
-        return f"{key}_id"
-    if key in ("amount", "source", "lines"):
-        return key
-    return f"custom.{key}"
-
-
 def _lost_reason(value) -> LostReason | None:
     if value is None or value == "":
         return None
@@ -459,11 +446,7 @@ def deal_move_to_stage(*, deal: Deal, stage: Stage, actor: User | None = None, v
         raise FieldError({"lost_reason": "only a lost stage takes a reason"})
     if stage.pk == deal.stage_id:
         return deal
-    # Reasons speak English to programs, as every service's do; pages translate them (reason_text).
-    missing = {_field_name(key): f"required before entering “{stage.name}”"
-               for key in stage.required_fields or [] if _is_empty(deal, key)}
-    if missing:
-        raise FieldError(missing, detail="Required fields are empty")
+    required_check(stage, DealValues.of(deal))
     lost_reason = _lost_reason(reason) if stage.kind == Stage.Kind.LOST else None
     now = at or timezone.now()
     from_stage_id = deal.stage_id

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from okno.deals import views, views_board, views_deals, views_leads, views_settings
+from okno.deals import views, views_board, views_deals, views_leads, views_quick, views_settings
 
 app_name = "deals"
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("deals/<int:pk>/move/", views_board.deal_move, name="move"),
     path("deals/<int:pk>/field/<str:field>/", views_deals.deal_field, name="deal_field"),
     path("deals/<int:pk>/custom/", views_deals.deal_custom, name="deal_custom"),
+    path("deals/<int:pk>/quick/<str:key>/", views_quick.deal_quick_field, name="deal_quick"),
     path("deals/<int:pk>/lines/", views_deals.deal_lines, name="deal_lines"),
     path("pipelines/<int:pk>/board/", views_board.board, name="board"),
     path("pipelines/<int:pk>/board/column/<int:stage_id>/", views_board.column, name="column"),

@@ -23,6 +23,7 @@ from okno.deals import selectors
 from okno.deals.deal_filters import DealFilters
 from okno.deals.models import Deal, DealLineItem, Pipeline
 from okno.deals.pipeline_services import deal_move_to_stage
+from okno.deals.quick_fields import quick_fields
 from okno.deals.templatetags.deals_ui import money_text
 from okno.people.models import User
 from okno.people.visibility import users_visible_to
@@ -81,7 +82,7 @@ def _board_context(request: HttpRequest, pipeline: Pipeline, filters: DealFilter
     return {
         "pipeline": pipeline, "columns": columns, "filters": filters, "query": query,
         "pipelines": pipelines, "people": _people(request.user),
-        "currency": "RUB", "deal_base": deal_base(),
+        "currency": "RUB", "deal_base": deal_base(), "quick_fields": quick_fields(pipeline),
     }
 
 
@@ -117,6 +118,7 @@ def column(request: HttpRequest, pk: int, stage_id: int) -> HttpResponse:
     return render(request, "deals/_deal_cards.html", {
         "pipeline": pipeline, "stage": stage, "deals": page.deals, "next_after": page.next_after,
         "query": urlencode(filters.query(with_sort=False)), "deal_base": deal_base(),
+        "quick_fields": quick_fields(pipeline),
     })
 
 
@@ -152,6 +154,7 @@ def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(safe_next(request, reverse("deals:deal", args=[deal.pk])))
     deal = selectors.deal_get(user=request.user, pk=deal.pk)
     filters = DealFilters.from_query(request.POST)
-    card = render_to_string("deals/_card.html", {"deal": deal, "deal_base": deal_base()}, request=request)
+    card = render_to_string("deals/_card.html", {"deal": deal, "deal_base": deal_base(),
+                                                 "quick_fields": quick_fields(deal.pipeline)}, request=request)
     return JsonResponse({"card": card, "stage": deal.stage_id,
                          "columns": _columns_json(request, deal.pipeline, filters, deal.currency)})

@@ -29,6 +29,7 @@ from okno.deals.deal_filters import DealFilters
 from okno.deals.exports import deals_listed, export_response
 from okno.deals.models import Deal
 from okno.deals.pipeline_services import deal_data_clean, deal_lines_set, deal_move_to_stage, deal_update
+from okno.deals.quick_fields import QUICK_KEYS, quick_fields
 from okno.deals.views_board import _people, refusal_text
 from okno.timeline.selectors import timeline_for_card
 
@@ -94,12 +95,19 @@ def _with_times(item: dict) -> dict:
     return out
 
 
+def _custom_fields(pipeline) -> list:
+    """The pipeline's fields for the deal page's form: all but the quick ones, which are edited
+    in place beside the deal's other fields (okno/deals/views_quick.py)."""
+    return [f for f in pipeline.fields.all() if f.key not in QUICK_KEYS]
+
+
 def _page_context(request: HttpRequest, deal: Deal) -> dict:
     pipeline = deal.pipeline
-    fields = list(pipeline.fields.all())
+    fields = _custom_fields(pipeline)
     extras = deal_extras(deal)
     return {
         "deal": deal, "pipeline": pipeline, "stages": list(pipeline.stages.all()),
+        "quick_fields": quick_fields(pipeline),
         "lines": list(deal.lines.all()),
         "fields": [(f, (deal.custom or {}).get(f.key)) for f in fields],
         "deadlines": [_with_times(d) for d in extras.get("deadlines") or []],
@@ -165,10 +173,12 @@ def deal_field(request: HttpRequest, pk: int, field: str) -> HttpResponse:
 @login_required
 @require_POST
 def deal_custom(request: HttpRequest, pk: int) -> HttpResponse:
-    """Saves the pipeline's custom fields from the deal page's form (an empty value clears one)."""
+    """Saves the pipeline's custom fields from the deal page's form (an empty value clears one).
+
+    Only the fields the form sent are saved: the quick fields are not on it and stay as they are."""
     deal = selectors.deal_get(user=request.user, pk=pk)
-    fields = list(deal.pipeline.fields.all())
-    raw = {f.key: request.POST.get(f"custom_{f.key}", "").strip() for f in fields}
+    fields = _custom_fields(deal.pipeline)
+    raw = {f.key: request.POST.get(f"custom_{f.key}", "").strip() for f in fields if f"custom_{f.key}" in request.POST}
     errors, saved = {}, False
     try:
         data = deal_data_clean({"custom": raw}, pipeline=deal.pipeline, partial=True, actor=request.user)

@@ -45,10 +45,14 @@ def store_event_process(event: StoreEvent) -> StoreEvent:
         with transaction.atomic():
             body = adapter.expand(settings=connection.settings, body=event.body)
             orders = adapter.parse(body=body, headers=event.headers)
-            for order in orders:
-                store_order_take(connection=connection, order=order)
+            taken = [store_order_take(connection=connection, order=order) for order in orders]
             update = {**done, "status": StoreEvent.Status.DONE, "reason": "", "error": "",
                       "external_id": orders[0].external_id if orders else ""}
+        # A new order made at the first stage because its own refused it: its deal is kept
+        # (committed above), its status held as a refused move is.
+        held = next((t.held for t in taken if t.held is not None), None)
+        if held is not None:
+            raise held
     except Held as exc:
         update = {**done, "status": StoreEvent.Status.PROBLEM, "reason": exc.reason, "error": str(exc)}
         StoreLog.objects.create(connection=connection, kind=StoreLog.Kind.PROBLEM,

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from okno.contacts.identify import Identity, contact_identify
 from okno.core.errors import FieldError
+from okno.deals.deal_required import REQUIRED_DETAIL
 from okno.deals.deal_services import (
     AMOUNT_MAX,
     QUANTITY_MAX,
@@ -56,6 +57,9 @@ class Held(Exception):
 class Taken:
     order: StoreOrder | None
     outcome: str  # a StoreLog.Kind
+    # A new order whose stage refused it: its deal is made at the pipeline's first open stage and
+    # this hold (`stage_refused`) keeps its event as a problem, so a retry applies the status.
+    held: Held | None = None
 
 
 def _lines(order: Order) -> list[dict]:
@@ -141,7 +145,7 @@ def _is_stale(stored: StoreOrder, order: Order) -> bool:
     return False
 
 
-def _create(connection: StoreConnection, order: Order, stage: Stage) -> StoreOrder:
+def _create(connection: StoreConnection, order: Order, stage: Stage) -> tuple[StoreOrder, Held | None]:
     customer = order.customer
     if not customer.phones and not customer.emails:
         raise Held("no_contact", "the order has no phone and no e-mail of the customer")
@@ -158,11 +162,41 @@ def _create(connection: StoreConnection, order: Order, stage: Stage) -> StoreOrd
                     currency=(order.currency or "RUB").upper()[:3])
     deal = Deal.objects.filter(pipeline_id=connection.pipeline_id, external_id=order.external_id,
                                store_order__isnull=True).first()
+    held = None
     if deal is None:
-        deal = deal_create(actor=None, pipeline=connection.pipeline, data=data, via="store")
-    return StoreOrder.objects.create(
+        deal, held = _create_deal(connection, order, data, stage)
+    # A held status is not recorded as taken: a retry of the same state is then not stale and
+    # moves the deal once the fields are filled.
+    stored = StoreOrder.objects.create(
         connection=connection, external_id=order.external_id, number=order.number, deal=deal,
-        store_status=order.status, store_updated_at=order.updated_at, store_version=order.version)
+        store_status="" if held else order.status, store_updated_at=order.updated_at, store_version=order.version)
+    return stored, held
+
+
+def _create_deal(connection: StoreConnection, order: Order, data: DealData, stage: Stage) -> tuple[Deal, Held | None]:
+    """The order's deal at the stage its status maps to; when that stage's required fields are
+    empty on the order, at the pipeline's first open stage, with the status held (`stage_refused`)
+    as a move would be: the order is in Okno at once and nothing the store sent is lost."""
+    try:
+        return deal_create(actor=None, pipeline=connection.pipeline, data=data, via="store"), None
+    except FieldError as exc:
+        if exc.detail != REQUIRED_DETAIL:
+            raise
+        refused = exc
+    held = Held("stage_refused", _("the store's status “%(status)s” leads to “%(stage)s”, which refuses the "
+                                   "deal: %(reason)s") % {"status": order.status, "stage": stage.name,
+                                                          "reason": _refusal(refused)})
+    first = connection.pipeline.stages.filter(kind=Stage.Kind.OPEN).order_by("position", "id").first()
+    if first is None or first.pk == stage.pk:
+        raise held
+    data.stage = first
+    try:
+        return deal_create(actor=None, pipeline=connection.pipeline, data=data, via="store"), held
+    except FieldError as exc:
+        # The first stage refuses it too: the order waits as an event, with the mapped stage's reason.
+        if exc.detail != REQUIRED_DETAIL:
+            raise
+        raise held from exc
 
 
 def _update_details(stored: StoreOrder, order: Order) -> bool:
@@ -174,13 +208,18 @@ def _update_details(stored: StoreOrder, order: Order) -> bool:
     return deal.updated_at != before
 
 
+def _refusal(exc: FieldError) -> str:
+    """Which fields a stage wants and why: "custom.delivery_date: required before entering “Confirmed”"."""
+    return "; ".join(f"{name}: {reason}" for name, reason in exc.by_field.items())
+
+
 def _move(stored: StoreOrder, stage: Stage, order: Order) -> None:
     try:
         deal_move_to_stage(deal=stored.deal, stage=stage, actor=None, via="store", at=None)
     except FieldError as exc:
         raise Held("stage_refused", _("the store's status “%(status)s” leads to “%(stage)s”, which refuses the "
                                       "deal: %(reason)s") % {"status": order.status, "stage": stage.name,
-                                                             "reason": "; ".join(exc.by_field.values())}) from exc
+                                                             "reason": _refusal(exc)}) from exc
 
 
 def _status(connection: StoreConnection, stored: StoreOrder, order: Order, stage: Stage) -> str:
@@ -240,9 +279,10 @@ def store_order_take(*, connection: StoreConnection, order: Order) -> Taken:
         raise Held("status_unmapped", _("the store's status “%(status)s” is not in the connection's status map")
                    % {"status": order.status})
     if stored is None:
-        stored = _create(connection, order, stage)
-        _log(connection, StoreLog.Kind.CREATED, f"{order.external_id} → deal {stored.deal_id} ({stage.name})", stored)
-        return Taken(stored, StoreLog.Kind.CREATED)
+        stored, held = _create(connection, order, stage)
+        entered = stored.deal.stage.name if held else stage.name
+        _log(connection, StoreLog.Kind.CREATED, f"{order.external_id} → deal {stored.deal_id} ({entered})", stored)
+        return Taken(stored, StoreLog.Kind.CREATED, held=held)
     outcome = _status(connection, stored, order, stage)
     changed = _update_details(stored, order)
     stored.store_status = order.status

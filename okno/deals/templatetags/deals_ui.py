@@ -1,4 +1,5 @@
-"""Template filters of the deal pages: money in the reader's language, a deal's age."""
+"""Template filters of the deal pages: money in the reader's language, a deal's age, the
+kanban card and its quick fields."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -7,9 +8,11 @@ from django import template
 from django.urls import reverse
 from django.utils import numberformat, timezone
 from django.utils.formats import get_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from okno.deals.quick_fields import quick_value_text
 
 register = template.Library()
 
@@ -68,11 +71,35 @@ def deal_card(context, deal) -> str:
     contact = format_html('<div class="deal-contact">{}</div>', str(deal.contact)) if deal.contact_id else ""
     responsible = format_html('<span class="deal-responsible">{}</span> · ', deal.responsible.display_name) \
         if deal.responsible_id else ""
+    # The pipeline's quick fields, read once per board by the view (okno.deals.quick_fields).
+    quick = format_html_join("", "{}", ((quick_field_html(deal, spec, "card", base),)
+                                        for spec in context.get("quick_fields") or ()))
     return format_html(
         '<article class="deal-card{}" id="deal-card-{}" draggable="true" data-deal-id="{}" data-move-url="{}{}/move/">'
         '<a class="deal-title" href="{}{}/" draggable="false">{}</a>{}{}'
-        '<div class="deal-amount">{}</div>'
+        '<div class="deal-amount">{}</div>{}'
         '<div class="deal-meta small muted">{}<span class="deal-age">{}</span></div></article>',
         " is-overdue" if deal.is_overdue else "", deal.pk, deal.pk, base, deal.pk, base, deal.pk, deal.title,
-        overdue, contact, currency_format, responsible, age_text(deal.created_at),
+        overdue, contact, currency_format, quick, responsible, age_text(deal.created_at),
     )
+
+
+def quick_field_html(deal, spec, place: str, base: str | None = None) -> str:
+    """One quick field shown (its label and value); a click asks for its small form in place
+    (okno.deals.views_quick). `place` is "card" (the board) or "page" (the deal page): the
+    element's id holds it, so both could be on one screen."""
+    base = base or reverse("deals:list")
+    text = quick_value_text(spec, (deal.custom or {}).get(spec.key))
+    url = f"{base}{deal.pk}/quick/{spec.key}/?place={place}"
+    return format_html(
+        '<div class="quick-field quick-{}" id="quick-{}-{}-{}"><span class="quick-label">{}</span> '
+        '<button type="button" class="btn-link quick-value{}" hx-get="{}&amp;edit=1" hx-target="closest .quick-field" '
+        'hx-swap="outerHTML" title="{}">{}</button></div>',
+        spec.key, place, deal.pk, spec.key, spec.label, "" if text else " is-empty", url,
+        _("Edit: %(field)s") % {"field": spec.label}, text or "—",
+    )
+
+
+@register.simple_tag
+def quick_field(deal, spec, place: str = "page") -> str:
+    return quick_field_html(deal, spec, place)

@@ -182,3 +182,52 @@ def test_a_store_status_leading_to_a_stage_with_empty_required_fields_is_held_wi
     assert Deal.objects.get().stage == stage_of(connection.pipeline, "open", 1)
     event = StoreEvent.objects.order_by("-pk").first()
     assert (event.status, event.reason) == (StoreEvent.Status.PROBLEM, "stage_refused")
+
+
+def test_a_new_order_whose_stage_refuses_it_is_made_at_the_first_stage_and_its_status_held():
+    # given the stage "processing" maps to requires a field the order lacks
+    from okno.people.tests.factories import UserFactory
+    from okno.stores.connections import store_events_retry
+
+    connection = make_connection()
+    confirmed = stage_of(connection.pipeline, "open", 1)
+    confirmed.required_fields = ["responsible"]
+    confirmed.save()
+    # when a new order arrives with that status
+    woo_post(Client(), connection, woo_order())
+    store_events_drain()
+    # then the order is a deal at the pipeline's first stage, nothing of it lost, and its status is held
+    deal = Deal.objects.get()
+    assert deal.stage == stage_of(connection.pipeline, "open", 0)
+    assert deal.external_id == "4750" and deal.lines.count() == 2
+    assert deal.custom["comment"] == "Позвоните за час до доставки"
+    event = StoreEvent.objects.get()
+    assert (event.status, event.reason) == (StoreEvent.Status.PROBLEM, "stage_refused")
+    assert "responsible_id" in event.error
+    assert StoreOrder.objects.get().deal == deal
+    # when a person fills the field and retries from the connection's page
+    deal.responsible = UserFactory()
+    deal.save()
+    assert store_events_retry(connection=connection) == 1
+    store_events_drain()
+    # then the held status moves the deal, once
+    deal.refresh_from_db()
+    assert deal.stage == confirmed
+    assert StoreEvent.objects.get().status == StoreEvent.Status.DONE
+    assert Deal.objects.count() == 1
+
+
+def test_a_new_order_refused_by_the_first_stage_too_waits_as_an_event():
+    # given every open stage requires a responsible
+    connection = make_connection()
+    for stage in connection.pipeline.stages.filter(kind="open"):
+        stage.required_fields = ["responsible"]
+        stage.save()
+    # when a new order arrives
+    woo_post(Client(), connection, woo_order())
+    store_events_drain()
+    # then no deal, and the order is kept as a held event naming the reason
+    assert not Deal.objects.exists()
+    event = StoreEvent.objects.get()
+    assert (event.status, event.reason) == (StoreEvent.Status.PROBLEM, "stage_refused")
+

@@ -30,6 +30,21 @@
     else origin.appendChild(card);
   }
 
+  // A card being edited in place (a quick field's form) is not dragged: text in its inputs is
+  // selected with the mouse instead.
+  board.addEventListener("focusin", function (event) {
+    var card = event.target.closest ? event.target.closest(".deal-card") : null;
+    if (card && event.target.closest("form")) card.setAttribute("draggable", "false");
+  });
+  board.addEventListener("focusout", function (event) {
+    var card = event.target.closest ? event.target.closest(".deal-card") : null;
+    if (card && !card.contains(event.relatedTarget)) card.setAttribute("draggable", "true");
+  });
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var card = event.target.closest ? event.target.closest(".deal-card") : null;
+    if (card && !card.querySelector("form")) card.setAttribute("draggable", "true");
+  });
+
   board.addEventListener("dragstart", function (event) {
     var card = event.target.closest ? event.target.closest(".deal-card") : null;
     if (!card) return;

@@ -30,6 +30,7 @@ from okno.core.redirects import safe_next
 from okno.deals.lead_services import lead_convert, lead_lose, lead_reassign
 from okno.deals.models import Lead, LostReason
 from okno.deals.selectors import lead_get, leads_visible, pipelines_visible
+from okno.deals.views_board import refusal_text
 from okno.inbox.models import Channel
 from okno.people.models import User
 from okno.people.visibility import users_visible_to
@@ -178,8 +179,8 @@ def lead_convert_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         deal = lead_convert(actor=request.user, lead=lead, pipeline=pipeline)
     except FieldError as e:
-        messages.error(request, gettext("The lead was not converted: %(why)s") % {
-            "why": "; ".join(f"{err['field']}: {reason_text(err['reason'])}" for err in e.errors)})
+        # Fields named by their labels ("“Delivery date”: required before entering “New”").
+        messages.error(request, gettext("The lead was not converted: %(why)s") % {"why": refusal_text(pipeline, e)})
         return redirect(back)
     messages.success(request, gettext("Lead converted to the deal “%(deal)s” in %(pipeline)s.") % {
         "deal": deal.title, "pipeline": pipeline.name})

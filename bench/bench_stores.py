@@ -4,7 +4,10 @@
    stores them, then the drain (parse → identify the customer by the card's rules → deal with its
    lines and details → StoreOrder), half of them from customers already known under another
    phone format. Beside it, the raw insert rate of the same deals and lines (ORM, one transaction
-   per deal, no identify, no events) in the same run.
+   per deal, no identify, no events) in the same run. Then the upsert's other half: a fifth of
+   the orders changed in the shop (a line's quantity), sent as signed `order.updated` webhooks
+   through the whole Django stack (the rate the hook view takes them), then drained into the
+   existing deals.
 2. Status changes both ways with a simulated shop (okno/stores/tests/fake_shop.py: an in-process
    HTTP server speaking WooCommerce's REST v3): N changes made in Okno (written to the shop by the
    writes drain, each coming back as the shop's signed webhook through the whole Django stack)
@@ -14,6 +17,7 @@
 """
 
 import json
+import os
 import random
 import subprocess
 import time
@@ -78,7 +82,7 @@ def orders_into_deals(n: int) -> list[dict]:
     from okno.deals.models import Deal, DealLineItem
     from okno.stores.drains import store_events_drain
     from okno.stores.models import StoreEvent
-    from okno.stores.tests.factories import woo_order
+    from okno.stores.tests.factories import woo_order, woo_post
 
     rng = random.Random(17)
     pipeline = _pipeline()
@@ -97,6 +101,24 @@ def orders_into_deals(n: int) -> list[dict]:
         pass
     seconds = time.perf_counter() - started
     made = Deal.objects.filter(pipeline=pipeline).count()
+    # Changed orders: signed webhooks through the hook view, then the drain updates the deals.
+    changed = []
+    for event in events[:max(n // 5, 1)]:
+        order = json.loads(event.body)
+        order.update(date_modified="2026-12-03T13:00:00", date_modified_gmt="2026-12-03T10:00:00")
+        order["line_items"] = [{**order["line_items"][0], "quantity": 2}, *order["line_items"][1:]]
+        changed.append(order)
+    client = Client()
+    started = time.perf_counter()
+    refused = sum(1 for order in changed if woo_post(client, connection, order, topic="order.updated").status_code
+                  != 200)
+    hook_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    while store_events_drain():
+        pass
+    update_seconds = time.perf_counter() - started
+    sku = changed[0]["line_items"][0]["sku"]
+    updated = DealLineItem.objects.filter(deal__pipeline=pipeline, sku=sku, quantity=2).count()
     # The raw baseline: the same deals and lines written plainly, one transaction per deal.
     raw_pipeline = _pipeline()
     stage = raw_pipeline.stages.first()
@@ -113,6 +135,10 @@ def orders_into_deals(n: int) -> list[dict]:
         _row("orders into deals", made, n, made == n),
         _row("orders/s (store, identify, upsert)", round(n / seconds, 1)),
         _row("raw deal inserts/s (baseline)", round(n / raw_seconds, 1)),
+        _row("changed orders by webhook, deals updated", updated, len(changed), updated == len(changed)),
+        _row("webhooks refused", refused, 0, refused == 0),
+        _row("webhooks taken/s (signed POST through Django, event stored)", round(len(changed) / hook_seconds, 1)),
+        _row("changed orders/s into their deals (identify, update lines)", round(len(changed) / update_seconds, 1)),
         _row("events left unprocessed", StoreEvent.objects.filter(connection=connection).exclude(status="done").count(),
              0, not StoreEvent.objects.filter(connection=connection).exclude(status="done").exists()),
     ]
@@ -192,5 +218,15 @@ def status_changes(changes: int, orders: int) -> list[dict]:
 
 def run(*, db: str, scale: str) -> list[dict]:
     cfg = SIZES.get(scale, SIZES["small"])
-    return [_row("commit", commit_measured()), *orders_into_deals(cfg["orders"]),
-            *status_changes(cfg["changes"], cfg["orders_moved"])]
+    # Other sessions share the machine's 2 cores: the load says how much of it this run had.
+    rows = [_row("commit", commit_measured()), _row("load average at start (2 cores shared)",
+                                                    round(os.getloadavg()[0], 1))]
+    # BENCH_STORES_PARTS=orders (or changes) runs one half: at full scale each takes tens of minutes here.
+    parts = os.environ.get("BENCH_STORES_PARTS", "orders,changes").split(",")
+    if "orders" in parts:
+        rows += orders_into_deals(cfg["orders"])
+        rows.append(_row("load average after the orders", round(os.getloadavg()[0], 1)))
+    if "changes" in parts:
+        rows += status_changes(cfg["changes"], cfg["orders_moved"])
+    rows.append(_row("load average at the end", round(os.getloadavg()[0], 1)))
+    return rows

@@ -39,7 +39,7 @@ def quick_field_get(pipeline: Pipeline, key: str) -> PipelineField | None:
 
 def quick_value_text(spec: PipelineField, value) -> str:
     """A stored value as the reader's language writes it (a date "2026-12-06" is "06.12.2026" in
-    Russian, "12/06/2026" in English); "" for an empty one."""
+    Russian, "6 Dec 2026" in English: okno/core/formats); "" for an empty one."""
     if value is None or value == "":
         return ""
     if spec.type == PipelineField.Type.DATE:

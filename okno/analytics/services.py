@@ -2,11 +2,15 @@
 callback window. Reports read them when asked, so a change re-counts history at once."""
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from okno.analytics.models import AnalyticsSettings, DepartmentThreshold
 from okno.core.access import require_admin
 from okno.core.errors import FieldError
 from okno.people.models import Department
+
+# The reasons the settings page can show, listed so that it shows them translated (reason_text).
+REASONS = [gettext_noop("must be a whole number"), gettext_noop("must be 0 or more")]
 
 # A week: a missed call returned later than that is not a callback in any report anyone asked for.
 MAX_CALLBACK_WINDOW_MINUTES = 7 * 24 * 60

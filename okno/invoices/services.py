@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from okno.contacts.models import Contact
 from okno.core import events
@@ -27,6 +28,10 @@ from okno.invoices.models import Invoice, Payment
 from okno.people.models import User
 from okno.timeline.models import Activity
 from okno.timeline.services import activity_record
+
+# The reasons the card's payment form can show, listed so that it shows them translated (reason_text).
+REASONS = [gettext_noop("must be a sum of money above 0 with at most 2 decimals"), gettext_noop("must be above 0"),
+           gettext_noop("is in the future")]
 
 AMOUNT_MAX = Decimal("999999999999.99")
 # A number collision with a parallel invoice_create of the same year: try the next number.

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext_noop
 
 from okno.core.access import require_admin
 from okno.core.errors import FieldError
@@ -19,6 +20,11 @@ from okno.stores.models import StoreConnection, StoreEvent
 
 ADMIN_ONLY = "Only an administrator connects stores"
 MASK = "********"
+# The reasons the connection form can show, listed so that pages show them translated (reason_text).
+REASONS = [gettext_noop("must be at most 500 characters"), gettext_noop("must be an http(s):// address"),
+           gettext_noop("store statuses must be text of 1 to 100 characters"), gettext_noop("must be a stage id"),
+           gettext_noop("no such active pipeline"), gettext_noop("required, 1 to 200 characters"),
+           gettext_noop("this connection has orders: its pipeline stays")]
 
 
 def _clean_settings(kind: str, raw, old: dict, errors: dict[str, str]) -> dict:

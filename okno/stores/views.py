@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from okno.core.access import require_admin
 from okno.core.errors import FieldError
+from okno.core.reasons import reason_text
 from okno.deals.models import Pipeline
 from okno.stores import adapters
 from okno.stores.adapters.base import StoreUnreachable
@@ -87,7 +88,7 @@ def connection_edit(request: HttpRequest, pk: int | None = None, kind: str | Non
             messages.success(request, _("Saved"))
             return redirect("stores:edit", connection.pk)
         except FieldError as exc:
-            errors = exc.by_field
+            errors = {field: reason_text(reason) for field, reason in exc.by_field.items()}
     context = _form_context(kind, connection, pipeline, values, errors)
     context["name"] = request.POST.get("name") if request.method == "POST" else (connection.name if connection else "")
     if connection:

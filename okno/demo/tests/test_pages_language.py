@@ -21,8 +21,8 @@ from okno.people.models import User
 # What the issue saw in Russian pages, and what the catalogue cannot catch (never wrapped).
 KNOWN_ENGLISH = ["Merged into this card", "Merge undone", "visitor", "rating good", "same name",
                  "first and last name swapped", "same city", "Demo PBX: incoming"]
-# Technical names shown as they are in either language (HTTP headers a receiver checks).
-NOT_UI = {"webhook-id, webhook-timestamp, webhook-signature"}
+# Technical names shown as they are in either language (HTTP headers a receiver checks, a spec's name).
+NOT_UI = {"webhook-id, webhook-timestamp, webhook-signature", "Standard Webhooks"}
 # Service-built Russian that the issue saw on English pages.
 KNOWN_RUSSIAN = ["входящий", "исходящий", "пропущен", "отвечен"]
 

@@ -49,6 +49,15 @@ ACCESSORIES = ("CBL-USBC-LTN", "CSE-IP15-SIL", "GLS-UNI", "PLT-XPRO-5", "NSP-ROM
 DELIVERY = [("Доставка курьером", "DLV-COURIER", "390"), ("Доставка в пункт выдачи СДЭК", "DLV-CDEK", "290"),
             ("Подъём на этаж", "DLV-LIFT", "500")]
 DELIVERY_METHODS = ["Курьер", "СДЭК", "Самовывоз", "Почта России"]
+# Delivery addresses and buyers' comments of the store's orders: the board's quick fields show them.
+DELIVERY_STREETS = ["ул. Тверская", "Ленинский пр-т", "ул. Профсоюзная", "Варшавское ш.", "ул. Бутырская",
+                    "Кутузовский пр-т", "ул. Маросейка", "Щёлковское ш.", "ул. Новослободская", "Мичуринский пр-т"]
+ORDER_COMMENTS = ["", "", "Позвонить за час до доставки", "Подъезд со двора, домофон 45", "После 18:00",
+                  "Упаковать как подарок", "Оставить у консьержа", ""]
+
+
+def delivery_address(rng) -> str:
+    return f"Москва, {rng.choice(DELIVERY_STREETS)}, д. {rng.randint(1, 120)}, кв. {rng.randint(1, 300)}"
 STORE_SOURCES = [("Сайт", 60), ("Яндекс Маркет", 15), ("Звонок", 12), ("Jivo", 8), ("Авито", 5)]
 
 # (name, SKU, price, typical quantity range): what the B2B department supplies to offices.

@@ -168,6 +168,8 @@ def _plans(base: int, ctx: Context, pools: dict, count: int) -> list[Plan]:
                         title=f"Заказ {number}", lines=dd.store_lines(rng), moves=[], external_id=number,
                         source=dd.weighted(rng, dd.STORE_SOURCES), from_lead=rng.random() < 0.35,
                         custom={"delivery_method": rng.choice(dd.DELIVERY_METHODS)})
+            # From a stream of its own, so the other content of the demo stays as it was.
+            plan.custom.update(_delivery_details(random.Random(f"{base}-{i}-delivery")))
             # One order in a hundred (at least one) of the last three days was never taken up: it
             # sits in Новый with its deadlines missed, overdue on the board.
             stuck = i - b2b_count < max(1, (count - b2b_count) // 100)
@@ -181,6 +183,15 @@ def _plans(base: int, ctx: Context, pools: dict, count: int) -> list[Plan]:
                                                 + timedelta(days=path.randint(1, 5))).isoformat()
         plans.append(plan)
     return plans
+
+
+def _delivery_details(rng: random.Random) -> dict:
+    """An order's delivery address and (sometimes) the buyer's comment, as a shop sends them."""
+    details = {"delivery_address": dd.delivery_address(rng)}
+    comment = rng.choice(dd.ORDER_COMMENTS)
+    if comment:
+        details["comment"] = comment
+    return details
 
 
 def _backdate_setup(process: Process, now: datetime) -> None:
@@ -240,7 +251,8 @@ def _today(rng: random.Random, process: Process, pools: dict, count: int) -> tup
         data = deal_data_clean({
             "title": f"Заказ {number}", "contact_id": customer.id, "responsible_id": customer.responsible_id,
             "source": dd.weighted(rng, dd.STORE_SOURCES), "external_id": number,
-            "lines": _lines_raw(dd.store_lines(rng)), "custom": {"delivery_method": rng.choice(dd.DELIVERY_METHODS)},
+            "lines": _lines_raw(dd.store_lines(rng)), "custom": {"delivery_method": rng.choice(dd.DELIVERY_METHODS),
+                                                                 **_delivery_details(random.Random(number))},
         }, pipeline=process.store)
         deal = deal_create(actor=None, pipeline=process.store, data=data, via="api")
         manager = users.get(customer.responsible_id)

@@ -72,7 +72,10 @@ def process_seed(*, admin: User) -> Process:
         actor=admin, name=STORE, calendar_id=calendar.pk,
         fields=[{"key": "delivery_date", "label": "Дата доставки", "type": "date"},
                 {"key": "delivery_method", "label": "Способ доставки", "type": "choice",
-                 "choices": dd.DELIVERY_METHODS}],
+                 "choices": dd.DELIVERY_METHODS},
+                # The stores' order keys a manager edits in place on the board (okno/deals/quick_fields.py).
+                {"key": "delivery_address", "label": "Адрес доставки", "type": "text"},
+                {"key": "comment", "label": "Комментарий", "type": "text"}],
         stages=[{"name": "Новый", "kind": "open", "color": "#3b82f6"},
                 {"name": "Пауза", "kind": "paused", "color": "#f59e0b"},
                 {"name": "Подтверждён", "kind": "open", "required_fields": ["delivery_date"], "color": "#8b5cf6"},

@@ -43,7 +43,8 @@ def test_deal_page_shows_fields_lines_custom_fields_deadlines_and_the_timeline(t
     assert response.status_code == 200
     html = response.content.decode()
     assert "Sofa" in html and "1,500.00\xa0₽" in html and "Новый" in html
-    assert "Delivery date" in html and 'value="2026-12-24"' in html
+    # (the delivery date is a quick field: shown in place as the reader's language writes dates)
+    assert "Delivery date" in html and f'id="quick-page-{deal.pk}-delivery_date"' in html and "24 Dec 2026" in html
     assert 'id="deal-lines"' in html and 'id="deal-deadlines"' in html
     # the customer's timeline carries the deal's creation (the deals app's Activity)
     assert "Sofa" in response.context["activities"][0].summary
@@ -90,8 +91,8 @@ def test_responsible_and_stage_edited_in_place_and_a_required_field_named(team):
     assert "Delivery date" in response.content.decode() and "field-error" in response.content.decode()
     deal.refresh_from_db()
     assert deal.stage == stage_of(pipeline)
-    # when the field is filled through the custom-fields form, the move goes through
-    client.post(reverse("deals:deal_custom", args=[deal.pk]), {"custom_delivery_date": "2026-12-24"})
+    # when the field is filled in place (a quick field), the move goes through
+    client.post(reverse("deals:deal_quick", args=[deal.pk, "delivery_date"]), {"value": "2026-12-24"})
     response = client.post(url, {"value": target.pk})
     deal.refresh_from_db()
     assert deal.stage == target and deal.custom == {"delivery_date": "2026-12-24"}
@@ -100,9 +101,9 @@ def test_responsible_and_stage_edited_in_place_and_a_required_field_named(team):
 
 def test_custom_field_with_a_bad_value_is_refused_beside_it(team):
     deal, pipeline = team["deal"], team["pipeline"]
-    PipelineFieldFactory(pipeline=pipeline, key="delivery_date", label="Delivery date", type="date")
+    PipelineFieldFactory(pipeline=pipeline, key="mounting_date", label="Mounting date", type="date")
     response = client_for(team["manager"]).post(reverse("deals:deal_custom", args=[deal.pk]),
-                                                {"custom_delivery_date": "tomorrow"})
+                                                {"custom_mounting_date": "tomorrow"})
     assert "field-error" in response.content.decode()
     deal.refresh_from_db()
     assert deal.custom == {}

@@ -22,7 +22,9 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
+from django.db.models import Case, Count, DateTimeField, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils.translation import gettext as _
 
@@ -56,6 +58,7 @@ FIGURES = ("calls", "answered", "successful", "missed", "missed_not_called_back"
 ANSWERED = Q(outcome=Call.Outcome.ANSWERED)
 MISSED = Q(direction=Call.Direction.IN) & ~ANSWERED
 WAITED = Q(direction=Call.Direction.IN, wait_seconds__isnull=False)
+LABELS_BY_ID = 50
 
 
 @dataclass(frozen=True)
@@ -119,9 +122,15 @@ class _Acc:
     waited: int = 0
 
     def add(self, other: "_Acc") -> None:
-        for name in ("calls", "answered", "successful", "missed", "called_back", "callback_seconds",
-                     "talk_seconds", "wait_seconds", "waited"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.calls += other.calls
+        self.answered += other.answered
+        self.successful += other.successful
+        self.missed += other.missed
+        self.called_back += other.called_back
+        self.callback_seconds += other.callback_seconds
+        self.talk_seconds += other.talk_seconds
+        self.wait_seconds += other.wait_seconds
+        self.waited += other.waited
 
     def figures(self) -> dict:
         return {
@@ -212,6 +221,8 @@ def _accumulate(*, user, query: CallsQuery, period: Period, threshold: int, over
             return accs
     qs = _base_qs(user=user, query=query, period=period).annotate(k=_key_expr(query.group_by))
     successful = ANSWERED & Q(talk_seconds__gte=_threshold_expr(threshold, overrides))
+    if with_callbacks and connection.vendor == "postgresql":
+        return _accumulate_one_scan(qs, successful=successful, window=window)
     rows = qs.values("k").annotate(
         calls=Count("id"), answered=Count("id", filter=ANSWERED), successful=Count("id", filter=successful),
         missed=Count("id", filter=MISSED), talk=Coalesce(Sum("talk_seconds", filter=ANSWERED), 0),
@@ -221,8 +232,8 @@ def _accumulate(*, user, query: CallsQuery, period: Period, threshold: int, over
     for r in rows:
         accs[_norm_key(r["k"])] = _Acc(r["calls"], r["answered"], r["successful"], r["missed"], 0, 0, r["talk"],
                                        r["wait"], r["waited"])
-    if not with_callbacks:
-        return accs
+    if not with_callbacks or not any(acc.missed for acc in accs.values()):
+        return accs  # nothing to call back (a period before the first call, a filter on outbound calls)
     for key, seconds in _callbacks(qs.filter(MISSED), window=window):
         acc = accs[_norm_key(key)]
         acc.called_back += 1
@@ -236,20 +247,82 @@ def _norm_key(k):
 
 def _callbacks(missed_qs, *, window: timedelta):
     """(group key, seconds to call back) of each missed call that was called back in time: the
-    earliest answered outbound call to its number starting within `window` after it ended."""
-    missed = missed_qs.order_by().values_list("k", "customer_number", "started_at", "ended_at")
-    yield from callbacks_matched(missed, window=window)
+    earliest answered outbound call to its number starting within `window` after it ended (the
+    definition of okno.telephony.call_list.callbacks_matched). One statement: a correlated look-up
+    per missed call, each a probe of the (customer_number, started_at) index; the window is
+    applied here, so the database does no date arithmetic (SQLite has none of its own)."""
+    missed = (missed_qs.exclude(customer_number="").annotate(ref=Coalesce("ended_at", "started_at"),
+                                                              first=Subquery(_first_callback()))
+              .order_by().values_list("k", "ref", "first"))
+    for key, ref, found in missed:
+        if found is not None and found <= ref + window:
+            yield key, (found - ref).total_seconds()
+
+
+def _first_callback():
+    """The start of the earliest answered outbound call to the call's number at or after `ref`
+    (a correlated look-up: one probe of the (customer_number, started_at) index)."""
+    return (Call.objects.filter(customer_number=OuterRef("customer_number"), direction=Call.Direction.OUT,
+                                outcome=Call.Outcome.ANSWERED, started_at__gte=OuterRef("ref"))
+            .order_by("started_at").values("started_at")[:1])
+
+
+def _accumulate_one_scan(qs, *, successful: Q, window: timedelta) -> dict:
+    """PostgreSQL: the figures and the callbacks in one pass over the period's calls. Each call's
+    flags are the report's own definitions (ANSWERED, successful, MISSED, WAITED) as columns of
+    an inner SELECT, with its first callback looked up for a missed call only; the outer SELECT
+    sums them per group. Interval arithmetic is exact to the microsecond, so the seconds to call
+    back sum as the Python matching does. Today's calls (27,000 at 10M calls a year) were read
+    twice before: for the figures, then for the missed calls' callbacks."""
+    def flag(q: Q):
+        return Case(When(q, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+    inner = qs.annotate(
+        f_answered=flag(ANSWERED), f_successful=flag(successful), f_missed=flag(MISSED), f_waited=flag(WAITED),
+        f_talk=Case(When(ANSWERED, then=Coalesce("talk_seconds", 0)), default=Value(0), output_field=IntegerField()),
+        f_wait=Case(When(WAITED, then=F("wait_seconds")), default=Value(0), output_field=IntegerField()),
+        ref=Coalesce("ended_at", "started_at"),
+        first=Case(When(MISSED & ~Q(customer_number=""), then=Subquery(_first_callback())), default=None,
+                   output_field=DateTimeField()),
+    ).order_by().values_list("k", "f_answered", "f_successful", "f_missed", "f_waited", "f_talk", "f_wait", "ref",
+                             "first")
+    try:
+        sql, params = inner.query.sql_with_params()
+    except EmptyResultSet:  # a filter that no call can pass (an empty list of ids)
+        return {}
+    back = "t.first IS NOT NULL AND t.first <= t.ref + %s"
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The look-up's estimated cost, times the day's calls, passes jit_above_cost: compiling the
+        # plan took 170 ms, three times what it runs in.
+        cursor.execute("SET LOCAL jit = off")
+        # OFFSET 0 keeps the inner SELECT whole: inlined, the look-up would run in each aggregate.
+        cursor.execute(
+            f"SELECT t.k, COUNT(*), SUM(t.a), SUM(t.s), SUM(t.m), SUM(t.talk), SUM(t.wait), SUM(t.w), "
+            f"COUNT(*) FILTER (WHERE {back}), SUM(EXTRACT(EPOCH FROM t.first - t.ref)) FILTER (WHERE {back}) "
+            f"FROM ({sql} OFFSET 0) t(k, a, s, m, w, talk, wait, ref, first) GROUP BY t.k",
+            [window, window, *params])  # the FILTERs come first in the text
+        found = cursor.fetchall()
+    return {_norm_key(k): _Acc(calls, int(a), int(s), int(m), backs, float(seconds or 0), int(talk), int(wait),
+                               int(w))
+            for k, calls, a, s, m, talk, wait, w, backs, seconds in found}
 
 
 # --- labels ------------------------------------------------------------------------------------
 
 def _labels(group_by: str, keys) -> dict:
+    """Each group key's label, in one query (names only: whole user rows cost more than the
+    rest of a report by employee)."""
     ids = [k for k in keys if k is not None]
     if group_by == "employee":
-        names = {u.pk: u.display_name for u in User.objects.filter(pk__in=ids)}
+        users = User.objects.order_by()
+        # Past a few dozen, every user's name: a long IN list costs more to build than the rows.
+        users = users.filter(pk__in=ids) if len(ids) <= LABELS_BY_ID else users
+        names = {pk: f"{first} {last}".strip() or username  # User.display_name
+                 for pk, first, last, username in users.values_list("pk", "first_name", "last_name", "username")
+                 } if ids else {}
         return {k: names.get(k, f"#{k}") if k is not None else _("No employee") for k in keys}
     if group_by == "department":
-        names = dict(Department.objects.filter(pk__in=ids).values_list("pk", "name"))
+        names = dict(Department.objects.filter(pk__in=ids).order_by().values_list("pk", "name")) if ids else {}
         return {k: names.get(k, f"#{k}") if k is not None else _("No department") for k in keys}
     if group_by == "client":
         names = {c.pk: str(c) for c in Contact.objects.filter(pk__in=ids)}
@@ -259,11 +332,7 @@ def _labels(group_by: str, keys) -> dict:
     return {k: k for k in keys}
 
 
-def _rows(query: CallsQuery, period: Period, accs: dict) -> tuple[list[dict], dict]:
-    if query.group_by == "day":  # every day of the period, a quiet one too: the line chart has no gaps
-        for i in range(period.days):
-            accs.setdefault((period.start + timedelta(days=i)).isoformat(), _Acc())
-    labels = _labels(query.group_by, list(accs))
+def _rows(query: CallsQuery, period: Period, accs: dict, labels: dict) -> tuple[list[dict], dict]:
     total = _Acc()
     rows = []
     for key, acc in accs.items():
@@ -286,15 +355,25 @@ def calls_report(*, user, query: CallsQuery, with_callbacks: bool = True) -> dic
     overrides = department_thresholds()
     window = timedelta(minutes=conf.callback_window_minutes)
 
-    def one(period: Period) -> dict:
+    periods = [query.period, *([query.period.compared(query.compare)] if query.compare else [])]
+    parts = []
+    for period in periods:
         accs = _accumulate(user=user, query=query, period=period, threshold=conf.success_threshold_seconds,
                            overrides=overrides, window=window, with_callbacks=with_callbacks)
-        rows, totals = _rows(query, period, accs)
-        return {"from": period.start.isoformat(), "to": period.end.isoformat(), "rows": rows, "totals": totals}
-
-    out = {"group_by": query.group_by, "compare": query.compare, "filters": query.filters(), **one(query.period)}
-    if query.compare:
-        out["previous"] = one(query.period.compared(query.compare))
+        if query.group_by == "day":  # every day of the period, a quiet one too: the line chart has no gaps
+            for i in range(period.days):
+                accs.setdefault((period.start + timedelta(days=i)).isoformat(), _Acc())
+        parts.append((period, accs))
+    # One look-up of the labels for both periods.
+    labels = _labels(query.group_by, {k for _period, accs in parts for k in accs})
+    out = {"group_by": query.group_by, "compare": query.compare, "filters": query.filters()}
+    for i, (period, accs) in enumerate(parts):
+        rows, totals = _rows(query, period, accs, labels)
+        part = {"from": period.start.isoformat(), "to": period.end.isoformat(), "rows": rows, "totals": totals}
+        if i == 0:
+            out.update(part)
+        else:
+            out["previous"] = part
     return out
 
 

@@ -10,6 +10,7 @@ client, a filter the rollup has no column for); calls_report then computes live.
 
 from datetime import date, timedelta
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Q, Sum
 
@@ -124,13 +125,24 @@ def rollup_accumulate(*, user, query, period: Period, threshold: int, overrides:
             if value not in ("", None):
                 qs = qs.filter(**{column: value})
         key = GROUPS[query.group_by]
-        for r in qs.values(key).annotate(**{f"s_{n}": Sum(n) for n in SUMS}).order_by():
-            k = r[key].isoformat() if query.group_by == "day" else r[key]
+        try:
+            sql, params = qs.values(key).annotate(**{f"s_{n}": Sum(n) for n in SUMS}).order_by().query.sql_with_params()
+        except EmptyResultSet:  # a scope or filter no row can pass
+            sql = None
+        found = []
+        if sql is not None:
+            with connection.cursor() as cursor:
+                # Raw rows: the ORM's converters per value were a tenth of a report by employee.
+                cursor.execute(sql, params)
+                found = cursor.fetchall()
+        for k, calls, answered, successful, missed, called_back, callback_us, talk, wait, waited in found:
+            if query.group_by == "day":
+                k = (k if isinstance(k, date) else date.fromisoformat(k)).isoformat()  # SQLite answers text
             accs[k] = live._Acc(
-                calls=r["s_calls"], answered=r["s_answered"], successful=r["s_successful"], missed=r["s_missed"],
-                called_back=r["s_called_back"] if with_callbacks else 0,
-                callback_seconds=(r["s_callback_microseconds"] / 1_000_000) if with_callbacks else 0,
-                talk_seconds=r["s_talk_seconds"], wait_seconds=r["s_wait_seconds"], waited=r["s_waited"])
+                calls=int(calls), answered=int(answered), successful=int(successful), missed=int(missed),
+                called_back=int(called_back) if with_callbacks else 0,
+                callback_seconds=(int(callback_us) / 1_000_000) if with_callbacks else 0,
+                talk_seconds=int(talk), wait_seconds=int(wait), waited=int(waited))
         # A build that committed while we read: its rows may be half-read. Compute it all live.
         args, seen = state
         if _state(*args) != seen:

@@ -148,7 +148,7 @@ def _is_stale(stored: StoreOrder, order: Order) -> bool:
 def _create(connection: StoreConnection, order: Order, stage: Stage) -> tuple[StoreOrder, Held | None]:
     customer = order.customer
     if not customer.phones and not customer.emails:
-        raise Held("no_contact", "the order has no phone and no e-mail of the customer")
+        raise Held("no_contact", _("the order has no phone and no e-mail of the customer"))
     contact, _created = contact_identify(
         identity=Identity(name=customer.name, phones=customer.phones, emails=customer.emails, typed=True),
         source=connection.name)

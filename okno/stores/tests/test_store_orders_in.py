@@ -123,7 +123,7 @@ def test_an_order_with_no_contact_data_is_kept_with_the_reason():
     # then
     event = StoreEvent.objects.get()
     assert (event.status, event.reason) == (StoreEvent.Status.PROBLEM, "no_contact")
-    assert "no phone and no e-mail" in event.error
+    assert "нет ни телефона, ни e-mail" in event.error  # for the person who acts on it: ru, the default
     assert not Deal.objects.exists()
 
 

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from okno.core.access import require_admin
@@ -22,6 +23,12 @@ from okno.stores.connections import (
     webhook_path,
 )
 from okno.stores.models import StoreConnection, StoreEvent, StoreLog
+
+# What the adapters' test_connection answer (in English, as the API gives it), listed so that
+# the "Test connection" button shows it in the user's language.
+TEST_ANSWERS = [gettext_noop("InSales API answered"), gettext_noop("pretix API answered"),
+                gettext_noop("WooCommerce REST API v3 answered"), gettext_noop("the changed orders address answered"),
+                gettext_noop("nothing to call: the shop writes to Okno's API")]
 
 
 @login_required
@@ -105,7 +112,7 @@ def connection_test(request: HttpRequest, pk: int) -> HttpResponse:
     require_admin(request.user)
     connection = get_object_or_404(StoreConnection, pk=pk)
     try:
-        detail, ok = adapters.get(connection.kind).test_connection(settings=connection.settings), True
+        detail, ok = _(adapters.get(connection.kind).test_connection(settings=connection.settings)), True
     except StoreUnreachable as exc:
         detail, ok = str(exc), False
     return render(request, "stores/_test_result.html", {"ok": ok, "detail": detail})

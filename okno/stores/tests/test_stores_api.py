@@ -121,3 +121,20 @@ def test_okno_own_api_refuses_lines_beyond_what_a_deal_holds(api):
     assert response.status_code == 400
     assert "beyond what a deal holds" in response.json()["errors"][0]["reason"]
     assert not Deal.objects.exists()
+
+
+def test_okno_own_api_takes_a_new_order_its_stage_refuses_at_the_first_stage_and_answers_202(api):
+    # given "paid" leads to a stage that requires a responsible, which a store's order never has
+    store, pipeline = _okno_store(api)
+    won = stage_of(pipeline, "won")
+    won.required_fields = ["responsible"]
+    won.save()
+    order = json.loads(payload("okno/order.json")) | {"status": "paid"}
+    # when the shop sends it for the first time
+    response = api._call("put", f"/api/v1/stores/{store['id']}/orders/B-2001", order)
+    # then the order is a deal at the first stage, and the status is held naming the field
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    assert body["reason"] == "stage_refused" and "responsible_id" in body["detail"]
+    deal = Deal.objects.get(pk=body["deal_id"])
+    assert deal.stage == stage_of(pipeline, "open", 0) and deal.external_id == "B-2001"

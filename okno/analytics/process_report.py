@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from okno.analytics.periods import COMPARES, Period, avg, parse_choice, parse_id, parse_known, parse_period
-from okno.analytics.process_requests import request_counts
+from okno.analytics.process_requests import request_items
 from okno.analytics.scope import check_filters, process_scope_q
 from okno.deals.models import Deal, DealStageChange, Lead, Pipeline, Stage
 from okno.people.models import Department, User
@@ -106,7 +106,8 @@ def _stages() -> tuple[dict, dict]:
     return kinds, first
 
 
-def _deals(accs: dict, *, user, query: ProcessQuery, lo, hi) -> None:
+def _deal_items(*, user, query: ProcessQuery, lo, hi):
+    """(("deal", id), created, group key, counts) of each deal created in the period."""
     key_field = KEYS["deals"][query.group_by]
     deals = _scoped(Deal.objects.filter(created_at__gte=lo, created_at__lt=hi), user=user, query=query, part="deals")
     rows = {d["pk"]: d for d in deals.values("pk", "created_at", "pipeline_id", key_field).order_by()}
@@ -120,8 +121,8 @@ def _deals(accs: dict, *, user, query: ProcessQuery, lo, hi) -> None:
         changes[deal_id].append((from_id, to_id, at))
     kinds, first = _stages()
     for pk, d in rows.items():
-        acc = accs.setdefault(_norm(query.group_by, d[key_field]), _new())
-        acc["deals"] += 1
+        counts = {"deals": 1, "processed": 0, "processing_seconds": 0.0, "paused": 0, "pauses": 0,
+                  "pause_seconds": 0.0, "lost_in_pause": 0}
         deal_first = first.get(d["pipeline_id"])
         processed_at = None
         paused_since = None
@@ -133,8 +134,8 @@ def _deals(accs: dict, *, user, query: ProcessQuery, lo, hi) -> None:
                 processed_at = at
             if from_id is not None and kinds.get(from_id) == Stage.Kind.PAUSED:
                 if paused_since is not None:
-                    acc["pauses"] += 1
-                    acc["pause_seconds"] += max(0.0, (at - paused_since).total_seconds())
+                    counts["pauses"] += 1
+                    counts["pause_seconds"] += max(0.0, (at - paused_since).total_seconds())
                     paused_since = None
                 if to_kind == Stage.Kind.LOST:
                     lost_in_pause = True
@@ -142,46 +143,57 @@ def _deals(accs: dict, *, user, query: ProcessQuery, lo, hi) -> None:
                 was_paused = True
                 paused_since = at
         if processed_at is not None:
-            acc["processed"] += 1
-            acc["processing_seconds"] += max(0.0, (processed_at - d["created_at"]).total_seconds())
-        acc["paused"] += was_paused
-        acc["lost_in_pause"] += lost_in_pause
+            counts["processed"] = 1
+            counts["processing_seconds"] = max(0.0, (processed_at - d["created_at"]).total_seconds())
+        counts["paused"] = int(was_paused)
+        counts["lost_in_pause"] = int(lost_in_pause)
+        yield ("deal", pk), d["created_at"], _norm(query.group_by, d[key_field]), counts
 
 
 # --- leads -----------------------------------------------------------------------------------------
 
-def _leads(accs: dict, *, user, query: ProcessQuery, lo, hi) -> None:
+def _lead_items(*, user, query: ProcessQuery, lo, hi):
+    """(("lead", id), created, group key, counts) of each lead created in the period."""
     key_field = KEYS["leads"][query.group_by]
     qs = _scoped(Lead.objects.filter(created_at__gte=lo, created_at__lt=hi), user=user, query=query, part="leads")
     converted = Q(status=Lead.Status.CONVERTED) | Q(Exists(Deal.objects.filter(lead_id=OuterRef("pk"))))
     late = Exists(Deadline.objects.filter(lead_id=OuterRef("pk"), status=Deadline.Status.MISSED))
-    values = ("k", "converted", "late")
     qs = qs.annotate(k=F(key_field) if key_field else F("pk"), late=late,
                      converted=Case(When(converted, then=Value(True)), default=Value(False),
                                     output_field=BooleanField()))
-    for k, is_converted, is_late in qs.values_list(*values).order_by().iterator(chunk_size=5000):
-        acc = accs.setdefault(_norm(query.group_by, k if key_field else None), _new())
-        acc["leads"] += 1
-        acc["leads_converted"] += bool(is_converted)
-        acc["leads_late"] += bool(is_late)
+    for pk, at, k, is_converted, is_late in qs.values_list("pk", "created_at", "k", "converted", "late").order_by(
+            ).iterator(chunk_size=5000):
+        yield (("lead", pk), at, _norm(query.group_by, k if key_field else None),
+               {"leads": 1, "leads_converted": int(bool(is_converted)), "leads_late": int(bool(is_late))})
 
 
 # --- callbacks -------------------------------------------------------------------------------------
 
-def _callbacks(accs: dict, *, user, query: ProcessQuery, lo, hi, now) -> None:
+def _callback_items(*, user, query: ProcessQuery, lo, hi, now):
+    """(("callback", id), created, group key, counts) of each callback work item created in the period."""
     key_field = KEYS["callbacks"][query.group_by]
     qs = _scoped(WorkItem.objects.filter(kind=WorkItem.Kind.CALLBACK, created_at__gte=lo, created_at__lt=hi),
                  user=user, query=query, part="callbacks")
-    fields = ["created_at", "due_at", "closed_at", *([key_field] if key_field else [])]
+    fields = ["pk", "created_at", "due_at", "closed_at", *([key_field] if key_field else [])]
     for row in qs.values(*fields).order_by().iterator(chunk_size=5000):
-        acc = accs.setdefault(_norm(query.group_by, row[key_field]) if key_field else None, _new())
-        acc["callbacks"] += 1
         done_at = row["closed_at"]
-        if (done_at or now) > row["due_at"]:
-            acc["callbacks_late"] += 1
+        counts = {"callbacks": 1, "callbacks_late": int((done_at or now) > row["due_at"]), "callbacks_closed": 0,
+                  "callback_seconds": 0.0}
         if done_at is not None:
-            acc["callbacks_closed"] += 1
-            acc["callback_seconds"] += max(0.0, (done_at - row["created_at"]).total_seconds())
+            counts["callbacks_closed"] = 1
+            counts["callback_seconds"] = max(0.0, (done_at - row["created_at"]).total_seconds())
+        key = _norm(query.group_by, row[key_field]) if key_field else None
+        yield ("callback", row["pk"]), row["created_at"], key, counts
+
+
+def process_items(*, user, query: ProcessQuery, period: Period, now):
+    """Every row the report counts for `period`: (kind and id, when, group key, what it counts).
+    The report sums them; the drill-down lists those that count in a figure."""
+    lo, hi = period.bounds()
+    yield from _deal_items(user=user, query=query, lo=lo, hi=hi)
+    yield from _lead_items(user=user, query=query, lo=lo, hi=hi)
+    yield from request_items(user=user, query=query, lo=lo, hi=hi)
+    yield from _callback_items(user=user, query=query, lo=lo, hi=hi, now=now)
 
 
 # --- rows ------------------------------------------------------------------------------------------
@@ -216,12 +228,13 @@ def _labels(group_by: str, keys) -> dict:
 
 
 def _one(*, user, query: ProcessQuery, period: Period, now) -> dict:
-    lo, hi = period.bounds()
     accs: dict = {}
-    _deals(accs, user=user, query=query, lo=lo, hi=hi)
-    _leads(accs, user=user, query=query, lo=lo, hi=hi)
-    request_counts(accs, user=user, query=query, lo=lo, hi=hi, new=_new)
-    _callbacks(accs, user=user, query=query, lo=lo, hi=hi, now=now)
+    for _ref, _at, key, counts in process_items(user=user, query=query, period=period, now=now):
+        acc = accs.get(key)
+        if acc is None:
+            acc = accs[key] = _new()
+        for name, value in counts.items():
+            acc[name] += value
     labels = _labels(query.group_by, list(accs))
     total = _new()
     rows = []

@@ -42,35 +42,36 @@ def _scoped_conversations(*, user, query, lo, hi):
     return qs
 
 
-def request_counts(accs: dict, *, user, query, lo, hi, new) -> None:
-    """Adds requests, unanswered, left_quickly, offline and spam to `accs` (key -> counts)."""
+def request_items(*, user, query, lo, hi):
+    """(("conversation", id) or ("event", id), when, group key, counts) of each request started
+    in the period and each honeypot hit: requests, unanswered, left_quickly, offline and spam."""
     conf = analytics_settings_get()
     key_field = KEYS[query.group_by]
     qs = _scoped_conversations(user=user, query=query, lo=lo, hi=hi)
-    fields = ["kind", "spam", "replied", "offline", "first_reply_at", "started_at", "ended",
+    fields = ["pk", "kind", "spam", "replied", "offline", "first_reply_at", "started_at", "ended",
               *([key_field] if key_field else [])]
     for row in qs.values(*fields).order_by().iterator(chunk_size=5000):
         key = (row[key_field] or None) if key_field else None
-        acc = accs.setdefault(key, new())
+        ref = ("conversation", row["pk"])
         if row["spam"]:
-            acc["spam"] += 1
+            yield ref, row["started_at"], key, {"spam": 1}
             continue
-        acc["requests"] += 1
         if row["replied"] or row["first_reply_at"] is not None:
+            yield ref, row["started_at"], key, {"requests": 1}
             continue
         if row["offline"]:
-            acc["offline"] += 1
-            acc["unanswered"] += conf.unanswered_counts_offline
+            yield ref, row["started_at"], key, {"requests": 1, "offline": 1,
+                                                "unanswered": int(conf.unanswered_counts_offline)}
             continue
         stayed = (row["ended"] - row["started_at"]).total_seconds() if row["ended"] else 0
         if row["kind"] == Conversation.Kind.CHAT and stayed < conf.unanswered_min_stay_seconds:
-            acc["left_quickly"] += 1
+            yield ref, row["started_at"], key, {"requests": 1, "left_quickly": 1}
         else:
-            acc["unanswered"] += 1
-    _form_spam(accs, user=user, query=query, lo=lo, hi=hi, new=new)
+            yield ref, row["started_at"], key, {"requests": 1, "unanswered": 1}
+    yield from _form_spam(user=user, query=query, lo=lo, hi=hi)
 
 
-def _form_spam(accs: dict, *, user, query, lo, hi, new) -> None:
+def _form_spam(*, user, query, lo, hi):
     """Honeypot hits: ignored events with no conversation, so no operator; counted by their channel
     (its name is the source, its department the department) for whom may see the channel's tree."""
     if query.employee is not None:
@@ -81,5 +82,5 @@ def _form_spam(accs: dict, *, user, query, lo, hi, new) -> None:
     if query.department is not None:
         qs = qs.filter(channel__department_id=query.department)
     field = {"source": "channel__name", "department": "channel__department_id"}.get(query.group_by)
-    for value in qs.values_list(field or "pk", flat=True).order_by().iterator(chunk_size=5000):
-        accs.setdefault((value or None) if field else None, new())["spam"] += 1
+    for pk, at, value in qs.values_list("pk", "received_at", field or "pk").order_by().iterator(chunk_size=5000):
+        yield ("event", pk), at, (value or None) if field else None, {"spam": 1}

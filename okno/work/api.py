@@ -200,6 +200,16 @@ def get_work_board(request: HttpRequest, department: RowId | None = None):
     return board_summary(board_for(actor=request.auth, department_id=department))
 
 
+@router.get("/work/queue", response={200: dict, 403: ErrorOut, 404: ErrorOut})
+def get_work_queue(request: HttpRequest, department: RowId | None = None):
+    """Heads and administrators: the unassigned items of their departments' queues, per kind (rank,
+    due now, later, the oldest due) and listed in Next's order (at most 200), with the people an
+    item can be given to (`POST /work-items/{id}/assign`). Managers: 403."""
+    from okno.work.queue_view import queue_view_for, queue_view_summary
+
+    return queue_view_summary(queue_view_for(actor=request.auth, department_id=department))
+
+
 # -- auto-dialer (issue 18) ----------------------------------------------------------------------
 
 class DialerSettingsOut(Schema):

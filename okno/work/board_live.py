@@ -36,7 +36,8 @@ def watchers_of(department_id: int | None) -> list[int]:
 def state_pushed(row: AgentState) -> None:
     """A state listener (okno/work/states.py): one push per watcher, keyed by the change itself
     (person and moment), so no change is folded into another and a repeat is sent once."""
-    department_id = User.objects.filter(pk=row.user_id).values_list("department_id", flat=True).first()
+    # agent_state_set hands the row with its person attached (no read); a bare row reads it.
+    department_id = row.user.department_id
     watchers = watchers_of(department_id)
     if not watchers:
         return

@@ -20,6 +20,7 @@ def register() -> None:
     navigation.register_item(navigation.WORK, "my_work", _("My work"), "work:mine", order=15, counter=open_counter)
     register_board()
     register_screen()
+    register_queue()
 
 
 def register_board() -> None:
@@ -31,3 +32,9 @@ def register_board() -> None:
 def register_screen() -> None:
     """The manager screen (issue 18): Next, the call, the outcome, for everyone who works a queue."""
     navigation.register_item(navigation.WORK, "work_screen", _("Manager screen"), "work:screen", order=10)
+
+
+def register_queue() -> None:
+    """The head's queue (issue 18): what waits, assigned by hand; heads and administrators."""
+    navigation.register_item(navigation.WORK, "work_queue", _("Queue"), "work:queue", order=17,
+                             visible=navigation.heads_and_admins)

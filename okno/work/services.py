@@ -44,32 +44,39 @@ def callbacks_close_for_number(*, number: str, reason: str) -> int:
 
 
 @transaction.atomic
-def workitem_done(*, actor: User | None, item: WorkItem, reason: str = "") -> WorkItem:
+def workitem_done(*, actor: User | None, item: WorkItem, reason: str = "", mark_shift: bool = True) -> WorkItem:
     """Closes an open work item as done and tells robots and webhooks (`workitem.done`).
 
     Closing one already closed changes nothing and tells nobody again: the conditional UPDATE
-    changes exactly one row the first time."""
+    changes exactly one row the first time. `mark_shift=False`: the caller restarts the
+    assignee's break clock itself (workitem_close, with its own time)."""
     now = timezone.now()
+    reason = (reason or "done")[:200]
     closed = WorkItem.objects.filter(pk=item.pk, status=WorkItem.Status.OPEN).update(
-        status=WorkItem.Status.DONE, closed_at=now, closed_reason=(reason or "done")[:200])
-    item.refresh_from_db()
+        status=WorkItem.Status.DONE, closed_at=now, closed_reason=reason)
+    if closed:
+        # Only this UPDATE changed it (status open -> done): no read-back needed.
+        item.status, item.closed_at, item.closed_reason = WorkItem.Status.DONE, now, reason
+    else:
+        item.refresh_from_db()
     if closed:
         events.publish("workitem.done", subject=item, actor=actor, at=now, data={
             "workitem_id": item.pk, "kind": item.kind, "deal_id": item.deal_id, "contact_id": item.contact_id,
             "assignee_id": item.assignee_id, "actor_id": actor.pk if actor else None, "at": now.isoformat()})
-        if item.assignee_id:
-            manager_shift_mark(user=item.assignee, at=now)
+        if item.assignee_id and mark_shift:
+            manager_shift_mark(user_id=item.assignee_id, at=now)
     return item
 
 
-def manager_shift_mark(*, user: User, at: datetime) -> None:
+def manager_shift_mark(*, at: datetime, user: User | None = None, user_id: int | None = None) -> None:
     """Records that the manager closed an item at `at` (the queue's max-break clock)."""
-    if ManagerShift.objects.filter(user=user).update(last_closed_at=at) == 0:
+    user_id = user.pk if user is not None else user_id
+    if ManagerShift.objects.filter(user_id=user_id).update(last_closed_at=at) == 0:
         try:
             with transaction.atomic():
-                ManagerShift.objects.create(user=user, last_closed_at=at)
+                ManagerShift.objects.create(user_id=user_id, last_closed_at=at)
         except IntegrityError:  # made by a parallel close a moment ago
-            ManagerShift.objects.filter(user=user).update(last_closed_at=at)
+            ManagerShift.objects.filter(user_id=user_id).update(last_closed_at=at)
 
 
 class WorkItemTaken(Exception):

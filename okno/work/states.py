@@ -59,6 +59,8 @@ def agent_state_set(*, user: User, state: str, item: WorkItem | None = None, at:
         item = None
     at = at or timezone.now()
     row = AgentState.objects.select_for_update().filter(user=user).first()
+    if row is not None:
+        row.user = user  # the listeners read the person's department from it: no second read
     if row is None:
         try:
             with transaction.atomic():
@@ -103,21 +105,29 @@ def agent_state_of(user: User) -> AgentState:
 
 def break_is_over(*, user: User, max_break_minutes: int, last_closed_at: datetime | None, now: datetime) -> bool | None:
     """The max-break rule as the states see it, or None when the person has no state yet (the
-    caller falls back to the last close alone).
+    caller falls back to the last close alone). The rule itself: `break_over`."""
+    row = AgentState.objects.filter(user=user).values_list("state", "since").first()
+    state, since = row if row is not None else (None, None)
+    return break_over(state=state, since=since, max_break_minutes=max_break_minutes, last_closed_at=last_closed_at,
+                      now=now)
+
+
+def break_over(*, state: str | None, since: datetime | None, max_break_minutes: int,
+               last_closed_at: datetime | None, now: datetime) -> bool | None:
+    """The max-break rule on a person's state (None: never set one; the answer is None then).
 
     Over when the day just started (no close and no state change today), when the person is on a
     break (or was offline) longer than the maximum, or when idle with the last close longer ago
     than the maximum (waiting without working is a break too). On a call or in wrap-up the
     person is working: never over."""
-    row = AgentState.objects.filter(user=user).first()
-    if row is None:
+    if state is None:
         return None
     today = timezone.localdate(now)
     limit = timedelta(minutes=max_break_minutes)
-    if row.state in ITEM_STATES:
+    if state in ITEM_STATES:
         return False
-    if row.state in AWAY_STATES:
-        return now - row.since > limit or timezone.localdate(row.since) != today
+    if state in AWAY_STATES:
+        return now - since > limit or timezone.localdate(since) != today
     if last_closed_at is None or timezone.localdate(last_closed_at) != today:
         return True
     return now - last_closed_at > limit

@@ -27,3 +27,11 @@ urlpatterns += [
     path("screen/<int:pk>/call/", views_screen.screen_call_view, name="screen_call"),
     path("screen/contact/<int:pk>/", views_screen.screen_contact, name="screen_contact"),
 ]
+
+# The head's queue (issue 18).
+from okno.work import views_queue  # noqa: E402
+
+urlpatterns += [
+    path("queue/", views_queue.queue_page, name="queue"),
+    path("queue/<int:pk>/assign/", views_queue.queue_assign, name="queue_assign"),
+]

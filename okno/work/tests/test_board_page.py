@@ -83,7 +83,7 @@ def test_the_page_shows_the_board_and_its_nav_item(head, anna, sales, client):
         counters = client.get("/work/board/?part=counters")
     html = page.content.decode()
     assert page.status_code == 200
-    assert "Supervisor board" in html and 'href="/work/board/"' in html
+    assert "Табло руководителя" in html and 'href="/work/board/"' in html
     assert f'id="agent-{anna.pk}"' in html and "4:00" in html and "Звонкова" in html
     assert counters.status_code == 200 and 'id="board-counters"' in counters.content.decode()
     assert "<html" not in counters.content.decode()

@@ -1,0 +1,91 @@
+"""A department's queue rules (DepartmentWorkSettings): read by its people, changed by its head
+or an administrator. docs/work.md, "Department work settings"."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from okno.core.errors import ApiError, FieldError
+from okno.people.models import Department, User
+from okno.work.models import DEFAULT_PRIORITIES, DepartmentWorkSettings
+
+SETTING_LIMITS = {  # field: (least, most)
+    "daily_capacity": (0, 1000),
+    "max_break_minutes": (0, 24 * 60),
+    "dormant_after_days": (1, 3650),
+    "retry_minutes": (1, 7 * 24 * 60),
+    "wrap_up_seconds": (0, 60 * 60),
+}
+
+
+def work_settings_for(department: Department | None) -> DepartmentWorkSettings:
+    """The department's row, or the defaults (unsaved) when it has none."""
+    if department is None:
+        return DepartmentWorkSettings()
+    found = DepartmentWorkSettings.objects.filter(department=department).first()
+    return found or DepartmentWorkSettings(department=department)
+
+
+def work_settings_for_id(department_id: int | None) -> DepartmentWorkSettings:
+    """As work_settings_for, by the department's id (one query, no Department read)."""
+    if department_id is None:
+        return DepartmentWorkSettings()
+    found = DepartmentWorkSettings.objects.filter(department_id=department_id).first()
+    return found or DepartmentWorkSettings(department_id=department_id)
+
+
+def access_department_settings(*, actor: User, department: Department, write: bool) -> None:
+    """Administrators and heads of the department (or above it) may change its rules; its own
+    people may read them."""
+    if actor.is_admin:
+        return
+    if actor.role == User.Role.HEAD and actor.department_id and department.pk in Department.objects.get(
+            pk=actor.department_id).subtree_ids():
+        return
+    if not write and actor.department_id == department.pk:
+        return
+    raise ApiError(_("Only an administrator or the department's head may do this"), status=403)
+
+
+def work_settings_update(*, actor: User, department: Department, data: dict) -> DepartmentWorkSettings:
+    """Validates every field (each refusal names it) and saves; fields left out keep their value."""
+    access_department_settings(actor=actor, department=department, write=True)
+    if not isinstance(data, dict):
+        raise FieldError({"body": "must be a JSON object"})
+    errors: dict[str, str] = {}
+    row = work_settings_for(department)
+    for key in data:
+        if key not in SETTING_LIMITS and key != "priorities":
+            errors[key] = "unknown field"
+    if "priorities" in data:
+        raw = data["priorities"]
+        if not isinstance(raw, dict):
+            errors["priorities"] = "must be an object {kind: rank}"
+        else:
+            clean = {}
+            for kind, rank in raw.items():
+                if kind not in DEFAULT_PRIORITIES:
+                    errors[f"priorities.{kind}"] = "unknown kind; one of " + ", ".join(DEFAULT_PRIORITIES)
+                elif isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank <= 100:
+                    errors[f"priorities.{kind}"] = "must be a whole number from 1 to 100"
+                else:
+                    clean[kind] = rank
+            row.priorities = clean
+    for key, (least, most) in SETTING_LIMITS.items():
+        if key in data:
+            value = data[key]
+            if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= most:
+                errors[key] = f"must be a whole number from {least} to {most}"
+            else:
+                setattr(row, key, value)
+    if errors:
+        raise FieldError(errors)
+    with transaction.atomic():
+        if row.pk is None:
+            # Two heads saving the first row at once: the second updates the first's row.
+            existing = DepartmentWorkSettings.objects.select_for_update().filter(department=department).first()
+            if existing is not None:
+                row.pk = existing.pk
+        row.save()
+    return row
+
+

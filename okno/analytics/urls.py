@@ -22,4 +22,5 @@ urlpatterns = [
     path("chats/", views_chats.chats, name="chats"),
     path("chats/list/", views_chats.chats_list, name="chats_list"),
     path("process/", views_process.process, name="process"),
+    path("process/list/", views_process.process_list, name="process_list"),
 ]

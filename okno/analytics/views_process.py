@@ -5,18 +5,21 @@ from datetime import date
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from okno.analytics.process_drill import NO_KEY, drill_parse, drill_rows, process_drill
 from okno.analytics.process_report import GROUPS, process_query_parse, process_report
 from okno.analytics.report_tables import columns_table, export_response
 from okno.analytics.scope import departments_for_filter, employees_for_filter
 from okno.analytics.table import UNITS
 from okno.analytics.views import COMPARE_LABELS, quick_periods
-from okno.analytics.views_chats import CHART_GROUPS, _error_text, _params
+from okno.analytics.views_chats import CHART_GROUPS, LIST_PAGE_SIZE, PAGE_ONLY, _error_text, _params
 from okno.core.errors import ApiError
 
 GROUP_LABELS = {"source": gettext_lazy("Source"), "department": gettext_lazy("Department"),
@@ -54,6 +57,17 @@ def _chart_data(report: dict) -> dict:
                      "series": [{"name": names[f], "data": [r[f] for r in bars]} for f in names]}}
 
 
+def _link_cells(rows, totals, params: dict) -> None:
+    """Every figure (the current period's, and the totals) links to the rows behind it."""
+    base = {k: v for k, v in params.items() if k != "compare"}
+    url = reverse("analytics:process_list")
+    for row in [*rows, totals]:
+        key = {} if row is totals else {"key": NO_KEY if row.key is None else row.key}
+        for (figure, *_rest), cell in zip(COLUMNS, row.cells, strict=True):
+            if cell.value:
+                cell.link = f"{url}?{urlencode({**base, 'figure': figure, **key})}"
+
+
 @login_required
 def process(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
@@ -80,6 +94,7 @@ def process(request: HttpRequest) -> HttpResponse:
     if report is None:
         return render(request, "analytics/process.html", context, status=status)
     rows, totals = columns_table(report, COLUMNS, unit=unit)
+    _link_cells(rows, totals, params)
     suffix = _("h") if unit == "h" else _("min")
     context.update({
         "report": report, "rows": rows, "totals": totals, "compared": "previous" in report,
@@ -90,3 +105,24 @@ def process(request: HttpRequest) -> HttpResponse:
         "group_label": GROUP_LABELS[query.group_by], "chart": _chart_data(report),
     })
     return render(request, "analytics/process.html", context)
+
+
+@login_required
+def process_list(request: HttpRequest) -> HttpResponse:
+    """The deals, leads, requests or callbacks behind one figure of one row (process_drill)."""
+    today = timezone.localdate()
+    params = _params(request, today, drop=(*PAGE_ONLY, "figure", "key", "page"))
+    try:
+        query = process_query_parse(params)
+        figure, key = drill_parse(request.GET, query)
+        refs = process_drill(user=request.user, query=query, figure=figure, key=key)
+    except ApiError as exc:
+        return render(request, "analytics/process_list.html", {"error": _error_text(exc), "params": params},
+                      status=exc.status)
+    page = Paginator(refs, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    titles = {f: t for f, t, _l, _d in COLUMNS}
+    return render(request, "analytics/process_list.html", {
+        "params": params, "page": page, "rows": drill_rows(list(page)), "figure_title": titles[figure],
+        "back": urlencode(params), "page_query": urlencode({k: v for k, v in request.GET.items() if k != "page"}),
+        "shown": {"from": query.period.start, "to": query.period.end},
+    })

@@ -70,7 +70,10 @@ def test_a_send_robot_is_set_up_in_the_form_and_mails_the_document(client, admin
     robot = Robot.objects.get()
     assert robot.action == Robot.Action.SEND_DOCUMENT
     assert robot.action_params == {"template_id": template.pk, "message_template_id": letter.pk}
-    assert 'value="send_document" selected' in client.get(f"/robots/{robot.pk}/").content.decode()
+    edit = client.get(f"/robots/{robot.pk}/").content.decode()
+    assert 'value="send_document" selected' in edit
+    assert f'<option value="{template.pk}" selected>Счёт покупателю (invoice)</option>' in edit
+    assert f'<option value="{letter.pk}" selected>Письмо со счётом</option>' in edit
     # and the deal enters the stage, and the robots' and the outbox's drains run
     deal_move_to_stage(deal=deal, stage=confirmed, actor=admin_user)
     robot_runs_drain()

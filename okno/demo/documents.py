@@ -31,8 +31,9 @@ def _our_company() -> Company:
     return Company.objects.create(
         name="ООО «Окно-Демо»", search_name=fold("ООО «Окно-Демо»"), inn=inn, kpp="770701001",
         ogrn=requisites.with_check_digit_ogrn("102770013219"), legal_address="Москва, ул. Тверская, д. 1",
+        phones=[{"e164": "+74951230000", "extension": ""}], emails=["office@okno-demo.example"],
         bank_name="ПАО Сбербанк", bik=bik,
-        settlement_account=requisites.with_key_account(bik, "4070281000000000001"),
+        settlement_account=requisites.with_key_account(bik, "40702810" + "0" * 11 + "1"),
         correspondent_account="30101810400000000225")
 
 

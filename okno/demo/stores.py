@@ -24,6 +24,8 @@ from okno.stores.models import StoreConnection, StoreEvent
 # The shop's statuses, in the order of the pipeline's stages (Новый, Пауза, Подтверждён, Выполнен, Отменён).
 STATUSES = ("new", "hold", "confirmed", "done", "cancelled")
 ORDERS = 12
+# The connection's name is also the source of the cards its new buyers get (stores/sync.py).
+CONNECTION_NAME = "Сайт магазина (1С-Битрикс)"
 
 
 def _send(connection: StoreConnection, order: dict) -> StoreEvent:
@@ -45,7 +47,7 @@ def stores_seed(*, admin: User, seed: int | None, say) -> int:
         return 0
     stages = list(pipeline.stages.order_by("position"))
     connection = store_connection_create(
-        actor=admin, kind=StoreConnection.Kind.OKNO, name="Сайт магазина (1С-Битрикс)", pipeline_id=pipeline.pk,
+        actor=admin, kind=StoreConnection.Kind.OKNO, name=CONNECTION_NAME, pipeline_id=pipeline.pk,
         settings={"callback_url": "https://shop.example.ru/bitrix/okno-status.php"},
         status_map=[[status, stage.pk] for status, stage in zip(STATUSES, stages, strict=False)])
     rng = random.Random(f"stores-{seed}")

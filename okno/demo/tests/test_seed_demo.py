@@ -30,6 +30,7 @@ from okno.demo.data import translit
 from okno.demo.deal_history import Context
 from okno.demo.deals import _customers, _plans
 from okno.demo.process import B2B, STORE, Process
+from okno.demo.stores import CONNECTION_NAME as STORE_CONNECTION
 from okno.outbox.models import MessageTemplate, OutboxMessage, SmsProvider, WebhookEndpoint
 from okno.people.models import Department, User
 from okno.robots.drains import deadlines_drain, robot_runs_drain
@@ -91,7 +92,8 @@ def test_seeded_cards_are_derived_as_contact_create_derives_them(seeded):
     assert after == before
     assert all(text for text, _keys in before.values())
     assert not Contact.objects.filter(search_text="").exists()
-    assert Contact.objects.filter(dedup_dirty=True).count() == 400
+    # (the store's orders bring a few new buyers of their own, told by their source)
+    assert Contact.objects.filter(dedup_dirty=True).exclude(source=STORE_CONNECTION).count() == 400
     assert Activity.objects.filter(kind=Activity.Kind.NOTE).count() == seeded.notes > 0
     assert CustomField.objects.filter(key__in=["budget", "birthday", "segment"]).count() == 3
     assert Contact.objects.filter(custom__has_key="budget").exists()
@@ -173,7 +175,7 @@ def test_seed_demo_command_prints_the_login_both_times(db):
     assert "as admin / okno-demo" in first.getvalue()
     assert "not seeded again" in second.getvalue()
     assert "as admin / okno-demo" in second.getvalue()
-    assert Contact.objects.count() == 30
+    assert Contact.objects.exclude(source=STORE_CONNECTION).count() == 30
 
 
 def test_a_non_demo_database_is_left_alone_and_no_demo_login_is_promised(db):
@@ -236,7 +238,8 @@ def test_two_pipelines_carry_the_issues_robots(seeded):
 
 def test_deals_spread_over_stages_and_three_months_with_line_items(seeded):
     # then one deal per eight cards (and today's leads converted), on most stages, over months
-    assert 400 // 8 <= Deal.objects.count() == seeded.deals.deals <= 400 // 8 + 12
+    # (the store connection's orders are counted apart: they came through the store's path)
+    assert 400 // 8 <= Deal.objects.exclude(source=STORE_CONNECTION).count() == seeded.deals.deals <= 400 // 8 + 12
     store = Pipeline.objects.get(name="Заказы интернет-магазина")
     per_stage = dict(Deal.objects.filter(pipeline=store).values_list("stage__name").annotate(n=Count("id")))
     assert {"Новый", "Выполнен", "Отменён"} <= set(per_stage) and len(per_stage) >= 4
@@ -247,6 +250,8 @@ def test_deals_spread_over_stages_and_three_months_with_line_items(seeded):
         lines = list(deal.lines.all())
         assert lines and deal.amount == sum(line.total for line in lines) > 0
         assert all(isinstance(line.price, Decimal) and line.sku for line in lines)
+        if deal.source == STORE_CONNECTION:
+            continue  # a shop's order arrives with no responsible: the shop names none
         assert deal.responsible.department.name in ("Розница", "Колл-центр", "Сервис", "Опт")
         assert deal.department_id == deal.responsible.department_id
     assert not Deal.objects.filter(stage__name="Подтверждён", custom__delivery_date=None).exists()
@@ -393,7 +398,7 @@ def test_demo_script_serves_the_login_and_stops_its_children(tmp_path):
     )
     try:
         # when it is ready
-        banner = _wait_for_ready(proc, time.monotonic() + 90)
+        banner = _wait_for_ready(proc, time.monotonic() + 240)  # the seed: ~1 min alone, more on a busy machine
         login = re.search(r"Log in at (\S+) as (\S+) / (\S+)", banner)
         base, username, password = login.groups()
         assert base == f"http://127.0.0.1:{port}"

@@ -145,6 +145,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+if env("DATABASE_REPLICA_URL"):
+    # Reports read the rollup from a streaming replica (okno/analytics/replica.py, docs/analytics.md).
+    DATABASES["replica"] = {**dj_database_url.parse(env("DATABASE_REPLICA_URL"),
+                                                    conn_max_age=int(env("CONN_MAX_AGE", "60"))),
+                            "TEST": {"MIRROR": "default"}}
+    DATABASE_ROUTERS = ["okno.analytics.replica.ReportsRouter"]
 # Off by default: server-side parameters let psycopg prepare statements (phone lookup p99 at
 # 1M cards 2.2 -> 1.5 ms, docs/benchmarks.md), but a statement then takes at most 65,535
 # parameters, and Django's cascade delete sends one UPDATE with every id of a large delete

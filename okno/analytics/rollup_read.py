@@ -11,12 +11,13 @@ client, a filter the rollup has no column for); calls_report then computes live.
 from datetime import date, timedelta
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connections
 from django.db.models import Q, Sum
 
 from okno.analytics import calls_report as live
 from okno.analytics.models_rollup import CallStat, CallStatMark, CallStatSpan
 from okno.analytics.periods import Period
+from okno.analytics.replica import reports_db
 from okno.analytics.rollup import SUMS, month_of, rollup_fingerprint, today
 from okno.analytics.scope import calls_scope_q
 
@@ -37,14 +38,14 @@ def _scope(user) -> Q | None:
     return q if _names(q) <= {"employee_id", "department_id__in", "pk__in"} else None
 
 
-def _plan(period: Period, *, months_allowed: bool, fine: bool, fingerprint: str):
+def _plan(period: Period, *, months_allowed: bool, fine: bool, fingerprint: str, db: str = "default"):
     """(months read whole, days read from the rollup, days computed live, the state it relied on)."""
     last_past = min(period.end, today() - timedelta(days=1))
     if last_past < period.start:
         return [], [], _days(period.start, period.end), None
     day_span = CallStat.Span.DAY if fine else CallStat.Span.DAY_DEPARTMENT
     month_span = CallStat.Span.MONTH if fine else CallStat.Span.MONTH_DEPARTMENT
-    state = (period.start, last_past, day_span, month_span)
+    state = (period.start, last_past, day_span, month_span, db)
     spans, marked = _state(*state)
     good = {(span, start) for span, start, fp, _at in spans if fp == fingerprint}
     months, days, live_days = [], [], []
@@ -66,14 +67,14 @@ def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-def _state(start: date, end: date, day_span: str, month_span: str):
+def _state(start: date, end: date, day_span: str, month_span: str, db: str = "default"):
     """(built spans [(span, start, fingerprint, built_at)], marked days) of [start, end]: one query."""
     spans, marks = CallStatSpan._meta.db_table, CallStatMark._meta.db_table
     sql = (f"SELECT span, start, fingerprint, built_at FROM {spans} "
            f"WHERE (span = %s AND start >= %s AND start <= %s) OR (span = %s AND start >= %s AND start <= %s) "
            f"UNION ALL SELECT '', m.day, '', NULL "
            f"FROM (SELECT DISTINCT day FROM {marks} WHERE day >= %s AND day <= %s) m")
-    with connection.cursor() as cursor:
+    with connections[db].cursor() as cursor:
         cursor.execute(sql, [day_span, start, end, month_span, start.replace(day=1), end, start, end])
         found = cursor.fetchall()
     built, marked = [], set()
@@ -108,8 +109,11 @@ def rollup_accumulate(*, user, query, period: Period, threshold: int, overrides:
     # Without a person in the question, the rows summed over employees: 20-50 times fewer.
     fine = query.group_by == "employee" or "employee" in query.filters() or "employee_id" in _names(scope)
     fingerprint = rollup_fingerprint(threshold=threshold, overrides=overrides, window=window)
+    # The rollup's state and sums from one database (a replica when configured): the replica applies
+    # the primary's commits in order, so it never shows sums newer than their state.
+    db = reports_db()
     months, days, live_days, state = _plan(period, months_allowed=query.group_by != "day", fine=fine,
-                                           fingerprint=fingerprint)
+                                           fingerprint=fingerprint, db=db)
     accs: dict = {}
     if months or days:
         day_span = CallStat.Span.DAY if fine else CallStat.Span.DAY_DEPARTMENT
@@ -119,7 +123,7 @@ def rollup_accumulate(*, user, query, period: Period, threshold: int, overrides:
             where |= Q(span=month_span, start__in=months)
         if days:
             where |= Q(span=day_span, start__in=days)
-        qs = CallStat.objects.filter(where).filter(scope)
+        qs = CallStat.objects.using(db).filter(where).filter(scope)
         for name, column in FILTERS.items():
             value = getattr(query, name)
             if value not in ("", None):
@@ -131,7 +135,7 @@ def rollup_accumulate(*, user, query, period: Period, threshold: int, overrides:
             sql = None
         found = []
         if sql is not None:
-            with connection.cursor() as cursor:
+            with connections[db].cursor() as cursor:
                 # Raw rows: the ORM's converters per value were a tenth of a report by employee.
                 cursor.execute(sql, params)
                 found = cursor.fetchall()

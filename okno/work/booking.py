@@ -15,6 +15,7 @@ from okno.core.errors import ApiError, FieldError
 from okno.people.models import Department, User
 from okno.people.visibility import contact_visibility_q, users_visible_to
 from okno.work.models import WorkItem
+from okno.work.queue_live import workitem_announce
 from okno.work.queue_settings import work_settings_for
 
 # How far ahead a full day looks for a free one (a year: past that the cap is the problem).
@@ -108,8 +109,10 @@ def workitem_create(*, actor: User, data: dict, now: datetime | None = None) -> 
         raise FieldError(errors)
     if assignee is not None:
         capacity_check(user=assignee, due_at=due_at)
-    return WorkItem.objects.create(kind=kind, contact=contact, assignee=assignee, department=department,
+    item = WorkItem.objects.create(kind=kind, contact=contact, assignee=assignee, department=department,
                                    due_at=due_at, title=title)
+    workitem_announce(item)
+    return item
 
 
 def _is_id(value) -> bool:
@@ -171,6 +174,7 @@ def workitem_assign(*, actor: User, item: WorkItem, assignee_id) -> WorkItem:
             assignee=assignee, department_id=assignee.department_id or item.department_id):
         raise ApiError(_("The item is closed already"), status=409)
     item.refresh_from_db()
+    workitem_announce(item)  # the person's screen counts it at once
     return item
 
 

@@ -19,8 +19,11 @@ def new_lead_item_for_unassigned_lead(event: Event) -> None:
     # A batch path may publish again: one item per lead.
     if WorkItem.objects.filter(lead_id=lead.pk, kind=WorkItem.Kind.NEW_LEAD).exists():
         return
-    WorkItem.objects.create(kind=WorkItem.Kind.NEW_LEAD, lead=lead, contact_id=lead.contact_id,
-                            department_id=lead.department_id, title=(lead.title or "")[:300], due_at=event.at)
+    from okno.work.queue_live import workitem_announce
+
+    workitem_announce(WorkItem.objects.create(kind=WorkItem.Kind.NEW_LEAD, lead=lead, contact_id=lead.contact_id,
+                                              department_id=lead.department_id, title=(lead.title or "")[:300],
+                                              due_at=event.at))
 
 
 def register() -> None:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from okno.core.events import Event
 from okno.invoices.models import Invoice
 from okno.work.models import WorkItem
+from okno.work.queue_live import workitem_announce
 from okno.work.services import workitem_done
 
 # A chased invoice closed as done while unpaid is chased again after this long: a promise to
@@ -50,9 +51,11 @@ def payment_control_item_for(*, invoice: Invoice, now=None) -> WorkItem | None:
         "due": invoice.due_date.strftime("%d.%m.%Y")}
     try:
         with transaction.atomic():
-            return WorkItem.objects.create(kind=WorkItem.Kind.PAYMENT_CONTROL, invoice=invoice,
+            item = WorkItem.objects.create(kind=WorkItem.Kind.PAYMENT_CONTROL, invoice=invoice,
                                            contact_id=invoice.contact_id, deal_id=invoice.deal_id, assignee=person,
                                            department_id=department_id, title=title[:300], due_at=now)
+        workitem_announce(item)
+        return item
     except IntegrityError:  # the partial unique index: one open item per invoice
         return None
 

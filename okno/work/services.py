@@ -31,10 +31,14 @@ def callback_for_missed_call(*, number: str, contact: Contact | None, department
     assignee: User | None = contact.responsible if contact is not None and contact.responsible_id else None
     if assignee is not None and not assignee.is_active:
         assignee = None
-    return WorkItem.objects.create(
+    from okno.work.queue_live import workitem_announce
+
+    item = WorkItem.objects.create(
         kind=WorkItem.Kind.CALLBACK, number=number, contact=contact, assignee=assignee,
         department=(assignee.department if assignee else None) or department,
         due_at=hours.add(missed_at, minutes) if hours is not None else missed_at + timedelta(minutes=minutes))
+    workitem_announce(item)
+    return item
 
 
 def callbacks_close_for_number(*, number: str, reason: str) -> int:

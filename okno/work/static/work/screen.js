@@ -33,5 +33,12 @@
     }
     fire("okno-work-changed");
   });
-  stream.addEventListener("work", function () { fire("okno-work-changed"); });
+  // An item landed in the queue (okno/work/queue_live.py): the counters are re-read within
+  // REFRESH_MS, once for a burst of items, however many arrive meanwhile.
+  var REFRESH_MS = 1500;
+  var pending = null;
+  stream.addEventListener("work", function () {
+    if (pending) return;
+    pending = window.setTimeout(function () { pending = null; fire("okno-work-changed"); }, REFRESH_MS);
+  });
 })();

@@ -31,9 +31,11 @@ from django.db import connection, connections
 from bench.ingest.scenarios import _pct
 
 SCALES = {
-    "full": {"managers": [500, 5000], "items_per_manager": 6, "day_seconds": 60, "threads": 24, "raw_seconds": 5,
+    "full": {"managers": [500, 5000], "items_per_manager": 6, "day_seconds": 60, "threads": 24, "processes": 4,
+             "raw_seconds": 5,
              "watchers": 500, "board_rate": 2, "board_seconds": 20},
-    "small": {"managers": [60], "items_per_manager": 4, "day_seconds": 6, "threads": 6, "raw_seconds": 2,
+    "small": {"managers": [60], "items_per_manager": 4, "day_seconds": 6, "threads": 6, "processes": 2,
+              "raw_seconds": 2,
               "watchers": 40, "board_rate": 2, "board_seconds": 3},
 }
 # SQLite has one writer: the day is run smaller there, and its figures carry no target.
@@ -128,96 +130,48 @@ def run(*, db: str, scale: str) -> list[dict]:
 def _day(world: World, cfg: dict, count: int, db: str) -> list[dict]:
     from django.db.models import Count
 
-    from okno.people.models import User
-    from okno.work import queue
     from okno.work.models import WorkItem
-    from okno.work.states import agent_state_set
 
     users, departments = world.managers(count, tag=str(count))
     items = world.items(departments, PER_DEPARTMENT * cfg["items_per_manager"])
+    _analyze(db)
     day = cfg["day_seconds"]
     think = day / (cfg["items_per_manager"] * 2) * 0.8
-    rng = random.Random(count)
-    start = time.monotonic() + 1.0
-    heap = [(start + rng.random() * think, i, "next", None) for i in range(len(users))]
-    heapq.heapify(heap)
-    lock = threading.Lock()
+    start = time.monotonic() + 2.0
+    # The managers are shared out among `processes` processes (as a site's managers are among its
+    # web processes), each with its share of the threads: in one process the threads' Python
+    # work queued on one interpreter lock, and that queue, not Okno, was most of Next's time.
+    processes = max(1, min(cfg.get("processes", 1), cfg["threads"]))
+    shares = [[u.pk for u in users[n::processes]] for n in range(processes)]
+    args = [(share, max(1, cfg["threads"] // processes), think, day, start, count * 100 + n)
+            for n, share in enumerate(shares)]
+    wall = time.monotonic()
+    if processes == 1:
+        parts = [_day_part(*args[0])]
+    else:
+        import multiprocessing
+
+        connections.close_all()  # the children open their own
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            parts = pool.starmap(_day_part, args)
+    wall = time.monotonic() - wall
     handed: dict[int, set[int]] = {}
     next_times: list[float] = []
     late: list[float] = []
     errors: list[str] = []
-    ends = start + day
-    by_pk = {u.pk: u for u in User.objects.filter(pk__in=[u.pk for u in users]).select_related("department")}
-
-    def step(due: float, i: int, phase: str, item) -> tuple | None:
-        user = by_pk[users[i].pk]
-        if phase == "next":
-            if due > ends:
-                return None
-            t0 = time.perf_counter()
-            got = queue.workitem_next(actor=user)
-            took = time.perf_counter() - t0
-            with lock:
-                next_times.append(took)
-            if got is None:
-                return (time.monotonic() + think, i, "next", None)
-            with lock:
-                handed.setdefault(got.pk, set()).add(user.pk)
-            agent_state_set(user=user, state="on_call", item=got)
-            return (time.monotonic() + think * rng.uniform(0.5, 1.5), i, "close", got)
-        agent_state_set(user=user, state="wrap_up", item=item)
-        roll = rng.random()
-        if roll < 0.75:
-            queue.workitem_close(actor=user, item=item, outcome="done")
-        elif roll < 0.9:
-            queue.workitem_close(actor=user, item=item, outcome="no_answer")
-        else:
-            from django.utils import timezone
-
-            queue.workitem_close(actor=user, item=item, outcome="call_back",
-                                 next_at=timezone.now() + timedelta(hours=rng.randrange(1, 6)))
-        agent_state_set(user=user, state="idle")
-        return (time.monotonic() + think * rng.uniform(0.2, 0.6), i, "next", None)
-
-    def worker() -> None:
-        try:
-            while True:
-                with lock:
-                    if not heap:
-                        return
-                    due, i, phase, item = heapq.heappop(heap)
-                wait = due - time.monotonic()
-                if wait > 0:
-                    time.sleep(wait)
-                else:
-                    with lock:
-                        late.append(-wait)
-                try:
-                    follow = step(due, i, phase, item)
-                except Exception as exc:  # noqa: BLE001 - counted: a failed step may lose an item
-                    with lock:
-                        errors.append(repr(exc)[:200])
-                    follow = (time.monotonic() + think, i, "next", None) if phase == "next" else None
-                if follow is not None:
-                    with lock:
-                        heapq.heappush(heap, follow)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker) for _ in range(cfg["threads"])]
-    wall = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.monotonic() - wall
+    for part in parts:
+        next_times += part["next_times"]
+        late += part["late"]
+        errors += part["errors"]
+        for item_pk, user_pk in part["handed"]:
+            handed.setdefault(item_pk, set()).add(user_pk)
     twice = sum(1 for managers in handed.values() if len(managers) > 1)
     states = dict(WorkItem.objects.filter(pk__in=items).order_by().values("status").annotate(n=Count("id"))
                   .values_list("status", "n"))
     lost = len(items) - states.get("done", 0) - states.get("open", 0) + len(errors)
     p99 = _pct(next_times, 0.99)
     target = NEXT_P99_TARGET if db == "postgres" and count <= 500 else None
-    label = f"{count} managers, {cfg['threads']} threads, {day:g} s day"
+    label = f"{count} managers, {cfg['threads']} threads in {processes} processes, {day:g} s day"
     return [
         _row(f"Next p50/p99 s ({label})", f"{_pct(next_times, 0.5)}/{p99}",
              f"p99 < {NEXT_P99_TARGET:g}" if target else "reported",
@@ -228,6 +182,93 @@ def _day(world: World, cfg: dict, count: int, db: str) -> list[dict]:
         _row(f"Next calls, claims/s over the day, steps late p99 s ({count} managers)",
              f"{len(next_times)}, {len(handed) / wall:.0f}, {_pct(late, 0.99)}"),
     ] + ([_row("errors (first)", errors[0])] if errors else [])
+
+
+def _day_part(user_pks: list[int], threads: int, think: float, day: float, start: float, seed: int) -> dict:
+    """One process's share of the day: its managers' steps run by `threads` threads (one database
+    connection each). Next -> on a call -> think -> wrap-up, outcome -> think -> Next, the state
+    changes the screen makes (idle only when Next brings nothing)."""
+    from django.utils import timezone
+
+    from okno.people.models import User
+    from okno.work import queue
+    from okno.work.states import agent_state_set
+
+    rng = random.Random(seed)
+    by_pk = {u.pk: u for u in User.objects.filter(pk__in=user_pks).select_related("department")}
+    heap = [(start + rng.random() * think, pk, "next", None) for pk in user_pks]
+    heapq.heapify(heap)
+    lock = threading.Lock()
+    out: dict = {"next_times": [], "late": [], "errors": [], "handed": []}
+    ends = start + day
+
+    def step(due: float, pk: int, phase: str, item) -> tuple | None:
+        user = by_pk[pk]
+        if phase == "next":
+            if due > ends:
+                return None
+            t0 = time.perf_counter()
+            got = queue.workitem_next(actor=user)
+            took = time.perf_counter() - t0
+            with lock:
+                out["next_times"].append(took)
+            if got is None:
+                agent_state_set(user=user, state="idle")
+                return (time.monotonic() + think, pk, "next", None)
+            with lock:
+                out["handed"].append((got.pk, user.pk))
+            agent_state_set(user=user, state="on_call", item=got)
+            return (time.monotonic() + think * rng.uniform(0.5, 1.5), pk, "close", got)
+        roll = rng.random()
+        if roll < 0.75:
+            queue.workitem_close(actor=user, item=item, outcome="done")
+        elif roll < 0.9:
+            queue.workitem_close(actor=user, item=item, outcome="no_answer")
+        else:
+            queue.workitem_close(actor=user, item=item, outcome="call_back",
+                                 next_at=timezone.now() + timedelta(hours=rng.randrange(1, 6)))
+        agent_state_set(user=user, state="wrap_up", item=item)
+        return (time.monotonic() + think * rng.uniform(0.2, 0.6), pk, "next", None)
+
+    def worker() -> None:
+        try:
+            while True:
+                with lock:
+                    if not heap:
+                        return
+                    due, pk, phase, item = heapq.heappop(heap)
+                wait = due - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                else:
+                    with lock:
+                        out["late"].append(-wait)
+                try:
+                    follow = step(due, pk, phase, item)
+                except Exception as exc:  # noqa: BLE001 - counted: a failed step may lose an item
+                    with lock:
+                        out["errors"].append(repr(exc)[:200])
+                    follow = (time.monotonic() + think, pk, "next", None) if phase == "next" else None
+                if follow is not None:
+                    with lock:
+                        heapq.heappush(heap, follow)
+        finally:
+            connections.close_all()
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return out
+
+
+def _analyze(db: str) -> None:
+    """Fresh statistics for the seeded queue, as a live table has (autovacuum's ANALYZE): without
+    them the planner reads the queue through the wrong index for the first minutes."""
+    if db == "postgres":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE work_workitem")
 
 
 # -- 2. the raw claim beside Next ----------------------------------------------------------------------
@@ -276,6 +317,7 @@ def _raw_and_next(world: World, cfg: dict, db: str) -> list[dict]:
     users, departments = world.managers(cfg["threads"], tag="raw")
     dept = departments[0]
     world.items([dept], 20000 if db == "postgres" else 5000)
+    _analyze(db)
     seconds = cfg["raw_seconds"]
     sql = RAW_PG if db == "postgres" else RAW_SQLITE
 
@@ -320,7 +362,7 @@ def _board(world: World, cfg: dict) -> list[dict]:
     from django.contrib.sessions.backends.db import SessionStore
 
     from bench.ingest.procs import Procs, free_port
-    from bench.work_listeners import BoardListeners
+    from bench.work_listeners import BoardListenersProcess
     from okno.people.models import Department, User
     from okno.work.states import agent_state_set
 
@@ -342,7 +384,7 @@ def _board(world: World, cfg: dict) -> list[dict]:
     procs = Procs()
     port = free_port()
     procs.push(port=port)
-    listeners = BoardListeners(port=port, sessions=sessions, user_id=manager.pk)
+    listeners = BoardListenersProcess(port=port, sessions=sessions, user_id=manager.pk)
     try:
         listeners.start()
         states = ["on_call", "wrap_up", "idle", "break"]
@@ -356,6 +398,7 @@ def _board(world: World, cfg: dict) -> list[dict]:
         expected = count * listeners.connected
         while time.monotonic() < deadline and listeners.received() < expected:
             time.sleep(0.1)
+        listeners.close()  # hands over what arrived, and when
         lat = [arrived - datetime.fromisoformat(since).timestamp()
                for since in sent for arrived in listeners.arrivals.get(since, [])]
         lost = expected - len(lat)

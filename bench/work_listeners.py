@@ -67,3 +67,78 @@ class BoardListeners:
         asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+
+
+class BoardListenersProcess:
+    """The same listeners in a process of their own, as the heads' browsers are: in the bench's
+    process their loop shared one interpreter lock with the bench's own work and, there, read no
+    frame at all (the streams were served: a separate process reads them). Same interface."""
+
+    def __init__(self, *, port: int, sessions: list[str], user_id: int) -> None:
+        self.port, self.sessions, self.user_id = port, sessions, user_id
+        self.arrivals: dict[str, list[float]] = {}
+        self.connected = 0
+        self._proc = None
+
+    def start(self, timeout: float = 60.0) -> None:
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parent.parent
+        self._proc = subprocess.Popen([sys.executable, "-m", "bench.work_listeners", str(self.port),
+                                       str(self.user_id)], cwd=root, stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, text=True)
+        self._proc.stdin.write(json.dumps(self.sessions) + "\n")
+        self._proc.stdin.flush()
+        answer = json.loads(self._proc.stdout.readline() or "{}")
+        self.connected = answer.get("connected", 0)
+        if not self.connected:
+            raise RuntimeError(f"no stream opened; {answer.get('errors', [])[:3]}")
+
+    def _ask(self, command: str) -> dict:
+        self._proc.stdin.write(command + "\n")
+        self._proc.stdin.flush()
+        return json.loads(self._proc.stdout.readline() or "{}")
+
+    def received(self) -> int:
+        return self._ask("count").get("received", 0)
+
+    def close(self) -> None:
+        if self._proc is None:
+            return
+        proc, self._proc = self._proc, None
+        try:
+            proc.stdin.write("stop\n")
+            proc.stdin.flush()
+            self.arrivals = json.loads(proc.stdout.readline() or "{}").get("arrivals", {})
+        finally:
+            proc.wait(30)
+
+
+def _main() -> None:
+    """`python -m bench.work_listeners PORT USER_ID`: sessions as a JSON list on the first line of
+    stdin; answers `{"connected": n}`, then one JSON line per command (`count`, `stop`)."""
+    import sys
+
+    port, user_id = int(sys.argv[1]), int(sys.argv[2])
+    sessions = json.loads(sys.stdin.readline())
+    listeners = BoardListeners(port=port, sessions=sessions, user_id=user_id)
+    try:
+        listeners.start()
+    except RuntimeError:
+        pass
+    print(json.dumps({"connected": listeners.connected, "errors": listeners.errors[:3]}), flush=True)
+    for line in sys.stdin:
+        if line.strip() == "count":
+            print(json.dumps({"received": listeners.received()}), flush=True)
+        elif line.strip() == "stop":
+            with listeners._lock:
+                arrivals = {k: list(v) for k, v in listeners.arrivals.items()}
+            print(json.dumps({"arrivals": arrivals}), flush=True)
+            break
+    listeners.close()
+
+
+if __name__ == "__main__":
+    _main()

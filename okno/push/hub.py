@@ -7,23 +7,44 @@ the push ids, however many are connected, so the database sees the same load for
 
 import asyncio
 import logging
+import time
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
-from okno.push.services import Delivery, push_latest_id, pushes_after
+from okno.push.services import Delivery, push_latest_id, pushes_after, pushes_with_ids
 
 log = logging.getLogger(__name__)
 
+# A push id below the newest one seen may still appear: ids are taken when a row is inserted,
+# rows become visible when their transaction commits, and two writers commit in either order. The
+# ids skipped over (holes) are asked for again for this long; past it the hole was a rolled-back
+# insert or a conflict's burnt id (push_send's ON CONFLICT DO NOTHING), and is forgotten.
+HOLE_SECONDS = 5.0
+MAX_HOLES = 5000
 
-def _poll(after_id: int | None) -> tuple[int, list[Delivery]]:
+
+def _poll(after_id: int | None, holes: dict[int, float]) -> tuple[int, list[Delivery]]:
     # The poller's thread keeps its connection (CONN_MAX_AGE) but must notice a broken one.
     close_old_connections()
     if after_id is None:
         return push_latest_id(), []
+    late = pushes_with_ids(list(holes)) if holes else []
     found = pushes_after(after_id)
-    return (found[-1].id if found else after_id), found
+    now = time.monotonic()
+    for delivery in late:
+        holes.pop(delivery.id, None)
+    expected = after_id + 1
+    for delivery in found:
+        for missing in range(expected, delivery.id):
+            if len(holes) < MAX_HOLES:
+                holes[missing] = now
+        expected = delivery.id + 1
+    for hole, seen in list(holes.items()):
+        if now - seen > HOLE_SECONDS:
+            del holes[hole]
+    return (found[-1].id if found else after_id), late + found
 
 
 class PushHub:
@@ -31,6 +52,7 @@ class PushHub:
         self.interval = interval if interval is not None else settings.OKNO_PUSH_POLL_SECONDS
         self.queues: dict[int, set[asyncio.Queue]] = {}
         self.last_id: int | None = None
+        self.holes: dict[int, float] = {}  # push ids skipped over, still to come (see HOLE_SECONDS)
         self._task: asyncio.Task | None = None
         self._started = asyncio.Event()
 
@@ -62,7 +84,7 @@ class PushHub:
         poll = sync_to_async(_poll, thread_sensitive=False)
         while True:
             try:
-                self.last_id, found = await poll(self.last_id)
+                self.last_id, found = await poll(self.last_id, self.holes)
                 self._started.set()
                 self._deliver(found)
             except Exception:  # a database hiccup must not end every connection's stream

@@ -51,6 +51,12 @@ def pushes_after(after_id: int, *, limit: int = 1000) -> list[Delivery]:
     return _deliveries(Push.objects.filter(pk__gt=after_id), limit)
 
 
+def pushes_with_ids(ids: list[int]) -> list[Delivery]:
+    """The pushes of these ids that are there now (ids the poller skipped while their insert was
+    not yet committed)."""
+    return _deliveries(Push.objects.filter(pk__in=ids), len(ids))
+
+
 def pushes_for_user_after(user_id: int, after_id: int, *, limit: int = 100) -> list[Delivery]:
     """A reconnecting tab's missed pushes (its Last-Event-ID), if they are still news."""
     return _deliveries(Push.objects.filter(user_id=user_id, pk__gt=after_id,

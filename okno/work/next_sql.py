@@ -1,5 +1,5 @@
 """Next's hot path in plain SQL: the rules-and-break read (both databases) and, on PostgreSQL, the
-whole claim in one statement.
+whole claim in one statement; and the screen's state changes on PostgreSQL (two statements).
 
 Why not the ORM here: at 500 managers (bench/bench_work.py) Next's time went to building its
 queries, not to running them: the ORM spent several milliseconds of CPU compiling the four or
@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from okno.work.models import DepartmentWorkSettings, ManagerShift, WorkItem
-from okno.work.models_states import AgentState
+from okno.work.models_states import AgentState, AgentStateEvent
 
 SETTINGS_FIELDS = ("priorities", "daily_capacity", "max_break_minutes", "dormant_after_days", "retry_minutes",
                    "wrap_up_seconds")
@@ -115,3 +115,30 @@ def claim_postgres(*, user_id: int, department_id: int, groups: list[list[str]],
         raise LostRace
     names = [f.attname for f in WorkItem._meta.concrete_fields]
     return WorkItem.from_db(connection.alias, names, values)
+
+
+# -- the screen's state changes (okno/work/states.py), two per item: on a call, wrap-up ----------
+
+@lru_cache(maxsize=1)
+def _state_sql() -> tuple[str, str]:
+    state, events = AgentState._meta.db_table, AgentStateEvent._meta.db_table
+    locked = f"SELECT state, since, item_id FROM {state} WHERE user_id = %s FOR UPDATE"
+    move = (f"WITH ended AS (UPDATE {events} SET ended_at = %(at)s WHERE user_id = %(user)s AND ended_at IS NULL), "
+            f"started AS (INSERT INTO {events} (user_id, state, item_id, started_at, ended_at) "
+            f"VALUES (%(user)s, %(state)s, %(item)s, %(at)s, NULL)) "
+            f"UPDATE {state} SET state = %(state)s, since = %(at)s, item_id = %(item)s WHERE user_id = %(user)s")
+    return locked, move
+
+
+def state_locked_postgres(*, user_id: int) -> tuple[str, datetime, int | None] | None:
+    """The person's state row (state, since, item), locked for the transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(_state_sql()[0], [user_id])
+        return cursor.fetchone()
+
+
+def state_move_postgres(*, user_id: int, state: str, item_id: int | None, at: datetime) -> None:
+    """The open stretch ended at `at`, the new one started, the current row moved: one statement
+    (after `state_locked_postgres`, in the same transaction, so that it sees every committed stretch)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_state_sql()[1], {"user": user_id, "state": state, "item": item_id, "at": at})

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Sum, Value
 from django.db.models.functions import Coalesce
@@ -58,15 +59,14 @@ def agent_state_set(*, user: User, state: str, item: WorkItem | None = None, at:
     if state not in ITEM_STATES:
         item = None
     at = at or timezone.now()
-    row = AgentState.objects.select_for_update().filter(user=user).first()
-    if row is not None:
-        row.user = user  # the listeners read the person's department from it: no second read
+    row = _current_locked(user)
     if row is None:
         try:
             with transaction.atomic():
                 row = AgentState.objects.create(user=user, state=state, since=at, item=item)
         except IntegrityError:  # made by a parallel call a moment ago
             row = AgentState.objects.select_for_update().get(user=user)
+            row.user = user
         else:
             AgentStateEvent.objects.create(user=user, state=state, item=item, started_at=at)
             transaction.on_commit(lambda: _state_changed(row))
@@ -75,11 +75,36 @@ def agent_state_set(*, user: User, state: str, item: WorkItem | None = None, at:
     if row.state == state and row.item_id == item_id:
         return row
     at = max(at, row.since)
-    AgentStateEvent.objects.filter(user=user, ended_at__isnull=True).update(ended_at=at)
-    AgentStateEvent.objects.create(user=user, state=state, item=item, started_at=at)
+    if settings.IS_POSTGRES:
+        from okno.work.next_sql import state_move_postgres
+
+        state_move_postgres(user_id=user.pk, state=state, item_id=item_id, at=at)
+    else:
+        AgentStateEvent.objects.filter(user=user, ended_at__isnull=True).update(ended_at=at)
+        AgentStateEvent.objects.create(user=user, state=state, item=item, started_at=at)
+        AgentState.objects.filter(user=user).update(state=state, since=at, item=item)
     row.state, row.since, row.item = state, at, item
-    row.save(update_fields=["state", "since", "item"])
     transaction.on_commit(lambda: _state_changed(row))
+    return row
+
+
+def _current_locked(user: User) -> AgentState | None:
+    """The person's current row, locked until the transaction ends (two changes of one person
+    queue; SQLite's one writer does the same), with the person attached: the listeners read the
+    department from it without a second read."""
+    if settings.IS_POSTGRES:
+        from okno.work.next_sql import state_locked_postgres
+
+        found = state_locked_postgres(user_id=user.pk)
+        if found is None:
+            return None
+        state, since, item_id = found
+        row = AgentState(user_id=user.pk, state=state, since=since, item_id=item_id)
+    else:
+        row = AgentState.objects.select_for_update().filter(user=user).first()
+        if row is None:
+            return None
+    row.user = user
     return row
 
 

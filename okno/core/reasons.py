@@ -199,6 +199,11 @@ PATTERNED_REASONS = [
     (re.compile(r"^same e-mail (?P<value>.+)$"), gettext_noop("same e-mail %(value)s")),
     (re.compile(r"^name (?P<value>\d+)% similar$"), gettext_noop("name %(value)s%% similar")),
     (re.compile(r"^phone one digit apart (?P<value>.+)$"), gettext_noop("phone one digit apart %(value)s")),
+    # online stores' answers (okno/stores/adapters), shown in the sync log and the "test connection" answer
+    (re.compile(r"^the store answered something that is not JSON: (?P<value>.*)$", re.DOTALL),
+     gettext_noop("the store answered something that is not JSON: %(value)s")),
+    (re.compile(r"^pretix has no action for the status (?P<value>.*): use one of (?P<choices>.*)$"),
+     gettext_noop("pretix has no action for the status %(value)s: use one of %(choices)s")),
 ]
 
 

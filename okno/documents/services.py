@@ -41,6 +41,9 @@ PDF_INLINE_TIMEOUT_SECONDS = float(getattr(settings, "OKNO_PDF_INLINE_TIMEOUT_SE
 PDF_MAX_ATTEMPTS = 5
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
+# A document's own title, printed into it and kept on its row: these are Russian business papers
+# (счёт, акт, договор) whatever language the manager's screen speaks, so the title is data, not UI;
+# pages name the kind through DocumentKind's translated label.
 KIND_TITLES = {
     DocumentKind.INVOICE: "Счёт",
     DocumentKind.SUPPLIER_ORDER: "Заказ поставщику",

@@ -12,8 +12,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from okno.core.leases import claim_batch
+from okno.core.reasons import reason_text
 from okno.stores import adapters
 from okno.stores.adapters.base import Ignored, Malformed, StoreUnreachable
 from okno.stores.models import StoreConnection, StoreEvent, StoreLog, StoreOrder, StoreWrite
@@ -56,7 +59,8 @@ def store_event_process(event: StoreEvent) -> StoreEvent:
     except Held as exc:
         update = {**done, "status": StoreEvent.Status.PROBLEM, "reason": exc.reason, "error": str(exc)}
         StoreLog.objects.create(connection=connection, kind=StoreLog.Kind.PROBLEM,
-                                message=f"event {event.pk}: {exc.reason}: {exc}")
+                                message=_("event %(event)s (%(reason)s): %(message)s") % {
+                                    "event": event.pk, "reason": exc.reason, "message": exc})
     except Malformed as exc:
         update = {**done, "status": StoreEvent.Status.REJECTED, "reason": "malformed", "error": str(exc)}
     except Ignored as exc:
@@ -96,8 +100,10 @@ def store_write_send(write: StoreWrite) -> None:
             last_error=str(exc)[:2000], locked_until=None, run_after=now + backoff(write.attempts),
             state=StoreWrite.State.GAVE_UP if gave_up else StoreWrite.State.PENDING)
         StoreLog.objects.create(connection=connection, order=stored, kind=StoreLog.Kind.WRITE_FAILED,
-                                message=f"{stored.external_id} → {write.status}: {exc}"
-                                        + (" (given up)" if gave_up else " (will retry)"))
+                                message=(_("%(order)s → %(status)s: %(error)s (given up)") if gave_up
+                                         else _("%(order)s → %(status)s: %(error)s (will retry)")) % {
+                                    "order": stored.external_id, "status": write.status,
+                                    "error": reason_text(str(exc))})
         return
     with transaction.atomic():
         sent = StoreWrite.objects.filter(pk=write.pk, state=StoreWrite.State.PENDING).update(
@@ -135,7 +141,8 @@ def store_connection_poll(connection: StoreConnection) -> int:
     except StoreUnreachable as exc:
         StoreConnection.objects.filter(pk=connection.pk).update(
             last_error=str(exc)[:2000], locked_until=None, run_after=now + timedelta(seconds=POLL_SECONDS))
-        StoreLog.objects.create(connection=connection, kind=StoreLog.Kind.POLL_FAILED, message=str(exc)[:2000])
+        StoreLog.objects.create(connection=connection, kind=StoreLog.Kind.POLL_FAILED,
+                                message=reason_text(str(exc))[:2000])
         return 0
     known = {o.external_id: o for o in connection.orders.all()} if bodies else {}
     stored, newest = 0, connection.last_sync_at
@@ -156,7 +163,8 @@ def store_connection_poll(connection: StoreConnection) -> int:
         last_sync_at=newest or now, last_error="", locked_until=None, run_after=now + timedelta(seconds=POLL_SECONDS))
     if stored:
         StoreLog.objects.create(connection=connection, kind=StoreLog.Kind.POLLED,
-                                message=f"{stored} changed orders caught up by polling")
+                                message=ngettext("%(n)s changed order caught up by polling",
+                                                 "%(n)s changed orders caught up by polling", stored) % {"n": stored})
     return stored
 
 

@@ -11,6 +11,7 @@ import logging
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -34,7 +35,8 @@ def _refuse(request: HttpRequest, connection: StoreConnection | None, status: in
         return JsonResponse({"detail": "Too many refused requests"}, status=429)
     if connection is not None:
         StoreLog.objects.create(connection=connection, kind=StoreLog.Kind.REFUSED,
-                                message=f"{status} from {client}: {reason}")
+                                message=_("%(status)s from %(client)s: %(reason)s") % {
+                                    "status": status, "client": client, "reason": reason})
     log.warning("store webhook refused (%s): %s", status, reason)
     return JsonResponse({"detail": reason}, status=status)
 

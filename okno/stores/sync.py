@@ -272,8 +272,8 @@ def store_order_take(*, connection: StoreConnection, order: Order) -> Taken:
     stored = (StoreOrder.objects.select_for_update().filter(connection=connection, external_id=order.external_id)
               .first())
     if stored is not None and _is_stale(stored, order):
-        _log(connection, StoreLog.Kind.STALE, f"{order.external_id}: {order.status} "
-             f"({order.updated_at or order.version}) is not newer than what Okno has", stored)
+        _log(connection, StoreLog.Kind.STALE, _("%(order)s: %(status)s (%(at)s) is not newer than what Okno has") % {
+            "order": order.external_id, "status": order.status, "at": order.updated_at or order.version}, stored)
         return Taken(stored, StoreLog.Kind.STALE)
     if stage is None:
         raise Held("status_unmapped", _("the store's status “%(status)s” is not in the connection's status map")
@@ -281,7 +281,8 @@ def store_order_take(*, connection: StoreConnection, order: Order) -> Taken:
     if stored is None:
         stored, held = _create(connection, order, stage)
         entered = stored.deal.stage.name if held else stage.name
-        _log(connection, StoreLog.Kind.CREATED, f"{order.external_id} → deal {stored.deal_id} ({entered})", stored)
+        _log(connection, StoreLog.Kind.CREATED, _("%(order)s → deal %(deal)s (%(stage)s)") % {
+            "order": order.external_id, "deal": stored.deal_id, "stage": entered}, stored)
         return Taken(stored, StoreLog.Kind.CREATED, held=held)
     outcome = _status(connection, stored, order, stage)
     changed = _update_details(stored, order)

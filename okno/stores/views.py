@@ -114,7 +114,7 @@ def connection_test(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         detail, ok = _(adapters.get(connection.kind).test_connection(settings=connection.settings)), True
     except StoreUnreachable as exc:
-        detail, ok = str(exc), False
+        detail, ok = reason_text(str(exc)), False
     return render(request, "stores/_test_result.html", {"ok": ok, "detail": detail})
 
 

@@ -5,6 +5,8 @@ row commits with the move. A move the store itself caused (`via="store"`) writes
 that is what keeps the two sides from playing ping-pong.
 """
 
+from django.utils.translation import gettext as _
+
 from okno.core.events import Event
 from okno.stores.models import StoreLog, StoreOrder, StoreWrite
 
@@ -20,8 +22,8 @@ def store_write_for_move(event: Event) -> None:
     status = connection.status_for(data["to_stage_id"])
     if status is None:
         StoreLog.objects.create(connection=connection, order=stored, kind=StoreLog.Kind.WRITE_FAILED,
-                                message=f"{stored.external_id}: stage {data['to_stage_id']} has no store status "
-                                        f"in the map: nothing written")
+                                message=_("%(order)s: stage %(stage)s has no store status in the map: nothing written")
+                                % {"order": stored.external_id, "stage": data["to_stage_id"]})
         return
     # Only the newest move matters: an older status still waiting would only flicker in the store.
     StoreWrite.objects.filter(order=stored, state=StoreWrite.State.PENDING).update(

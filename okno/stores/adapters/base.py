@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 import requests
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
+from django.utils.translation import gettext_noop
 
 # A store answering slower than this is treated as down (the write is retried later).
 HTTP_TIMEOUT_SECONDS = 15
@@ -31,6 +32,12 @@ class Malformed(Exception):
 
 class Ignored(Exception):
     """A well-formed request with no order in it (a ping, a test submission)."""
+
+
+# StoreUnreachable's fixed reasons, listed so that the sync log and pages show them translated
+# (okno.core.reasons.reason_text); the API answers them in English as they are.
+REASONS = [gettext_noop("this kind of store takes no status from Okno"),
+           gettext_noop("no callback_url: this connection takes no status back")]
 
 
 class StoreUnreachable(Exception):

@@ -199,6 +199,10 @@ PATTERNED_REASONS = [
     (re.compile(r"^same e-mail (?P<value>.+)$"), gettext_noop("same e-mail %(value)s")),
     (re.compile(r"^name (?P<value>\d+)% similar$"), gettext_noop("name %(value)s%% similar")),
     (re.compile(r"^phone one digit apart (?P<value>.+)$"), gettext_noop("phone one digit apart %(value)s")),
+    # work settings and the dialer's (okno/work/queue_settings.py, dialer.py), work items' kinds
+    (re.compile(r"^must be a whole number from (?P<least>-?\d+) to (?P<most>-?\d+)$"),
+     gettext_noop("must be a whole number from %(least)s to %(most)s")),
+    (re.compile(r"^unknown kind; one of (?P<value>.*)$"), gettext_noop("unknown kind; one of %(value)s")),
     # online stores' answers (okno/stores/adapters), shown in the sync log and the "test connection" answer
     (re.compile(r"^the store answered something that is not JSON: (?P<value>.*)$", re.DOTALL),
      gettext_noop("the store answered something that is not JSON: %(value)s")),

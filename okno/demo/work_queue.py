@@ -52,8 +52,10 @@ def work_queue_seed(*, admin: User, seed: int | None, say, now: datetime | None 
     report = WorkQueueReport()
     departments = list(Department.objects.filter(name__in=SCREEN_DEPARTMENTS).order_by("pk"))
     for department in departments:
-        # A short wrap-up so the demo's flow is quick to see; the rest are the defaults.
-        DepartmentWorkSettings.objects.update_or_create(department=department, defaults={"wrap_up_seconds": 20})
+        # A short wrap-up so the demo's flow is quick to see; the queue comes to managers by Next
+        # only (not taken on "My work"), as issue 18 wants; the rest are the defaults.
+        DepartmentWorkSettings.objects.update_or_create(department=department,
+                                                        defaults={"wrap_up_seconds": 20, "next_only": True})
         managers = list(User.objects.filter(department=department, role=User.Role.MANAGER, is_active=True)
                         .order_by("pk"))
         for manager in managers:

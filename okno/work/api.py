@@ -56,12 +56,15 @@ class WorkSettingsOut(Schema):
     dormant_after_days: int
     retry_minutes: int
     wrap_up_seconds: int
+    # Managers take the department's queue items only by Next (not on "My work").
+    next_only: bool
 
 
 def _settings_out(row) -> dict:
     return {"department_id": row.department_id, "priorities": row.rank(), "daily_capacity": row.daily_capacity,
             "max_break_minutes": row.max_break_minutes, "dormant_after_days": row.dormant_after_days,
-            "retry_minutes": row.retry_minutes, "wrap_up_seconds": row.wrap_up_seconds}
+            "retry_minutes": row.retry_minutes, "wrap_up_seconds": row.wrap_up_seconds,
+            "next_only": row.next_only}
 
 
 def _json_body(request: HttpRequest) -> dict:
@@ -149,7 +152,8 @@ def get_work_settings(request: HttpRequest, department_id: int):
             openapi_extra=BODY_ERRORS)
 def put_work_settings(request: HttpRequest, department_id: int):
     """`{"priorities": {"callback": 1, ...}, "daily_capacity": 40, "max_break_minutes": 15,
-    "dormant_after_days": 90, "retry_minutes": 60, "wrap_up_seconds": 30}`; fields left out keep their value."""
+    "dormant_after_days": 90, "retry_minutes": 60, "wrap_up_seconds": 30, "next_only": false}`; fields left out
+    keep their value."""
     department = get_object_or_404(Department, pk=department_id)
     row = queue.work_settings_update(actor=request.auth, department=department, data=_json_body(request))
     return _settings_out(row)

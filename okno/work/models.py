@@ -86,6 +86,13 @@ class DepartmentWorkSettings(models.Model):
     # After an outcome the manager screen waits this long (wrap-up: notes, the follow-up) before
     # serving the next item; the board shows it as wrap-up.
     wrap_up_seconds = models.PositiveIntegerField(default=30)
+    # On: the department's managers do not browse its queue on "My work" nor take from it; its
+    # items come to them only by Next (heads and administrators keep the queue). Off: anyone of
+    # the department may take (issue 15's "My work").
+    next_only = models.BooleanField(
+        _("Managers take queue items only by Next"), default=False,
+        help_text=_("Managers do not see the department's queue on “My work” and cannot take from it; "
+                    "Next on the manager screen serves them. Heads and administrators still see and assign it."))
 
     def rank(self) -> dict[str, int]:
         return {**DEFAULT_PRIORITIES, **(self.priorities or {})}

@@ -3,6 +3,7 @@ or an administrator. docs/work.md, "Department work settings"."""
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from okno.core.errors import ApiError, FieldError
 from okno.people.models import Department, User
@@ -15,6 +16,11 @@ SETTING_LIMITS = {  # field: (least, most)
     "retry_minutes": (1, 7 * 24 * 60),
     "wrap_up_seconds": (0, 60 * 60),
 }
+SWITCHES = ("next_only",)  # true/false settings
+# The fixed reasons below, offered for translation (pages show them through reason_text; the
+# patterned ones, "must be a whole number from 1 to 100" and "unknown kind; one of ...", are in
+# okno.core.reasons.PATTERNED_REASONS).
+REASONS = [gettext_noop("unknown field"), gettext_noop("must be an object {kind: rank}")]
 
 
 def work_settings_for(department: Department | None) -> DepartmentWorkSettings:
@@ -54,7 +60,7 @@ def work_settings_update(*, actor: User, department: Department, data: dict) -> 
     errors: dict[str, str] = {}
     row = work_settings_for(department)
     for key in data:
-        if key not in SETTING_LIMITS and key != "priorities":
+        if key not in SETTING_LIMITS and key not in SWITCHES and key != "priorities":
             errors[key] = "unknown field"
     if "priorities" in data:
         raw = data["priorities"]
@@ -77,6 +83,12 @@ def work_settings_update(*, actor: User, department: Department, data: dict) -> 
                 errors[key] = f"must be a whole number from {least} to {most}"
             else:
                 setattr(row, key, value)
+    for key in SWITCHES:
+        if key in data:
+            if isinstance(data[key], bool):
+                setattr(row, key, data[key])
+            else:
+                errors[key] = "must be true or false"
     if errors:
         raise FieldError(errors)
     with transaction.atomic():
@@ -89,3 +101,12 @@ def work_settings_update(*, actor: User, department: Department, data: dict) -> 
     return row
 
 
+
+
+def picks_only_by_next(user: User) -> bool:
+    """True when the user is a manager of a department whose settings have `next_only` on: they do
+    not see nor take the department's queue on "My work" (Next serves them). Heads and
+    administrators never; one indexed read, and none for them."""
+    if not user.is_authenticated or user.is_admin or user.role != User.Role.MANAGER or not user.department_id:
+        return False
+    return DepartmentWorkSettings.objects.filter(department_id=user.department_id, next_only=True).exists()

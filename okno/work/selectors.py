@@ -1,6 +1,6 @@
 """Reads of work items, scoped to what a user may see."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 
 from okno.people.models import User
 from okno.people.visibility import contact_visibility_q
@@ -37,11 +37,16 @@ def _team_q(user: User) -> Q:
 
 def work_items_open(user: User, *, show: str = "mine") -> QuerySet[WorkItem]:
     """Open items for the "My work" page: `mine` (assigned to me), `unassigned` (my department's
-    queue), `overdue` (either, past due), or `all` (both), soonest due first."""
+    queue), `overdue` (either, past due), or `all` (both), soonest due first. The queue is empty
+    for a manager whose department has `next_only` on (picks_only_by_next)."""
     from django.utils import timezone
 
+    from okno.work.queue_settings import picks_only_by_next
+
     mine = Q(assignee_id=user.pk)
-    scope = {"mine": mine, "unassigned": _team_q(user)}.get(show, mine | _team_q(user))
+    # A manager whose department serves its queue only by Next sees their own items only.
+    team = Q(pk__in=[]) if picks_only_by_next(user) else _team_q(user)
+    scope = {"mine": mine, "unassigned": team}.get(show, mine | team)
     qs = work_items_visible(user).filter(scope, status=WorkItem.Status.OPEN)
     if show == "overdue":
         qs = qs.filter(due_at__lt=timezone.now())
@@ -50,14 +55,23 @@ def work_items_open(user: User, *, show: str = "mine") -> QuerySet[WorkItem]:
 
 def work_items_open_count(user: User) -> tuple[int, int]:
     """(open items of mine and my department's queue, how many of them are overdue): the
-    sidebar's counter; two indexed COUNTs."""
+    sidebar's counter; two indexed COUNTs. Mine only when the queue comes by Next only."""
     from django.utils import timezone
 
-    qs = WorkItem.objects.filter(Q(assignee_id=user.pk) | _team_q(user), status=WorkItem.Status.OPEN)
+    team = _team_q(user)
+    if user.is_authenticated and not user.is_admin and user.role == User.Role.MANAGER and user.department_id:
+        # Folded into the COUNTs (no extra query on every page): the queue counts for a manager
+        # unless the department serves it only by Next (queue_settings.picks_only_by_next).
+        from okno.work.models import DepartmentWorkSettings
+
+        next_only = DepartmentWorkSettings.objects.filter(department_id=user.department_id, next_only=True)
+        team &= ~Exists(next_only)
+    qs = WorkItem.objects.filter(Q(assignee_id=user.pk) | team, status=WorkItem.Status.OPEN)
     return qs.count(), qs.filter(due_at__lt=timezone.now()).count()
 
 
 def work_items_for_card(user: User, contact_id: int) -> QuerySet[WorkItem]:
-    """A card's open items, as its visitor may see them."""
+    """A card's open items, as its visitor may see them (the panel offers "Take" on the
+    unassigned ones only when picks_only_by_next is false: views.for_contact)."""
     return (work_items_visible(user).filter(contact_id=contact_id, status=WorkItem.Status.OPEN)
             .select_related("deal", "assignee").order_by("due_at", "id"))

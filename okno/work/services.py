@@ -5,10 +5,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from okno.contacts.models import Contact
 from okno.core import events
 from okno.core.business_hours import BusinessHours
+from okno.core.errors import ApiError
 from okno.people.models import Department, User
 from okno.work.models import ManagerShift, WorkItem
 
@@ -90,7 +92,12 @@ class WorkItemTaken(Exception):
 @transaction.atomic
 def workitem_take(*, actor: User, item: WorkItem) -> WorkItem:
     """Takes an unassigned item of the department's queue: the first to press "Take" gets it
-    (a conditional UPDATE; the second is told who has it)."""
+    (a conditional UPDATE; the second is told who has it). A manager whose department serves its
+    queue only by Next may not (403)."""
+    from okno.work.queue_settings import picks_only_by_next
+
+    if item.assignee_id is None and picks_only_by_next(actor):
+        raise ApiError(_("Items of your department's queue come by Next on the manager screen"), status=403)
     taken = WorkItem.objects.filter(pk=item.pk, status=WorkItem.Status.OPEN, assignee__isnull=True).update(
         assignee=actor, department=actor.department or item.department)
     item.refresh_from_db()

@@ -35,3 +35,8 @@ urlpatterns += [
     path("queue/", views_queue.queue_page, name="queue"),
     path("queue/<int:pk>/assign/", views_queue.queue_assign, name="queue_assign"),
 ]
+
+# A department's work settings page (issue 18).
+from okno.work import views_settings  # noqa: E402
+
+urlpatterns += [path("settings/<int:department_id>/", views_settings.work_settings_page, name="settings")]

@@ -44,3 +44,17 @@ def test_a_manager_presses_next_and_works_through_the_flow(seeded):
     client.post("/work/screen/next/")
     page = client.get("/work/screen/")
     assert page.status_code == 200 and b'id="screen-current"' in page.content
+
+
+def test_the_demo_departments_serve_their_queue_by_next_only(seeded):
+    from okno.demo.work_queue import SCREEN_DEPARTMENTS
+    from okno.work.models import DepartmentWorkSettings
+
+    rows = DepartmentWorkSettings.objects.filter(department__name__in=SCREEN_DEPARTMENTS)
+    assert rows.exists() and all(row.next_only for row in rows)
+    # a manager there sees no department's queue to pick from on "My work"
+    manager = User.objects.filter(department__name="Опт", role=User.Role.MANAGER).order_by("pk").first()
+    client = Client()
+    client.force_login(manager)
+    html = client.get("/work/").content.decode()
+    assert 'id="work-next-only"' in html and 'href="?show=unassigned"' not in html

@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from okno.contacts.custom_fields import custom_field_create
 from okno.contacts.import_bulk import contacts_bulk_create
@@ -83,7 +84,9 @@ def demo_seed(
     """
     started = time.monotonic()
     say = (lambda msg: progress(f"{msg} ({time.monotonic() - started:.1f} s)")) if progress else (lambda _msg: None)
-    with transaction.atomic():
+    # The company's own language: the timeline lines and notes the services write while seeding
+    # are data in that language, whatever language the calling thread happened to have active.
+    with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
         if demo_is_seeded():
             return SeedReport(seeded=False)
         report = SeedReport(seeded=True)

@@ -35,6 +35,7 @@ from okno.work import queue
 from okno.work.models import WorkItem
 from okno.work.models_dialer import IN_FLIGHT, DialAttempt, DialerSettings
 from okno.work.models_states import AgentState, AgentStatus
+from okno.work.queue_settings import department_row_save
 from okno.work.services import workitem_done
 from okno.work.states import agent_state_set
 
@@ -96,13 +97,7 @@ def dialer_settings_update(*, actor: User, department: Department, data: dict) -
         errors["channel_id"] = "the auto-dialer needs a line to dial through"
     if errors:
         raise FieldError(errors)
-    with transaction.atomic():
-        if row.pk is None:
-            existing = DialerSettings.objects.select_for_update().filter(department=department).first()
-            if existing is not None:
-                row.pk = existing.pk
-        row.save()
-    return row
+    return department_row_save(row, department)
 
 
 # -- planning: a free operator gets the next item's call ----------------------------------------

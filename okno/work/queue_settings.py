@@ -91,10 +91,15 @@ def work_settings_update(*, actor: User, department: Department, data: dict) -> 
                 errors[key] = "must be true or false"
     if errors:
         raise FieldError(errors)
+    return department_row_save(row, department)
+
+
+def department_row_save(row, department: Department):
+    """Saves a department's one-row settings (work rules, the dialer). Two heads saving the first
+    row at once: the second updates the first's row instead of failing on the unique department."""
     with transaction.atomic():
         if row.pk is None:
-            # Two heads saving the first row at once: the second updates the first's row.
-            existing = DepartmentWorkSettings.objects.select_for_update().filter(department=department).first()
+            existing = type(row).objects.select_for_update().filter(department=department).first()
             if existing is not None:
                 row.pk = existing.pk
         row.save()

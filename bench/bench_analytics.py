@@ -44,6 +44,7 @@ SAMPLES = {"full": 30, "small": 8}
 LIVE_SAMPLES = {"full": 3, "small": 3}
 WARMUP = 2
 TARGET_MS = 100
+PAGE_MS = 300  # the brief's bound on a page's server time
 EMPLOYEES, DEPARTMENTS, HEADS = 500, 20, 50
 TAG = "bench-analytics"
 CHANNEL = f"{TAG} sql"  # the calls of analytics_seed (an earlier ORM-seeded set is replaced)
@@ -115,6 +116,27 @@ def _rollup(reused: bool) -> tuple[float | None, int]:
         with connection.cursor() as cur:
             cur.execute("ANALYZE analytics_callstat")
     return seconds, CallStat.objects.count()
+
+
+def _today_sums(today: date) -> tuple[float, int]:
+    """Today's settled calls summed as the worker does every minute (okno.analytics.rollup_today),
+    as at 20:00 when the seeded working day (9:00-20:00) ends, or now if earlier: the report then
+    reads live the calls of the last callback window + 10 minutes (the ones a call back or a late
+    fact may still change), as it would during the day."""
+    from django.db.models import Q
+
+    from okno.analytics.models_rollup import CallStat as Stat
+    from okno.analytics.rollup_today import rollup_build_today
+
+    evening = datetime(today.year, today.month, today.day, 20, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    began = time.monotonic()
+    rollup_build_today(now=min(timezone.now(), evening))
+    seconds = round(time.monotonic() - began, 2)
+    span = CallStatSpan.objects.get(span=Stat.Span.TODAY, start=today)
+    pending = [int(pk) for pk in span.pending.split(",") if pk]
+    lo = datetime(today.year, today.month, today.day, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    live = Call.objects.filter(Q(started_at__gte=span.through) | Q(pk__in=pending), started_at__gte=lo).count()
+    return seconds, live
 
 
 def pct(samples: list[float], q: float) -> float:
@@ -194,6 +216,7 @@ def run(*, db: str, scale: str) -> list[dict]:
     seed_seconds = time.monotonic() - t0
     rebuild_seconds, stat_rows = _rollup(reused)
     today = timezone.localdate(timezone=ZoneInfo(settings.TIME_ZONE))
+    today_build, today_live = _today_sums(today)
     spans = periods(today)
     admin, head = _client(people["admin"]), _client(people["heads"][0])
     manager = _client(people["users"][0])
@@ -210,6 +233,10 @@ def run(*, db: str, scale: str) -> list[dict]:
             started_at__gte=datetime(today.year, today.month, today.day, tzinfo=ZoneInfo(settings.TIME_ZONE))).count(),
          "target": "", "ok": None},
     ]
+    rows += [{"metric": "today's sums: build seconds (the worker, every minute)", "value": today_build, "target": "",
+              "ok": None},
+             {"metric": "today's calls read live beside the sums (the last 40 minutes of the day)", "value": today_live,
+              "target": "", "ok": None}]
     gc.collect()
     gc.freeze()
     for name, (start, end) in spans.items():
@@ -224,6 +251,17 @@ def run(*, db: str, scale: str) -> list[dict]:
         TARGET_MS)
     rows += _measure("API, a manager, year by day vs previous", samples, lambda: manager.get(api, {
         "from": year[0].isoformat(), "to": year[1].isoformat(), "group_by": "day", "compare": "previous"}), TARGET_MS)
+    heat = "/api/v1/analytics/calls/heatmap"
+    rows += _measure("API, heat map, year", samples, lambda: admin.get(heat, {
+        "from": year[0].isoformat(), "to": year[1].isoformat()}), TARGET_MS)
+    rows += _measure("API, a head, heat map, quarter", samples, lambda: head.get(heat, {
+        "from": quarter[0].isoformat(), "to": quarter[1].isoformat()}), TARGET_MS)
+    rows += _measure("API, a manager, heat map, year", samples, lambda: manager.get(heat, {
+        "from": year[0].isoformat(), "to": year[1].isoformat()}), TARGET_MS)
+    # The page: the table, both charts' series by day and the heat maps, in one server answer.
+    rows += _measure("page /reports/calls/, year by employee vs previous", samples, lambda: admin.get(
+        "/reports/calls/", {"from": year[0].isoformat(), "to": year[1].isoformat(), "group_by": "employee",
+                            "compare": "previous"}), PAGE_MS)
     rows += _measure("live computation (no rollup), month by employee vs previous", LIVE_SAMPLES[scale],
                      _live(people["admin"], *month, "employee"), None, warmup=1)
     rows += _measure("live computation (no rollup), year by department vs previous", LIVE_SAMPLES[scale],

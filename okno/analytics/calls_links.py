@@ -31,29 +31,52 @@ def _group(group_by: str, key) -> list[tuple[str, str]] | None:
 
 def figure_link(report: dict, figure: str, key=None, *, total: bool = False) -> str | None:
     """The URL of the calls behind `figure` of the row `key` (or of the totals)."""
-    params: list[tuple[str, str]] = [("from", report["from"]), ("to", report["to"])]
-    filters = report.get("filters") or {}
-    params += [(name, str(filters[name])) for name in REPORT_FILTERS if name in filters]
-    if not total:
-        group = _group(report["group_by"], key)
-        if group is None:
-            return None
-        names = {n for n, _v in group}
-        params = [(n, v) for n, v in params if n not in names] + group
-    behind = BEHIND[figure]
-    if "direction" in behind:
-        if filters.get("direction") not in (None, "", behind["direction"]):
-            return None  # an outbound-only report has no waits: the figure is empty
-        params = [(n, v) for n, v in params if n != "direction"] + [("direction", behind["direction"])]
-    if "outcome" in behind and filters.get("outcome") != behind["outcome"]:
-        params.append(("outcome", behind["outcome"]))  # with the report's own outcome: both hold
-    return f"{reverse('telephony:calls')}?{urlencode(params)}"
+    return _Links(report).row(key, total=total).get(figure)
+
+
+class _Links:
+    """Each figure's URL, row by row: what the rows share (the period, the report's filters, each
+    figure's outcome) is encoded once per report, a row's own filter once per row. 4,000 links
+    on a year by 500 employees were 80 ms encoded one by one."""
+
+    def __init__(self, report: dict) -> None:
+        self.report = report
+        self.path = reverse("telephony:calls")
+        self.filters = report.get("filters") or {}
+        params = [("from", report["from"]), ("to", report["to"])]
+        self.params = params + [(name, str(self.filters[name])) for name in REPORT_FILTERS if name in self.filters]
+        group_by = report["group_by"]
+        names = {"from", "to"} if group_by == "day" else {GROUP_FILTER[group_by]}
+        shared = [(n, v) for n, v in self.params if n not in names]
+        self.shared = (urlencode(shared), urlencode([(n, v) for n, v in shared if n != "direction"]))
+        self.tails: dict[str, tuple[bool, str]] = {}  # figure -> (drops the report's direction, what it adds)
+        for figure, behind in BEHIND.items():
+            undirected, tail = False, []
+            if "direction" in behind:
+                if self.filters.get("direction") not in (None, "", behind["direction"]):
+                    continue  # an outbound-only report has no waits: the figure is empty
+                undirected, tail = True, [("direction", behind["direction"])]
+            if "outcome" in behind and self.filters.get("outcome") != behind["outcome"]:
+                tail.append(("outcome", behind["outcome"]))  # with the report's own outcome: both hold
+            self.tails[figure] = (undirected, urlencode(tail))
+
+    def row(self, key=None, *, total: bool = False) -> dict[str, str]:
+        if total:
+            whole = urlencode(self.params)
+            heads = (whole, urlencode([(n, v) for n, v in self.params if n != "direction"]))
+        else:
+            group = _group(self.report["group_by"], key)
+            if group is None:
+                return {}
+            mine = urlencode(group)
+            heads = tuple("&".join(part for part in (shared, mine) if part) for shared in self.shared)
+        return {figure: f"{self.path}?" + "&".join(part for part in (heads[undirected], tail) if part)
+                for figure, (undirected, tail) in self.tails.items()}
 
 
 def link_table(report: dict, rows: list[Row], totals: Row) -> None:
     """Puts each current figure's link on its cell (the compared period's values get none)."""
-    for row in rows:
+    links = _Links(report)
+    for row, found in [*((r, links.row(r.key)) for r in rows), (totals, links.row(total=True))]:
         for cell, (figure, *_rest) in zip(row.cells, COLUMNS, strict=True):
-            cell.link = figure_link(report, figure, row.key)
-    for cell, (figure, *_rest) in zip(totals.cells, COLUMNS, strict=True):
-        cell.link = figure_link(report, figure, total=True)
+            cell.link = found.get(figure)

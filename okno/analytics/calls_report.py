@@ -152,10 +152,12 @@ def _key_expr(group_by: str):
             "client": F("contact_id"), "day": TruncDate("started_at", tzinfo=tz)}[group_by]
 
 
-def _base_qs(*, user, query: CallsQuery, period: Period):
+def _base_qs(*, user, query: CallsQuery, period: Period, only: Q | None = None):
     lo, hi = period.bounds()
     qs = Call.objects.filter(calls_scope_q(user), started_at__gte=lo, started_at__lt=hi).filter(
         FINISHED)
+    if only is not None:  # the rest of today beside its sums (okno.analytics.rollup_today)
+        qs = qs.filter(only)
     if query.direction:
         qs = qs.filter(direction=query.direction)
     if query.line:
@@ -211,7 +213,7 @@ def _threshold_expr(company: int, overrides: dict[int, int]):
 
 
 def _accumulate(*, user, query: CallsQuery, period: Period, threshold: int, overrides: dict[int, int],
-                window: timedelta, with_callbacks: bool = True, rollup: bool = True) -> dict:
+                window: timedelta, with_callbacks: bool = True, rollup: bool = True, only: Q | None = None) -> dict:
     if rollup:  # past whole days from the daily rollup when it can answer (okno.analytics.rollup_read)
         from okno.analytics.rollup_read import rollup_accumulate  # it imports this module
 
@@ -219,7 +221,7 @@ def _accumulate(*, user, query: CallsQuery, period: Period, threshold: int, over
                                  window=window, with_callbacks=with_callbacks)
         if accs is not None:
             return accs
-    qs = _base_qs(user=user, query=query, period=period).annotate(k=_key_expr(query.group_by))
+    qs = _base_qs(user=user, query=query, period=period, only=only).annotate(k=_key_expr(query.group_by))
     successful = ANSWERED & Q(talk_seconds__gte=_threshold_expr(threshold, overrides))
     if with_callbacks and connection.vendor == "postgresql":
         return _accumulate_one_scan(qs, successful=successful, window=window)

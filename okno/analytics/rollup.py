@@ -35,6 +35,7 @@ from django.utils import timezone
 from okno.analytics.calls_report import ANSWERED, FINISHED, MISSED, WAITED, _callbacks, _threshold_expr
 from okno.analytics.models_rollup import CallStat, CallStatCursor, CallStatMark, CallStatSpan
 from okno.analytics.periods import Period
+from okno.analytics.rollup_hours import hours_build_day, hours_build_month
 from okno.analytics.services import analytics_settings_get, department_thresholds
 from okno.core import events
 from okno.telephony.models import Call
@@ -68,8 +69,13 @@ class Settings:
                                               window=self.window)
 
 
+# Raised when what a built span holds changes (2: the heat map's CallHourStat rows), so every
+# span built before reads live until the worker rebuilds it, newest first.
+VERSION = 2
+
+
 def rollup_fingerprint(*, threshold: int, overrides: dict[int, int], window: timedelta) -> str:
-    text = f"{settings.TIME_ZONE}|{threshold}|{sorted(overrides.items())}|{window.total_seconds()}"
+    text = f"{VERSION}|{settings.TIME_ZONE}|{threshold}|{sorted(overrides.items())}|{window.total_seconds()}"
     return hashlib.sha1(text.encode()).hexdigest()
 
 
@@ -120,8 +126,14 @@ def on_call_changed(event: events.Event) -> None:
     call = event.subject
     if not isinstance(call, Call) or call.started_at is None:
         return
-    if local_day(call.started_at) >= today() and call.direction != Call.Direction.OUT:
-        return  # the common case, a call of today: nothing to mark, no query
+    now = timezone.now()
+    if local_day(call.started_at) >= local_day(now):
+        from okno.analytics.rollup_today import today_touched  # it imports this module
+
+        if today_touched(call=call, now=now):  # no query for a call ending now: the common case
+            CallStatMark.objects.create(day=local_day(call.started_at))
+        if call.direction != Call.Direction.OUT:
+            return
     window = timedelta(minutes=analytics_settings_get().callback_window_minutes)
     rollup_mark_days(days_touched(started_at=call.started_at, direction=call.direction, outcome=call.outcome,
                                   window=window))
@@ -141,8 +153,21 @@ def rollup_check_changed(*, now: datetime | None = None, force: bool = False) ->
     changed: dict[date, datetime] = {}  # day -> the latest change of a call counting in it
     seen_until = cursor.checked_until
     qs = Call.objects.exclude(started_at=None).filter(updated_at__gt=cursor.checked_until - CHECK_LAG)
-    for started_at, direction, outcome, updated_at in qs.values_list(
-            "started_at", "direction", "outcome", "updated_at").iterator(chunk_size=5000):
+    now_day = local_day(now)
+    prefix = CallStatSpan.objects.filter(span=CallStat.Span.TODAY, start=now_day).values_list("through",
+                                                                                               flat=True).first()
+    today_dirty = False
+    for started_at, direction, outcome, updated_at, ended_at, number in qs.values_list(
+            "started_at", "direction", "outcome", "updated_at", "ended_at", "customer_number").iterator(
+            chunk_size=5000):
+        if prefix is not None and not today_dirty and local_day(started_at) == now_day:
+            from okno.analytics.rollup_today import missed_before
+
+            # In today's sums (it ended before `through`), or an outbound call that may call one back.
+            today_dirty = (ended_at or started_at) < prefix or (
+                direction == Call.Direction.OUT and outcome == Call.Outcome.ANSWERED
+                and started_at - window < prefix and missed_before(
+                    Call(started_at=started_at, customer_number=number), window))
         for day in days_touched(started_at=started_at, direction=direction, outcome=outcome, window=window):
             if day not in changed or changed[day] < updated_at:
                 changed[day] = updated_at
@@ -152,13 +177,15 @@ def rollup_check_changed(*, now: datetime | None = None, force: bool = False) ->
     # Built before the change, give or take the lag (the change may have committed after the build).
     dirty = {d for d, at in changed.items() if d not in built or built[d] < at + CHECK_LAG}
     rollup_mark_days(dirty)
+    if today_dirty:
+        CallStatMark.objects.create(day=now_day)
     CallStatCursor.objects.filter(pk=1).update(checked_until=min(seen_until, now), checked_at=now)
     return len(dirty)
 
 
 # --- building ---------------------------------------------------------------------------------
 
-def _lock() -> None:
+def lock() -> None:
     """One build at a time, whichever worker: two building one day at once would each delete
     the rows before the other's insert commits, and leave both (PostgreSQL; SQLite's IMMEDIATE
     transactions are one at a time anyway)."""
@@ -169,7 +196,11 @@ def _lock() -> None:
 def _day_rows(day: date, conf: Settings) -> dict[tuple, dict]:
     """The day's figures per (employee, department, line, direction): the live report's SQL."""
     lo, hi = Period(day, day).bounds()
-    qs = Call.objects.filter(FINISHED, started_at__gte=lo, started_at__lt=hi)
+    return calls_rows(Call.objects.filter(FINISHED, started_at__gte=lo, started_at__lt=hi), conf)
+
+
+def calls_rows(qs, conf: Settings) -> dict[tuple, dict]:
+    """The figures of the calls of `qs` per (employee, department, line, direction)."""
     successful = ANSWERED & Q(talk_seconds__gte=_threshold_expr(conf.threshold, conf.overrides))
     out: dict[tuple, dict] = {}
     for r in qs.values(*KEYS).annotate(
@@ -194,7 +225,7 @@ def _stats(span: str, start: date, rows: dict[tuple, dict], keys=KEYS) -> list[C
             for key, figures in rows.items()]
 
 
-def _without_employee(rows: dict[tuple, dict]) -> dict[tuple, dict]:
+def without_employee(rows: dict[tuple, dict]) -> dict[tuple, dict]:
     out: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(SUMS, 0))
     for (_employee, *rest), figures in rows.items():
         acc = out[(None, *rest)]
@@ -203,11 +234,11 @@ def _without_employee(rows: dict[tuple, dict]) -> dict[tuple, dict]:
     return out
 
 
-def _save_span(span: str, start: date, conf: Settings, rows: dict[tuple, dict], now: datetime) -> None:
+def save_span(span: str, start: date, conf: Settings, rows: dict[tuple, dict], now: datetime, **extra) -> None:
     CallStat.objects.filter(span=span, start=start).delete()
     CallStat.objects.bulk_create(_stats(span, start, rows), batch_size=2000)
     CallStatSpan.objects.update_or_create(span=span, start=start,
-                                          defaults={"fingerprint": conf.fingerprint, "built_at": now})
+                                          defaults={"fingerprint": conf.fingerprint, "built_at": now, **extra})
 
 
 def rollup_build_day(*, day: date, conf: Settings | None = None, now: datetime | None = None) -> int:
@@ -220,12 +251,13 @@ def rollup_build_day(*, day: date, conf: Settings | None = None, now: datetime |
             # the compiling took longer than the day's queries run.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
-        _lock()
+        lock()
         marks = list(CallStatMark.objects.filter(day=day).values_list("pk", flat=True))
         now = now or timezone.now()
         rows = _day_rows(day, conf)
-        _save_span(CallStat.Span.DAY, day, conf, rows, now)
-        _save_span(CallStat.Span.DAY_DEPARTMENT, day, conf, _without_employee(rows), now)
+        save_span(CallStat.Span.DAY, day, conf, rows, now)
+        save_span(CallStat.Span.DAY_DEPARTMENT, day, conf, without_employee(rows), now)
+        hours_build_day(day)
         first, _last = month_of(day)
         # The month's sums no longer hold: read by days until rollup_build_month runs.
         CallStatSpan.objects.filter(span__in=(CallStat.Span.MONTH, CallStat.Span.MONTH_DEPARTMENT),
@@ -243,7 +275,7 @@ def rollup_build_month(*, first: date, conf: Settings | None = None, now: dateti
     if last >= today():
         return False
     with transaction.atomic():
-        _lock()
+        lock()
         built = CallStatSpan.objects.filter(span=CallStat.Span.DAY, start__gte=first, start__lte=last,
                                             fingerprint=conf.fingerprint).count()
         if built != (last - first).days + 1 or CallStatMark.objects.filter(day__gte=first, day__lte=last).exists():
@@ -254,8 +286,9 @@ def rollup_build_month(*, first: date, conf: Settings | None = None, now: dateti
         for r in CallStat.objects.filter(span=CallStat.Span.DAY, start__gte=first, start__lte=last).values(
                 *KEYS).annotate(**sums).order_by():
             rows[tuple(r[k] for k in KEYS)] = {name: r[name] for name in SUMS}
-        _save_span(CallStat.Span.MONTH, first, conf, rows, now)
-        _save_span(CallStat.Span.MONTH_DEPARTMENT, first, conf, _without_employee(rows), now)
+        save_span(CallStat.Span.MONTH, first, conf, rows, now)
+        save_span(CallStat.Span.MONTH_DEPARTMENT, first, conf, without_employee(rows), now)
+        hours_build_month(first, last)
     return True
 
 
@@ -322,6 +355,10 @@ def rollup_drain(*, now: datetime | None = None) -> int:
         CallStatCursor.objects.filter(pk=1).update(built_through=through)
     for first in sorted({month_of(d)[0] for d in todo}):
         rollup_build_month(first=first, conf=conf, now=now)
+    from okno.analytics.rollup_today import rollup_build_today, today_due  # it imports this module
+
+    if today_due(now, conf):  # not counted as work: the worker still rests between passes
+        rollup_build_today(now=now, conf=conf)
     return len(todo)
 
 

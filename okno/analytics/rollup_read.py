@@ -19,6 +19,7 @@ from okno.analytics.models_rollup import CallStat, CallStatMark, CallStatSpan
 from okno.analytics.periods import Period
 from okno.analytics.replica import reports_db
 from okno.analytics.rollup import SUMS, month_of, rollup_fingerprint, today
+from okno.analytics.rollup_today import prefix_state
 from okno.analytics.scope import calls_scope_q
 
 GROUPS = {"employee": "employee_id", "department": "department_id", "line": "line", "day": "start"}
@@ -38,15 +39,21 @@ def _scope(user) -> Q | None:
     return q if _names(q) <= {"employee_id", "department_id__in", "pk__in"} else None
 
 
-def _plan(period: Period, *, months_allowed: bool, fine: bool, fingerprint: str, db: str = "default"):
-    """(months read whole, days read from the rollup, days computed live, the state it relied on)."""
-    last_past = min(period.end, today() - timedelta(days=1))
-    if last_past < period.start:
-        return [], [], _days(period.start, period.end), None
+def _plan(period: Period, *, months_allowed: bool, fine: bool, fingerprint: str, db: str = "default",
+          with_today: bool = True):
+    """(months read whole, days read from the rollup, days computed live, the state it relied on,
+    today's sums as (through, pending ids) or None). `with_today`: whether the caller can read
+    today's sums (the heat map cannot: they have no hours)."""
+    now_day = today()
+    last_past = min(period.end, now_day - timedelta(days=1))
     day_span = CallStat.Span.DAY if fine else CallStat.Span.DAY_DEPARTMENT
     month_span = CallStat.Span.MONTH if fine else CallStat.Span.MONTH_DEPARTMENT
-    state = (period.start, last_past, day_span, month_span, db)
-    spans, marked = _state(*state)
+    today_span = (CallStat.Span.TODAY if fine else CallStat.Span.TODAY_DEPARTMENT) if (
+        with_today and period.start <= now_day <= period.end) else ""
+    if last_past < period.start and not today_span:
+        return [], [], _days(period.start, period.end), None, None
+    state = (period.start, max(last_past, period.start), day_span, month_span, today_span, now_day, db)
+    spans, marked, found = _state(*state)
     good = {(span, start) for span, start, fp, _at in spans if fp == fingerprint}
     months, days, live_days = [], [], []
     day = period.start
@@ -59,32 +66,41 @@ def _plan(period: Period, *, months_allowed: bool, fine: bool, fingerprint: str,
             continue
         (days if (day_span, day) in good and day not in marked else live_days).append(day)
         day += timedelta(days=1)
-    live_days += _days(last_past + timedelta(days=1), period.end)
-    return months, days, live_days, (state, (spans, marked))
+    prefix = None
+    if today_span and (today_span, now_day) in good and now_day not in marked:
+        prefix = prefix_state(found, now_day)
+    live_days += [d for d in _days(max(last_past + timedelta(days=1), period.start), period.end)
+                  if not (prefix is not None and d == now_day)]
+    return months, days, live_days, (state, (spans, marked)), prefix
 
 
 def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-def _state(start: date, end: date, day_span: str, month_span: str, db: str = "default"):
-    """(built spans [(span, start, fingerprint, built_at)], marked days) of [start, end]: one query."""
+def _state(start: date, end: date, day_span: str, month_span: str, today_span: str = "", now_day: date | None = None,
+           db: str = "default"):
+    """(built spans [(span, start, fingerprint, built_at)], marked days, the rows as read) of
+    [start, end] and, with `today_span`, today's sums and marks: one query."""
     spans, marks = CallStatSpan._meta.db_table, CallStatMark._meta.db_table
-    sql = (f"SELECT span, start, fingerprint, built_at FROM {spans} "
+    last = max(end, now_day) if today_span else end
+    sql = (f"SELECT span, start, fingerprint, built_at, through, pending FROM {spans} "
            f"WHERE (span = %s AND start >= %s AND start <= %s) OR (span = %s AND start >= %s AND start <= %s) "
-           f"UNION ALL SELECT '', m.day, '', NULL "
+           f"OR (span = %s AND start = %s) "
+           f"UNION ALL SELECT '', m.day, '', NULL, NULL, '' "
            f"FROM (SELECT DISTINCT day FROM {marks} WHERE day >= %s AND day <= %s) m")
     with connections[db].cursor() as cursor:
-        cursor.execute(sql, [day_span, start, end, month_span, start.replace(day=1), end, start, end])
-        found = cursor.fetchall()
+        cursor.execute(sql, [day_span, start, end, month_span, start.replace(day=1), end, today_span,
+                             now_day or start, start, last])
+        found = [(span, day if isinstance(day, date) else date.fromisoformat(day), *rest)  # SQLite answers text
+                 for span, day, *rest in cursor.fetchall()]
     built, marked = [], set()
-    for span, day, fingerprint, built_at in found:
-        day = day if isinstance(day, date) else date.fromisoformat(day)  # SQLite answers text
+    for span, day, fingerprint, built_at, _through, _pending in found:
         if span:
             built.append((span, day, fingerprint, str(built_at)))
         else:
             marked.add(day)
-    return sorted(built), marked
+    return sorted(built), marked, found
 
 
 def _runs(days: list[date]) -> list[Period]:
@@ -112,10 +128,10 @@ def rollup_accumulate(*, user, query, period: Period, threshold: int, overrides:
     # The rollup's state and sums from one database (a replica when configured): the replica applies
     # the primary's commits in order, so it never shows sums newer than their state.
     db = reports_db()
-    months, days, live_days, state = _plan(period, months_allowed=query.group_by != "day", fine=fine,
-                                           fingerprint=fingerprint, db=db)
+    months, days, live_days, state, prefix = _plan(period, months_allowed=query.group_by != "day", fine=fine,
+                                                   fingerprint=fingerprint, db=db)
     accs: dict = {}
-    if months or days:
+    if months or days or prefix:
         day_span = CallStat.Span.DAY if fine else CallStat.Span.DAY_DEPARTMENT
         month_span = CallStat.Span.MONTH if fine else CallStat.Span.MONTH_DEPARTMENT
         where = Q()
@@ -123,6 +139,8 @@ def rollup_accumulate(*, user, query, period: Period, threshold: int, overrides:
             where |= Q(span=month_span, start__in=months)
         if days:
             where |= Q(span=day_span, start__in=days)
+        if prefix:
+            where |= Q(span=CallStat.Span.TODAY if fine else CallStat.Span.TODAY_DEPARTMENT, start=today())
         qs = CallStat.objects.using(db).filter(where).filter(scope)
         for name, column in FILTERS.items():
             value = getattr(query, name)
@@ -149,14 +167,25 @@ def rollup_accumulate(*, user, query, period: Period, threshold: int, overrides:
                 talk_seconds=int(talk), wait_seconds=int(wait), waited=int(waited))
         # A build that committed while we read: its rows may be half-read. Compute it all live.
         args, seen = state
-        if _state(*args) != seen:
+        if _state(*args)[:2] != seen:
             return None
+    if prefix:  # the rest of today, live: the calls started since the sums' `through`, and those left out
+        through, pending = prefix
+        now_day = today()
+        part = live._accumulate(user=user, query=query, period=Period(now_day, now_day), threshold=threshold,
+                                overrides=overrides, window=window, with_callbacks=with_callbacks, rollup=False,
+                                only=Q(started_at__gte=through) | Q(pk__in=pending))
+        _merge(accs, part)
     for run in _runs(live_days):
         part = live._accumulate(user=user, query=query, period=run, threshold=threshold, overrides=overrides,
                                 window=window, with_callbacks=with_callbacks, rollup=False)
-        for k, acc in part.items():
-            if k in accs:
-                accs[k].add(acc)
-            else:
-                accs[k] = acc
+        _merge(accs, part)
     return accs
+
+
+def _merge(accs: dict, part: dict) -> None:
+    for k, acc in part.items():
+        if k in accs:
+            accs[k].add(acc)
+        else:
+            accs[k] = acc

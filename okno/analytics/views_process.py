@@ -18,6 +18,7 @@ from okno.analytics.process_report import GROUPS, process_query_parse, process_r
 from okno.analytics.report_tables import columns_table, export_response
 from okno.analytics.scope import departments_for_filter, employees_for_filter
 from okno.analytics.table import UNITS
+from okno.analytics.table_html import rows_html
 from okno.analytics.views import COMPARE_LABELS, quick_periods
 from okno.analytics.views_chats import CHART_GROUPS, LIST_PAGE_SIZE, PAGE_ONLY, _error_text, _params
 from okno.core.errors import ApiError
@@ -96,8 +97,11 @@ def process(request: HttpRequest) -> HttpResponse:
     rows, totals = columns_table(report, COLUMNS, unit=unit)
     _link_cells(rows, totals, params)
     suffix = _("h") if unit == "h" else _("min")
+    compared = "previous" in report
     context.update({
-        "report": report, "rows": rows, "totals": totals, "compared": "previous" in report,
+        "report": report, "rows": rows, "totals": totals, "compared": compared,
+        "rows_html": rows_html(rows, compared=compared), "totals_html": rows_html([totals], compared=compared,
+                                                                                 total=True),
         "shown": {k: date.fromisoformat(v) for k, v in (("from", report["from"]), ("to", report["to"]),
                   ("previous_from", report.get("previous", {}).get("from")),
                   ("previous_to", report.get("previous", {}).get("to"))) if v},

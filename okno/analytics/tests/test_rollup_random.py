@@ -22,6 +22,7 @@ from okno.analytics.calls_report import CallsQuery, Period, calls_report
 from okno.analytics.models import AnalyticsSettings, DepartmentThreshold
 from okno.analytics.models_rollup import CallStatSpan
 from okno.analytics.rollup import rollup_build_day, rollup_check_changed, rollup_rebuild
+from okno.analytics.rollup_today import rollup_build_today
 from okno.analytics.tests.factories import call_row, local
 from okno.people.models import User
 from okno.people.tests.factories import DepartmentFactory, UserFactory
@@ -209,6 +210,7 @@ def test_random_reports_through_the_rollup_equal_plain_sql(db, monkeypatch):
     AnalyticsSettings.objects.create(pk=1, success_threshold_seconds=20, callback_window_minutes=30)
     DepartmentThreshold.objects.create(department=desk, success_threshold_seconds=30)
     rollup_rebuild(start=first - timedelta(days=400))
+    rollup_build_today()  # and today's settled calls (okno.analytics.rollup_today)
     # and some calls changed after their days were built, as a late CDR line would (the worker's
     # look at updated_at marks their days), others edited without a mark yet on a day rebuilt after
     changed = rnd.sample(list(Call.objects.exclude(outcome="ongoing").values_list("pk", flat=True)), 40)

@@ -1,0 +1,51 @@
+"""Building the heat map's rollup (models_rollup.CallHourStat): each day's inbound and missed
+calls by hour per department and line, written by rollup.rollup_build_day beside the day's
+CallStat rows, and each whole month summed by weekday and hour from its days. The heat map
+(okno.analytics.calls_heatmap) reads it for the days and months whose department spans are
+current, and today live, as the calls report does (docs/analytics.md, "The heat map's rollup")."""
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, Sum
+from django.db.models.functions import ExtractHour
+
+from okno.analytics.calls_report import ANSWERED, FINISHED
+from okno.analytics.models_rollup import CallHourStat, CallStat
+from okno.analytics.periods import Period
+from okno.telephony.models import Call
+
+DAY, MONTH = CallStat.Span.DAY_DEPARTMENT, CallStat.Span.MONTH_DEPARTMENT
+
+
+def inbound_hours(qs):
+    """(hour, inbound, missed) rows of `qs` per its other values: the heat map's one definition,
+    read by the live heat map and the day's build alike (a missed call: inbound, no person answered)."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    return qs.filter(direction=Call.Direction.IN).annotate(hr=ExtractHour("started_at", tzinfo=tz))
+
+
+def hours_build_day(day: date) -> int:
+    """The day's rows, replacing what was there; inside rollup_build_day's transaction."""
+    lo, hi = Period(day, day).bounds()
+    qs = inbound_hours(Call.objects.filter(FINISHED, started_at__gte=lo, started_at__lt=hi))
+    rows = [CallHourStat(span=DAY, start=day, weekday=day.isoweekday(), hour=r["hr"],
+                         department_id=r["department_id"], line=r["line"], inbound=r["inbound"], missed=r["missed"])
+            for r in qs.values("department_id", "line", "hr").annotate(
+                inbound=Count("id"), missed=Count("id", filter=~ANSWERED)).order_by()]
+    CallHourStat.objects.filter(span=DAY, start=day).delete()
+    CallHourStat.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def hours_build_month(first: date, last: date) -> None:
+    """The month's rows by weekday and hour, summed from its days; inside rollup_build_month's
+    transaction, which has checked that every day is built and unmarked."""
+    rows = [CallHourStat(span=MONTH, start=first, weekday=r["weekday"], hour=r["hour"],
+                         department_id=r["department_id"], line=r["line"], inbound=r["i"], missed=r["m"])
+            for r in (CallHourStat.objects.filter(span=DAY, start__gte=first, start__lte=last)
+                      .values("weekday", "hour", "department_id", "line")
+                      .annotate(i=Sum("inbound"), m=Sum("missed")).order_by())]
+    CallHourStat.objects.filter(span=MONTH, start=first).delete()
+    CallHourStat.objects.bulk_create(rows, batch_size=2000)

@@ -120,9 +120,9 @@ def _rollup(reused: bool) -> tuple[float | None, int]:
 
 def _today_sums(today: date) -> tuple[float, int]:
     """Today's settled calls summed as the worker does every minute (okno.analytics.rollup_today),
-    as at 20:00 when the seeded working day (9:00-20:00) ends, or now if earlier: the report then
-    reads live the calls of the last callback window + 10 minutes (the ones a call back or a late
-    fact may still change), as it would during the day."""
+    as at 20:00, when the seeded working day (9:00-20:00, whatever the clock says now) ends: the
+    report then reads live the calls of the last callback window + 10 minutes (the ones a call
+    back or a late fact may still change), as it would during the day."""
     from django.db.models import Q
 
     from okno.analytics.models_rollup import CallStat as Stat
@@ -130,7 +130,7 @@ def _today_sums(today: date) -> tuple[float, int]:
 
     evening = datetime(today.year, today.month, today.day, 20, tzinfo=ZoneInfo(settings.TIME_ZONE))
     began = time.monotonic()
-    rollup_build_today(now=min(timezone.now(), evening))
+    rollup_build_today(now=evening)
     seconds = round(time.monotonic() - began, 2)
     span = CallStatSpan.objects.get(span=Stat.Span.TODAY, start=today)
     pending = [int(pk) for pk in span.pending.split(",") if pk]

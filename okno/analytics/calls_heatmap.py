@@ -18,7 +18,7 @@ from okno.analytics.models_rollup import CallHourStat
 from okno.analytics.periods import Period
 from okno.analytics.replica import reports_db
 from okno.analytics.rollup import Settings
-from okno.analytics.rollup_hours import DAY, MONTH, inbound_hours
+from okno.analytics.rollup_hours import DAY, MONTH, PERSON_MONTH, inbound_hours
 from okno.analytics.scope import check_filters
 from okno.telephony.models import Call
 
@@ -41,19 +41,25 @@ def _add(cells: dict, wd: int, hr: int, inbound: int, missed: int) -> None:
 
 def _from_rollup(*, user, query: CallsQuery, cells: dict) -> bool:
     """Adds the rollup's part and the live rest to `cells`; False (nothing added) when the
-    rollup cannot answer: a person in the question (their calls are few: live through the
-    (employee, started_at) index), an outcome or tag filter (no column for them)."""
+    rollup cannot answer: an outcome or tag filter (no column for them). A person's heat map (a
+    manager's own, an employee filter) reads whole months per employee and their other days live
+    through the (employee, started_at) index: a month of one person is a thousand calls."""
     scope = rollup_read._scope(user)
-    if (query.employee is not None or query.outcome or query.tag is not None or scope is None
-            or "employee_id" in rollup_read._names(scope)):
+    if query.outcome or query.tag is not None or scope is None:
         return False
+    person = query.employee is not None or "employee_id" in rollup_read._names(scope)
     db = reports_db()
     months, days, live_days, state, _today = rollup_read._plan(
-        query.period, months_allowed=True, fine=False, fingerprint=Settings().fingerprint, db=db, with_today=False)
+        query.period, months_allowed=True, fine=person, fingerprint=Settings().fingerprint, db=db, with_today=False)
+    if person:
+        live_days, days = sorted([*live_days, *days]), []
     found: dict = {}
     if months or days:
-        qs = CallHourStat.objects.using(db).filter(Q(span=MONTH, start__in=months) | Q(span=DAY, start__in=days))
+        qs = CallHourStat.objects.using(db).filter(Q(span=PERSON_MONTH if person else MONTH, start__in=months)
+                                                   | Q(span=DAY, start__in=days))
         qs = qs.filter(scope)
+        if query.employee is not None:
+            qs = qs.filter(employee_id=query.employee)
         if query.line:
             qs = qs.filter(line=query.line)
         if query.department is not None:

@@ -100,10 +100,14 @@ class CallHourStat(models.Model):
     No employee column: a person's heat map reads their calls live through the (employee,
     started_at) index, a year of one person being a few thousand calls."""
 
-    span = models.CharField(max_length=6, choices=CallStat.Span.choices)  # dayd or monthd
+    # dayd and monthd: per department and line; month: per employee too, whole months only (a
+    # person's heat map reads their days live, a month of one person being a thousand calls).
+    span = models.CharField(max_length=6, choices=CallStat.Span.choices)
     start = models.DateField()
     weekday = models.PositiveSmallIntegerField()  # ISO: Monday 1
     hour = models.PositiveSmallIntegerField()
+    employee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                 related_name="+", db_index=False)
     department = models.ForeignKey("people.Department", null=True, on_delete=models.SET_NULL,
                                    related_name="+", db_index=False)
     line = models.CharField(max_length=64, blank=True)
@@ -111,4 +115,6 @@ class CallHourStat(models.Model):
     missed = models.PositiveIntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["span", "start"], name="call_hour_stat_span")]
+        indexes = [models.Index(fields=["span", "start"], name="call_hour_stat_span"),
+                   models.Index(fields=["employee", "span", "start"], condition=models.Q(employee__isnull=False),
+                                name="call_hour_stat_employee")]

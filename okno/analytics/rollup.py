@@ -69,9 +69,9 @@ class Settings:
                                               window=self.window)
 
 
-# Raised when what a built span holds changes (2: the heat map's CallHourStat rows), so every
-# span built before reads live until the worker rebuilds it, newest first.
-VERSION = 2
+# Raised when what a built span holds changes (2: the heat map's CallHourStat rows; 3: its months
+# per employee), so every span built before reads live until the worker rebuilds it, newest first.
+VERSION = 3
 
 
 def rollup_fingerprint(*, threshold: int, overrides: dict[int, int], window: timedelta) -> str:

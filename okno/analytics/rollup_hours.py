@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, Sum
-from django.db.models.functions import ExtractHour
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 
 from okno.analytics.calls_report import ANSWERED, FINISHED
 from okno.analytics.models_rollup import CallHourStat, CallStat
@@ -17,6 +17,7 @@ from okno.analytics.periods import Period
 from okno.telephony.models import Call
 
 DAY, MONTH = CallStat.Span.DAY_DEPARTMENT, CallStat.Span.MONTH_DEPARTMENT
+PERSON_MONTH = CallStat.Span.MONTH  # per employee, built with CallStat's per-employee month
 
 
 def inbound_hours(qs):
@@ -47,5 +48,15 @@ def hours_build_month(first: date, last: date) -> None:
             for r in (CallHourStat.objects.filter(span=DAY, start__gte=first, start__lte=last)
                       .values("weekday", "hour", "department_id", "line")
                       .annotate(i=Sum("inbound"), m=Sum("missed")).order_by())]
-    CallHourStat.objects.filter(span=MONTH, start=first).delete()
+    # Per employee, from the month's calls (the days keep no employee): one GROUP BY a month,
+    # in the worker, once the month has ended or one of its days was rebuilt.
+    lo, hi = Period(first, last).bounds()
+    tz = ZoneInfo(settings.TIME_ZONE)
+    qs = inbound_hours(Call.objects.filter(FINISHED, started_at__gte=lo, started_at__lt=hi).exclude(employee=None))
+    rows += [CallHourStat(span=PERSON_MONTH, start=first, weekday=r["wd"], hour=r["hr"], employee_id=r["employee_id"],
+                          department_id=r["department_id"], line=r["line"], inbound=r["inbound"], missed=r["missed"])
+             for r in qs.annotate(wd=ExtractIsoWeekDay("started_at", tzinfo=tz)).values(
+                 "employee_id", "department_id", "line", "wd", "hr").annotate(
+                 inbound=Count("id"), missed=Count("id", filter=~ANSWERED)).order_by()]
+    CallHourStat.objects.filter(span__in=(MONTH, PERSON_MONTH), start=first).delete()
     CallHourStat.objects.bulk_create(rows, batch_size=2000)

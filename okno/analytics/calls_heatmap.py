@@ -18,7 +18,7 @@ from okno.analytics.models_rollup import CallHourStat
 from okno.analytics.periods import Period
 from okno.analytics.replica import reports_db
 from okno.analytics.rollup import Settings
-from okno.analytics.rollup_hours import DAY, MONTH, PERSON_MONTH, inbound_hours
+from okno.analytics.rollup_hours import DAY, MONTH, PERSON_MONTH, TODAY, inbound_hours
 from okno.analytics.scope import check_filters
 from okno.telephony.models import Call
 
@@ -26,8 +26,8 @@ WEEKDAYS = range(1, 8)  # ISO: Monday 1 .. Sunday 7
 HOURS = range(24)
 
 
-def _live(*, user, query: CallsQuery, period: Period, cells: dict) -> None:
-    qs = inbound_hours(_base_qs(user=user, query=query, period=period)).annotate(
+def _live(*, user, query: CallsQuery, period: Period, cells: dict, only: Q | None = None) -> None:
+    qs = inbound_hours(_base_qs(user=user, query=query, period=period, only=only)).annotate(
         wd=ExtractIsoWeekDay("started_at", tzinfo=ZoneInfo(settings.TIME_ZONE)))
     for r in qs.values("wd", "hr").annotate(inbound=Count("id"), missed=Count("id", filter=~ANSWERED)).order_by():
         _add(cells, r["wd"], r["hr"], r["inbound"], r["missed"])
@@ -49,14 +49,18 @@ def _from_rollup(*, user, query: CallsQuery, cells: dict) -> bool:
         return False
     person = query.employee is not None or "employee_id" in rollup_read._names(scope)
     db = reports_db()
-    months, days, live_days, state, _today = rollup_read._plan(
-        query.period, months_allowed=True, fine=person, fingerprint=Settings().fingerprint, db=db, with_today=False)
+    # Today's settled calls have hour rows per department (not per employee): a person reads today live.
+    months, days, live_days, state, prefix = rollup_read._plan(
+        query.period, months_allowed=True, fine=person, fingerprint=Settings().fingerprint, db=db,
+        with_today=not person)
     if person:
         live_days, days = sorted([*live_days, *days]), []
     found: dict = {}
-    if months or days:
-        qs = CallHourStat.objects.using(db).filter(Q(span=PERSON_MONTH if person else MONTH, start__in=months)
-                                                   | Q(span=DAY, start__in=days))
+    if months or days or prefix:
+        where = Q(span=PERSON_MONTH if person else MONTH, start__in=months) | Q(span=DAY, start__in=days)
+        if prefix:
+            where |= Q(span=TODAY, start=rollup_read.today())
+        qs = CallHourStat.objects.using(db).filter(where)
         qs = qs.filter(scope)
         if query.employee is not None:
             qs = qs.filter(employee_id=query.employee)
@@ -78,6 +82,11 @@ def _from_rollup(*, user, query: CallsQuery, cells: dict) -> bool:
         if rollup_read._state(*args)[:2] != seen:  # a build committed while we read: all live
             return False
     cells.update(found)
+    if prefix:  # the rest of today, live: the calls started since the sums' `through`, and those left out
+        through, pending = prefix
+        day = rollup_read.today()
+        _live(user=user, query=query, period=Period(day, day), cells=cells,
+              only=Q(started_at__gte=through) | Q(pk__in=pending))
     for run in rollup_read._runs(live_days):
         _live(user=user, query=query, period=run, cells=cells)
     return True

@@ -18,6 +18,7 @@ from okno.telephony.models import Call
 
 DAY, MONTH = CallStat.Span.DAY_DEPARTMENT, CallStat.Span.MONTH_DEPARTMENT
 PERSON_MONTH = CallStat.Span.MONTH  # per employee, built with CallStat's per-employee month
+TODAY = CallStat.Span.TODAY_DEPARTMENT  # today's settled calls (okno.analytics.rollup_today)
 
 
 def inbound_hours(qs):
@@ -27,15 +28,17 @@ def inbound_hours(qs):
     return qs.filter(direction=Call.Direction.IN).annotate(hr=ExtractHour("started_at", tzinfo=tz))
 
 
-def hours_build_day(day: date) -> int:
-    """The day's rows, replacing what was there; inside rollup_build_day's transaction."""
-    lo, hi = Period(day, day).bounds()
-    qs = inbound_hours(Call.objects.filter(FINISHED, started_at__gte=lo, started_at__lt=hi))
-    rows = [CallHourStat(span=DAY, start=day, weekday=day.isoweekday(), hour=r["hr"],
+def hours_build_day(day: date, calls=None, span: str = DAY) -> int:
+    """The day's rows, replacing what was there; inside rollup_build_day's transaction (or, for
+    today's settled calls, rollup_today's: `calls` and span TODAY_DEPARTMENT)."""
+    if calls is None:
+        lo, hi = Period(day, day).bounds()
+        calls = Call.objects.filter(FINISHED, started_at__gte=lo, started_at__lt=hi)
+    rows = [CallHourStat(span=span, start=day, weekday=day.isoweekday(), hour=r["hr"],
                          department_id=r["department_id"], line=r["line"], inbound=r["inbound"], missed=r["missed"])
-            for r in qs.values("department_id", "line", "hr").annotate(
+            for r in inbound_hours(calls).values("department_id", "line", "hr").annotate(
                 inbound=Count("id"), missed=Count("id", filter=~ANSWERED)).order_by()]
-    CallHourStat.objects.filter(span=DAY, start=day).delete()
+    CallHourStat.objects.filter(span=span, start=day).delete()
     CallHourStat.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
 

@@ -19,9 +19,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from okno.analytics.calls_report import FINISHED, MISSED
-from okno.analytics.models_rollup import CallStat, CallStatMark, CallStatSpan
+from okno.analytics.models_rollup import CallHourStat, CallStat, CallStatMark, CallStatSpan
 from okno.analytics.periods import Period
 from okno.analytics.rollup import Settings, calls_rows, local_day, lock, save_span, without_employee
+from okno.analytics.rollup_hours import hours_build_day
 from okno.telephony.models import Call
 
 SLACK = timedelta(minutes=10)
@@ -52,16 +53,17 @@ def rollup_build_today(*, now: datetime | None = None, conf: Settings | None = N
         settled = FINISHED & (Q(ended_at__lt=through) | Q(ended_at__isnull=True))
         rows = calls_rows(early.filter(settled), conf)
         pending = list(early.exclude(settled).order_by().values_list("pk", flat=True)[:MAX_PENDING + 1])
-        CallStat.objects.filter(span__in=SPANS).exclude(start=day).delete()  # yesterday's
-        CallStatSpan.objects.filter(span__in=SPANS).exclude(start=day).delete()
+        for model in (CallStat, CallHourStat, CallStatSpan):  # yesterday's
+            model.objects.filter(span__in=SPANS).exclude(start=day).delete()
         if len(pending) > MAX_PENDING:
-            CallStat.objects.filter(span__in=SPANS).delete()
-            CallStatSpan.objects.filter(span__in=SPANS).delete()
+            for model in (CallStat, CallHourStat, CallStatSpan):
+                model.objects.filter(span__in=SPANS).delete()
             return False
         left_out = ",".join(str(pk) for pk in sorted(pending))
         save_span(CallStat.Span.TODAY, day, conf, rows, now, through=through, pending=left_out)
         save_span(CallStat.Span.TODAY_DEPARTMENT, day, conf, without_employee(rows), now, through=through,
                   pending=left_out)
+        hours_build_day(day, early.filter(settled), span=CallStat.Span.TODAY_DEPARTMENT)  # the heat map's
         if marks:
             CallStatMark.objects.filter(pk__in=marks).delete()
     return True

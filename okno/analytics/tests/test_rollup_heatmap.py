@@ -13,6 +13,7 @@ from okno.analytics import calls_heatmap as heatmap
 from okno.analytics.calls_report import CallsQuery, Period
 from okno.analytics.models_rollup import CallHourStat
 from okno.analytics.rollup import rollup_check_changed, rollup_rebuild
+from okno.analytics.rollup_today import rollup_build_today
 from okno.analytics.tests.test_rollup_random import LINES, SPAN_DAYS, _company
 from okno.telephony.models import Call
 
@@ -24,6 +25,7 @@ def test_random_heat_maps_through_the_rollup_equal_the_live_ones(db, monkeypatch
     rnd = random.Random(1616)
     company = _company(rnd, first)
     rollup_rebuild(start=first - timedelta(days=400))
+    rollup_build_today()  # and today's settled calls, with their hours
     assert CallHourStat.objects.filter(span="monthd").exists() or SPAN_DAYS < 31
     # and some calls changed after their days were built, as a late CDR line would
     changed = rnd.sample(list(Call.objects.filter(direction="in").values_list("pk", flat=True)), 20)

@@ -116,7 +116,8 @@ def test_a_call_ending_now_costs_no_query_and_a_bulk_write_marks_today(db, djang
     old = call_row(at=now - timedelta(hours=1), employee=employee)
     old.save()
     rollup_check_changed(force=True)  # the first look only starts the cursor
-    if not rollup_build_today(now=now) or CallStatSpan.objects.get(span="dayp").through <= old.ended_at:
+    if (not rollup_build_today(now=now) or CallStatSpan.objects.get(span="dayp").through <= old.ended_at
+            or timezone.localdate(old.started_at) != timezone.localdate(now)):
         return  # just after midnight: nothing settled yet
     # when a bulk write (no event) changes it, the worker's look at updated_at marks today
     Call.objects.filter(pk=old.pk).update(talk_seconds=1, updated_at=timezone.now())

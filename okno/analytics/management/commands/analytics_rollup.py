@@ -8,6 +8,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from okno.analytics.rollup import rollup_check_changed, rollup_drain, rollup_rebuild
+from okno.analytics.rollup_today import rollup_build_today
 
 
 def _day(value: str | None, name: str) -> date | None:
@@ -40,5 +41,6 @@ class Command(BaseCommand):
             self.stdout.write(f"marked {marked} days changed, built {built} days")
             return
         out = rollup_rebuild(start=first, end=last)
+        rollup_build_today()  # and today's settled calls, which the worker refreshes every minute
         self.stdout.write(f"built {out['days']} days and {out['months']} months, {out['rows']} rows, "
                           f"in {time.monotonic() - began:.1f} s")

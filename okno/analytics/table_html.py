@@ -3,6 +3,8 @@ row: a year by 500 employees is 500 rows of 8 figures, each with its previous va
 and a link: 18,000 template nodes, 60 % of the calls page's 550 ms of server time. The markup is
 the one the template drew (test_table_html.py compares the numbers with `floatformat:"-1g"`)."""
 
+from datetime import date
+
 from django.utils import formats
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -49,3 +51,15 @@ def rows_html(rows: list[Row], *, compared: bool, total: bool = False) -> SafeSt
         ident = ' id="report-totals"' if total else ""
         out.append(f'<tr{ident}><td>{escape(row.label)}</td>{"".join(cells)}</tr>')
     return mark_safe("\n".join(out))  # noqa: S308 (every text above is escaped or a formatted number)
+
+
+def table_context(report: dict, rows: list[Row], totals: Row) -> dict:
+    """What analytics/_table.html and the period line above it need, for every report page."""
+    compared = "previous" in report
+    previous = report.get("previous", {})
+    dates = (("from", report["from"]), ("to", report["to"]), ("previous_from", previous.get("from")),
+             ("previous_to", previous.get("to")))
+    return {"report": report, "rows": rows, "totals": totals, "compared": compared,
+            "rows_html": rows_html(rows, compared=compared),
+            "totals_html": rows_html([totals], compared=compared, total=True),
+            "shown": {k: date.fromisoformat(v) for k, v in dates if v}}

@@ -28,7 +28,7 @@ from okno.analytics.services import (
     department_thresholds,
 )
 from okno.analytics.table import UNITS, flat, headers, report_table
-from okno.analytics.table_html import rows_html
+from okno.analytics.table_html import table_context
 from okno.contacts.models import Tag
 from okno.core.access import require_admin
 from okno.core.errors import ApiError, FieldError
@@ -179,14 +179,8 @@ def calls(request: HttpRequest) -> HttpResponse:
         return render(request, "analytics/calls.html", context, status=status)
     rows, totals = report_table(report, unit=unit)
     link_table(report, rows, totals)
-    compared = "previous" in report
     context.update({
-        "report": report, "rows": rows, "totals": totals, "compared": compared,
-        "rows_html": rows_html(rows, compared=compared), "totals_html": rows_html([totals], compared=compared,
-                                                                                 total=True),
-        "shown": {k: date.fromisoformat(v) for k, v in (("from", report["from"]), ("to", report["to"]),
-                  ("previous_from", report.get("previous", {}).get("from")),
-                  ("previous_to", report.get("previous", {}).get("to"))) if v},
+        **table_context(report, rows, totals),
         "headers": headers(unit=unit, compared=False)[1:], "group_label": GROUP_LABELS[query.group_by],
         "chart": _chart_data(request, report, query),
     })

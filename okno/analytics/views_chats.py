@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,6 +25,7 @@ from okno.analytics.chats_report import (
 from okno.analytics.report_tables import columns_table, export_response
 from okno.analytics.scope import departments_for_filter, employees_for_filter
 from okno.analytics.table import UNITS
+from okno.analytics.table_html import table_context
 from okno.analytics.views import COMPARE_LABELS, quick_periods
 from okno.core.errors import ApiError
 from okno.core.reasons import reason_text
@@ -119,38 +121,43 @@ def chats(request: HttpRequest) -> HttpResponse:
         return render(request, "analytics/chats.html", context, status=status)
     rows, totals = columns_table(report, COLUMNS, unit=unit)
     links = _drill_links(report, params)
+    list_path = reverse("analytics:chats_list")
     for row in [*rows, totals]:
         key = "" if row is totals else row.key
         for (figure, *_rest), cell in zip(COLUMNS, row.cells, strict=True):
-            cell.link = links[figure].get(key) if figure in links else None
-    compared = "previous" in report
+            query_string = links[figure].get(key) if figure in links and cell.value else None
+            cell.link = f"{list_path}?{query_string}" if query_string else None
     context.update({
-        "report": report, "rows": rows, "totals": totals, "compared": compared,
-        "shown": {k: date.fromisoformat(v) for k, v in (("from", report["from"]), ("to", report["to"]),
-                  ("previous_from", report.get("previous", {}).get("from")),
-                  ("previous_to", report.get("previous", {}).get("to"))) if v},
+        **table_context(report, rows, totals),
         "headers": [str(c[1]) for c in COLUMNS], "group_label": GROUP_LABELS[query.group_by],
         "chart": _chart_data(request, report, query),
     })
     return render(request, "analytics/chats.html", context)
 
 
-@login_required
-def chats_list(request: HttpRequest) -> HttpResponse:
-    """The chats behind one figure of one row: the same filters as the report (chats_drill)."""
+def drill_page(request: HttpRequest, *, template: str, parse, parse_key, drill, columns, rows=None) -> HttpResponse:
+    """The items behind one figure of one row, 50 a page: the report's own query (`parse`), the
+    figure and row key (`parse_key`), then `drill(user, query, figure, key)`; a bad one is the
+    page with its reason. `rows` makes the page's rows from its items (the process list's mixed kinds)."""
     today = timezone.localdate()
     params = _params(request, today, drop=(*PAGE_ONLY, "figure", "key", "page"))
     try:
-        query = chats_query_parse(params)
-        figure, key = drill_parse(request.GET, query)
-        qs = chats_drill(user=request.user, query=query, figure=figure, key=key)
+        query = parse(params)
+        figure, key = parse_key(request.GET, query)
+        items = drill(user=request.user, query=query, figure=figure, key=key)
     except ApiError as exc:
-        return render(request, "analytics/chats_list.html", {"error": _error_text(exc), "params": params},
-                      status=exc.status)
-    page = Paginator(qs, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    titles = {f: t for f, t, _l, _d in COLUMNS}
-    return render(request, "analytics/chats_list.html", {
-        "params": params, "page": page, "figure_title": titles[figure],
+        return render(request, template, {"error": _error_text(exc), "params": params}, status=exc.status)
+    page = Paginator(items, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    titles = {f: t for f, t, _l, _d in columns}
+    return render(request, template, {
+        "params": params, "page": page, "rows": rows(list(page)) if rows else None, "figure_title": titles[figure],
         "back": urlencode(params), "page_query": urlencode({k: v for k, v in request.GET.items() if k != "page"}),
         "shown": {"from": query.period.start, "to": query.period.end},
     })
+
+
+@login_required
+def chats_list(request: HttpRequest) -> HttpResponse:
+    """The chats behind one figure of one row: the same filters as the report (chats_drill)."""
+    return drill_page(request, template="analytics/chats_list.html", parse=chats_query_parse,
+                      parse_key=drill_parse, drill=chats_drill, columns=COLUMNS)

@@ -1,11 +1,9 @@
 """Reports > Process: orders, pauses, leads, unanswered requests and callbacks, beside the
 previous period; charts and exports like the other reports."""
 
-from datetime import date
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -18,9 +16,9 @@ from okno.analytics.process_report import GROUPS, process_query_parse, process_r
 from okno.analytics.report_tables import columns_table, export_response
 from okno.analytics.scope import departments_for_filter, employees_for_filter
 from okno.analytics.table import UNITS
-from okno.analytics.table_html import rows_html
+from okno.analytics.table_html import table_context
 from okno.analytics.views import COMPARE_LABELS, quick_periods
-from okno.analytics.views_chats import CHART_GROUPS, LIST_PAGE_SIZE, PAGE_ONLY, _error_text, _params
+from okno.analytics.views_chats import CHART_GROUPS, _error_text, _params, drill_page
 from okno.core.errors import ApiError
 
 GROUP_LABELS = {"source": gettext_lazy("Source"), "department": gettext_lazy("Department"),
@@ -97,14 +95,8 @@ def process(request: HttpRequest) -> HttpResponse:
     rows, totals = columns_table(report, COLUMNS, unit=unit)
     _link_cells(rows, totals, params)
     suffix = _("h") if unit == "h" else _("min")
-    compared = "previous" in report
     context.update({
-        "report": report, "rows": rows, "totals": totals, "compared": compared,
-        "rows_html": rows_html(rows, compared=compared), "totals_html": rows_html([totals], compared=compared,
-                                                                                 total=True),
-        "shown": {k: date.fromisoformat(v) for k, v in (("from", report["from"]), ("to", report["to"]),
-                  ("previous_from", report.get("previous", {}).get("from")),
-                  ("previous_to", report.get("previous", {}).get("to"))) if v},
+        **table_context(report, rows, totals),
         "headers": [f"{c[1]}, {suffix}" if c[3] else str(c[1]) for c in COLUMNS],
         "group_label": GROUP_LABELS[query.group_by], "chart": _chart_data(report),
     })
@@ -114,19 +106,5 @@ def process(request: HttpRequest) -> HttpResponse:
 @login_required
 def process_list(request: HttpRequest) -> HttpResponse:
     """The deals, leads, requests or callbacks behind one figure of one row (process_drill)."""
-    today = timezone.localdate()
-    params = _params(request, today, drop=(*PAGE_ONLY, "figure", "key", "page"))
-    try:
-        query = process_query_parse(params)
-        figure, key = drill_parse(request.GET, query)
-        refs = process_drill(user=request.user, query=query, figure=figure, key=key)
-    except ApiError as exc:
-        return render(request, "analytics/process_list.html", {"error": _error_text(exc), "params": params},
-                      status=exc.status)
-    page = Paginator(refs, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    titles = {f: t for f, t, _l, _d in COLUMNS}
-    return render(request, "analytics/process_list.html", {
-        "params": params, "page": page, "rows": drill_rows(list(page)), "figure_title": titles[figure],
-        "back": urlencode(params), "page_query": urlencode({k: v for k, v in request.GET.items() if k != "page"}),
-        "shown": {"from": query.period.start, "to": query.period.end},
-    })
+    return drill_page(request, template="analytics/process_list.html", parse=process_query_parse,
+                      parse_key=drill_parse, drill=process_drill, columns=COLUMNS, rows=drill_rows)

@@ -43,7 +43,7 @@ def _plan(period: Period, *, months_allowed: bool, fine: bool, fingerprint: str,
           with_today: bool = True):
     """(months read whole, days read from the rollup, days computed live, the state it relied on,
     today's sums as (through, pending ids) or None). `with_today`: whether the caller can read
-    today's sums (the heat map cannot: they have no hours)."""
+    today's sums (a person's heat map cannot: today's hour rows have no employee)."""
     now_day = today()
     last_past = min(period.end, now_day - timedelta(days=1))
     day_span = CallStat.Span.DAY if fine else CallStat.Span.DAY_DEPARTMENT

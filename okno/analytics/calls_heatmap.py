@@ -82,13 +82,8 @@ def _from_rollup(*, user, query: CallsQuery, cells: dict) -> bool:
         if rollup_read._state(*args)[:2] != seen:  # a build committed while we read: all live
             return False
     cells.update(found)
-    if prefix:  # the rest of today, live: the calls started since the sums' `through`, and those left out
-        through, pending = prefix
-        day = rollup_read.today()
-        _live(user=user, query=query, period=Period(day, day), cells=cells,
-              only=Q(started_at__gte=through) | Q(pk__in=pending))
-    for run in rollup_read._runs(live_days):
-        _live(user=user, query=query, period=run, cells=cells)
+    for run, only in rollup_read.live_parts(live_days, prefix):
+        _live(user=user, query=query, period=run, cells=cells, only=only)
     return True
 
 

@@ -29,11 +29,6 @@ def _group(group_by: str, key) -> list[tuple[str, str]] | None:
     return [(GROUP_FILTER[group_by], str(key))]
 
 
-def figure_link(report: dict, figure: str, key=None, *, total: bool = False) -> str | None:
-    """The URL of the calls behind `figure` of the row `key` (or of the totals)."""
-    return _Links(report).row(key, total=total).get(figure)
-
-
 class _Links:
     """Each figure's URL, row by row: what the rows share (the period, the report's filters, each
     figure's outcome) is encoded once per report, a row's own filter once per row. 4,000 links

@@ -169,18 +169,22 @@ def rollup_accumulate(*, user, query, period: Period, threshold: int, overrides:
         args, seen = state
         if _state(*args)[:2] != seen:
             return None
-    if prefix:  # the rest of today, live: the calls started since the sums' `through`, and those left out
-        through, pending = prefix
-        now_day = today()
-        part = live._accumulate(user=user, query=query, period=Period(now_day, now_day), threshold=threshold,
-                                overrides=overrides, window=window, with_callbacks=with_callbacks, rollup=False,
-                                only=Q(started_at__gte=through) | Q(pk__in=pending))
-        _merge(accs, part)
-    for run in _runs(live_days):
+    for run, only in live_parts(live_days, prefix):
         part = live._accumulate(user=user, query=query, period=run, threshold=threshold, overrides=overrides,
-                                window=window, with_callbacks=with_callbacks, rollup=False)
+                                window=window, with_callbacks=with_callbacks, rollup=False, only=only)
         _merge(accs, part)
     return accs
+
+
+def live_parts(live_days: list[date], prefix: tuple | None) -> list[tuple[Period, Q | None]]:
+    """What a report reads live beside the rollup: with today's sums, the rest of today (the
+    calls started since their `through`, and those they left out); then each run of days."""
+    parts: list[tuple[Period, Q | None]] = []
+    if prefix:
+        through, pending = prefix
+        now_day = today()
+        parts.append((Period(now_day, now_day), Q(started_at__gte=through) | Q(pk__in=pending)))
+    return parts + [(run, None) for run in _runs(live_days)]
 
 
 def _merge(accs: dict, part: dict) -> None:

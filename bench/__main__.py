@@ -31,7 +31,8 @@ DATABASES = {
 # make each chunk's look-up of numbers slower than the issue's office ever sees.
 # bench_robots likewise: a million waiting deadlines and runs, and the outbox rows and pushes its
 # parts write, are its own; nobody else's rows should sit in the drains' claims it measures.
-OWN_DATABASE = {"bench_import", "bench_cdr", "bench_robots", "bench_analytics", "bench_search"}
+OWN_DATABASE = {"bench_import", "bench_cdr", "bench_robots", "bench_analytics", "bench_analytics_reports",
+                "bench_search"}
 
 
 def database_url(name: str, db: str) -> str:

@@ -182,19 +182,25 @@ def _raw_group_by(start: date, end: date):
     return run
 
 
+def bypassed(module, name: str, report):
+    """A run of `report()` with `module.name` (a rollup's reader) answering None: the report
+    computed live, the rollup bypassed (in process: the API has no such switch)."""
+    def run():
+        real = getattr(module, name)
+        setattr(module, name, lambda **kw: None)
+        try:
+            report()
+        finally:
+            setattr(module, name, real)
+    return run
+
+
 def _live(user: User, start: date, end: date, group_by: str):
-    """The report computed live, the rollup bypassed (in process: no switch in the API)."""
     from okno.analytics import rollup_read
     from okno.analytics.calls_report import CallsQuery, Period, calls_report
 
-    def run():
-        real = rollup_read.rollup_accumulate
-        rollup_read.rollup_accumulate = lambda **kw: None
-        try:
-            calls_report(user=user, query=CallsQuery(Period(start, end), group_by=group_by, compare="previous"))
-        finally:
-            rollup_read.rollup_accumulate = real
-    return run
+    return bypassed(rollup_read, "rollup_accumulate", lambda: calls_report(user=user, query=CallsQuery(
+        Period(start, end), group_by=group_by, compare="previous")))
 
 
 def _measure(label: str, samples: int, request, target: int | None, warmup: int = WARMUP) -> list[dict]:

@@ -92,13 +92,18 @@ def department_expr():
     return Coalesce(F("operator__department_id"), F("channel__department_id"))
 
 
-def chats_queryset(*, user, query: ChatsQuery, period: Period):
-    """The chat conversations of the period `user` may count, filtered; annotated with `dep`
-    (the department) and `offline` (it holds an offline message)."""
+def chats_queryset(*, user, query: ChatsQuery, period: Period, only: Q | None = None):
+    """The chat conversations of the period `user` may count (None: all of them, for the rollup's
+    build), filtered; annotated with `dep` (the department) and `offline` (it holds an offline
+    message)."""
     lo, hi = period.bounds()
     offline = Message.objects.filter(conversation_id=OuterRef("pk"), external_id__startswith="offline:")
     qs = (Conversation.objects.filter(kind=Conversation.Kind.CHAT, started_at__gte=lo, started_at__lt=hi)
-          .annotate(dep=department_expr(), offline=Exists(offline)).filter(chats_scope_q(user)))
+          .annotate(dep=department_expr(), offline=Exists(offline)))
+    if user is not None:
+        qs = qs.filter(chats_scope_q(user))
+    if only is not None:  # a part of the period (okno.analytics.chats_rollup: today's rest)
+        qs = qs.filter(only)
     if query.channel is not None:
         qs = qs.filter(channel_id=query.channel)
     if query.department is not None:
@@ -136,8 +141,10 @@ class _Acc:
     positive: int = 0
     negative: int = 0
     spam: int = 0
-    first: list = field(default_factory=lambda: [0.0, 0])  # seconds, count
-    resp: list = field(default_factory=lambda: [0.0, 0])
+    # [milliseconds, count]: whole milliseconds, so the rollup's sums (okno.analytics.chats_rollup)
+    # equal these whatever the order they are added in.
+    first: list = field(default_factory=lambda: [0, 0])
+    resp: list = field(default_factory=lambda: [0, 0])
 
     def add(self, o: "_Acc") -> None:
         for name in ("chats", "accepted", "missed", "missed_offline", "rated", "positive", "negative", "spam"):
@@ -151,7 +158,8 @@ class _Acc:
         return {
             "chats": self.chats, "accepted": self.accepted, "missed": self.missed,
             "missed_offline": self.missed_offline, "missed_left": self.missed - self.missed_offline,
-            "first_response_seconds_avg": avg(*self.first), "response_seconds_avg": avg(*self.resp),
+            "first_response_seconds_avg": avg(self.first[0] / 1000, self.first[1]),
+            "response_seconds_avg": avg(self.resp[0] / 1000, self.resp[1]),
             "rated": self.rated, "rating_positive": self.positive, "rating_negative": self.negative,
             "rating_positive_share": avg(self.positive * 100, self.rated), "spam": self.spam,
         }
@@ -160,6 +168,8 @@ class _Acc:
 def _key(group_by: str, row: dict):
     if group_by == "day":
         return row["day"]
+    if group_by == "rollup":  # okno.analytics.chats_rollup's rows
+        return row["operator_id"], row["channel_id"]
     return {"employee": row["operator_id"], "department": row["dep"], "channel": row["channel_id"]}[group_by]
 
 
@@ -179,16 +189,16 @@ class Epoch(Func):
                            **extra)
 
 
-def _seconds(later: float, earlier: float) -> float:
-    return max(0.0, round(later - earlier, 3))
+def _ms(later: float, earlier: float) -> int:
+    return max(0, round((later - earlier) * 1000))
 
 
-def _response_times(messages, started_at: float, first_reply_at: float | None) -> tuple[float | None, list[float]]:
-    """(first response in seconds or None, every response in seconds) of one chat's messages
-    [(direction, unix seconds)] in time order."""
+def _response_times(messages, started_at: float, first_reply_at: float | None) -> tuple[int | None, list[int]]:
+    """(first response in milliseconds or None, every response in milliseconds) of one chat's
+    messages [(direction, unix seconds)] in time order."""
     waiting_since = None
     first_in = None
-    responses: list[float] = []
+    responses: list[int] = []
     for direction, at in messages:
         if direction == Message.Direction.IN:
             if waiting_since is None:
@@ -196,13 +206,13 @@ def _response_times(messages, started_at: float, first_reply_at: float | None) -
             if first_in is None:
                 first_in = at
         elif waiting_since is not None:
-            responses.append(_seconds(at, waiting_since))
+            responses.append(_ms(at, waiting_since))
             waiting_since = None
     first = None
     if first_in is not None and responses:
         first = responses[0]
     elif first_reply_at is not None:
-        first = _seconds(first_reply_at, first_in if first_in is not None else started_at)
+        first = _ms(first_reply_at, first_in if first_in is not None else started_at)
     return first, responses
 
 
@@ -223,9 +233,18 @@ def _messages(ids: list[int]):
                     .values_list("conversation_id", "direction", Epoch("sent_at")))
 
 
-def _accumulate(*, user, query: ChatsQuery, period: Period) -> dict:
+def chats_accumulate(*, user, query: ChatsQuery, period: Period, rollup: bool = True, only: Q | None = None) -> dict:
+    """The period's chats counted: {group key: _Acc}. Past days from the rollup where it can answer
+    (okno.analytics.chats_rollup), else live; `query.group_by` may also be "rollup" (live, keyed by
+    (operator id, channel id): how the rollup builds a day)."""
+    if rollup:
+        from okno.analytics.chats_rollup_read import chats_rollup_accumulate  # it imports this module
+
+        accs = chats_rollup_accumulate(user=user, query=query, period=period)
+        if accs is not None:
+            return accs
     tz = ZoneInfo(settings.TIME_ZONE)
-    qs = chats_queryset(user=user, query=query, period=period)
+    qs = chats_queryset(user=user, query=query, period=period, only=only)
     rows = list(qs.annotate(started_s=Epoch("started_at"), first_reply_s=Epoch("first_reply_at")).values(
         "pk", "operator_id", "dep", "channel_id", "started_at", "started_s", "accepted_at", "first_reply_s", "rating",
         "missed", "spam", "offline").order_by())
@@ -301,7 +320,7 @@ def chats_report(*, user, query: ChatsQuery) -> dict:
     check_filters(user=user, department=query.department, employee=query.employee)
 
     def one(period: Period) -> dict:
-        rows, totals = _rows(query, period, _accumulate(user=user, query=query, period=period))
+        rows, totals = _rows(query, period, chats_accumulate(user=user, query=query, period=period))
         return {"from": period.start.isoformat(), "to": period.end.isoformat(), "rows": rows, "totals": totals}
 
     out = {"group_by": query.group_by, "compare": query.compare, "filters": query.filters(), **one(query.period)}

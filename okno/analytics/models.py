@@ -31,4 +31,13 @@ class DepartmentThreshold(models.Model):
     department = models.OneToOneField("people.Department", on_delete=models.CASCADE, related_name="+")
     success_threshold_seconds = models.PositiveIntegerField(_("successful call from (seconds of talk)"))
 from okno.analytics.models_boards import ReportKind, ReportViewer, SavedReport, TeamBoard  # noqa: E402,F401
-from okno.analytics.models_rollup import CallStat, CallStatCursor, CallStatMark, CallStatSpan  # noqa: E402,F401
+from okno.analytics.models_rollup import (  # noqa: E402,F401
+    CallStat,
+    CallStatCursor,
+    CallStatMark,
+    CallStatSpan,
+    ChatStat,
+    ChatStatCursor,
+    ChatStatMark,
+    ChatStatSpan,
+)

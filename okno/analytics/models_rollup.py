@@ -56,30 +56,46 @@ class CallStat(models.Model):
                                 name="call_stat_employee")]
 
 
-class CallStatSpan(models.Model):
-    """A span that was built: with which settings (threshold, departments' thresholds, callback
-    window, time zone; hashed) and when."""
+class BuiltSpan(models.Model):
+    """A span of a rollup that was built: with which settings (hashed: the fingerprint) and when;
+    for a TODAY span, what it holds (`through`, `pending`)."""
 
-    span = models.CharField(max_length=6, choices=CallStat.Span.choices)
     start = models.DateField()
     fingerprint = models.CharField(max_length=40)
     built_at = models.DateTimeField()
-    # A TODAY span only: it holds today's finished calls that started and ended before `through`;
-    # `pending` names the calls that started before it and were left out (in progress, or ended
-    # after it), comma-separated: the live rest of today is those and the calls started since.
+    # A TODAY span only: it holds today's finished calls (chats) that started and ended before
+    # `through`; `pending` names those that started before it and were left out (in progress, or
+    # ended after it), comma-separated: the live rest of today is those and the ones started since.
     through = models.DateTimeField(null=True)
     pending = models.TextField(blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
+class DayMark(models.Model):
+    """A past day whose rows changed after it was built: reports read it live until the worker
+    rebuilds it. Insert-only (no row is updated), so many writers never wait on each other."""
+
+    day = models.DateField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class CallStatSpan(BuiltSpan):
+    """A span of CallStat that was built, with which settings (threshold, departments' thresholds,
+    callback window, time zone)."""
+
+    span = models.CharField(max_length=6, choices=CallStat.Span.choices)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["span", "start"], name="call_stat_span_once")]
 
 
-class CallStatMark(models.Model):
-    """A past day whose calls changed after it was built: reports read it live until the worker
-    rebuilds it. Insert-only (no row is updated), so many writers never wait on each other."""
-
-    day = models.DateField(db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+class CallStatMark(DayMark):
+    """A past day whose calls changed after it was built."""
 
 
 class CallStatCursor(models.Model):
@@ -118,3 +134,70 @@ class CallHourStat(models.Model):
         indexes = [models.Index(fields=["span", "start"], name="call_hour_stat_span"),
                    models.Index(fields=["employee", "span", "start"], condition=models.Q(employee__isnull=False),
                                 name="call_hour_stat_employee")]
+
+
+class ChatStat(models.Model):
+    """The chats report's rollup (okno.analytics.chats_rollup): the chats that started in one span
+    (a past day, or a whole past month) with one operator on one channel, as the counts and the
+    sums and counts behind each average. The department is not kept: a report reads it through the
+    operator and the channel as the live report does, so moving a person re-counts nothing."""
+
+    class Span(models.TextChoices):
+        DAY = "day"  # per operator and channel
+        MONTH = "month"
+        TODAY = "dayp"  # today's settled chats (ChatStatSpan.through, .pending), rebuilt every minute
+        # Per department and channel, the operator left out: a report by day, department or channel
+        # with no person in the question reads 20-50 times fewer rows. The department is the one
+        # of the build (the operator's, else the channel's); the span's fingerprint holds every
+        # person's and channel's department, so a move makes these spans unread until rebuilt.
+        DAY_DEPARTMENT = "dayd"
+        MONTH_DEPARTMENT = "monthd"
+        TODAY_DEPARTMENT = "daypd"
+
+    span = models.CharField(max_length=6, choices=Span.choices)
+    start = models.DateField()
+    # SET_NULL as on Conversation: deleting a person changes both alike.
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                 related_name="+", db_index=False)
+    channel = models.ForeignKey("inbox.Channel", on_delete=models.CASCADE, related_name="+", db_index=False)
+    # The department spans only (the others read it through the operator and the channel).
+    department = models.ForeignKey("people.Department", null=True, on_delete=models.SET_NULL, related_name="+",
+                                   db_index=False)
+    chats = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    missed = models.PositiveIntegerField(default=0)
+    missed_offline = models.PositiveIntegerField(default=0)
+    rated = models.PositiveIntegerField(default=0)
+    positive = models.PositiveIntegerField(default=0)
+    negative = models.PositiveIntegerField(default=0)
+    spam = models.PositiveIntegerField(default=0)
+    # Milliseconds, whole (the report rounds each response to them): sums exact in any order.
+    first_response_ms = models.BigIntegerField(default=0)
+    first_responses = models.PositiveIntegerField(default=0)
+    response_ms = models.BigIntegerField(default=0)
+    responses = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["span", "start"], name="chat_stat_span"),
+                   models.Index(fields=["operator", "span", "start"], condition=models.Q(operator__isnull=False),
+                                name="chat_stat_operator")]
+
+
+class ChatStatSpan(BuiltSpan):
+    """A span of ChatStat that was built, with what (the fingerprint: the rollup's version and the
+    time zone; the department spans' also every person's and channel's department)."""
+
+    span = models.CharField(max_length=6, choices=ChatStat.Span.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["span", "start"], name="chat_stat_span_once")]
+
+
+class ChatStatMark(DayMark):
+    """A past day one of whose chats changed after it was built (a late message, rating or end)."""
+
+
+class ChatStatCursor(models.Model):
+    """One row (pk=1): every day up to `built_through` has been built once; the build's lock."""
+
+    built_through = models.DateField(null=True)

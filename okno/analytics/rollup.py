@@ -323,32 +323,49 @@ def rollup_rebuild(*, start: date | None = None, end: date | None = None, progre
     return {"days": days, "months": months, "rows": rows}
 
 
-def rollup_drain(*, now: datetime | None = None) -> int:
-    """The worker's drain: builds the days that ended, rebuilds marked days and days built with
-    other settings, then their months, a few days a pass. Returns the days built."""
-    now = now or timezone.now()
-    rollup_check_changed(now=now)
-    conf = Settings()
+def days_to_build(*, now: datetime, cursor_model, mark_model, first_day, stale) -> tuple[list[date], date | None]:
+    """A rollup drain's days for this pass, DAYS_PER_PASS at most: the days that ended since its
+    cursor's `built_through`, then the marked days, then `stale(limit)` (built with other
+    settings), newest first; and the cursor's new `built_through` once they are built (None: as
+    is). The first pass of an upgrade starts at `first_day()` (the history is built in the
+    background); a new install starts today."""
     settled = local_day(now - SETTLE) - timedelta(days=1)  # the last day that ended SETTLE ago
-    cursor, _ = CallStatCursor.objects.get_or_create(pk=1)
-    todo: list[date] = []
+    cursor, _ = cursor_model.objects.get_or_create(pk=1)
     if cursor.built_through is None:
-        first_call = Call.objects.aggregate(at=Min("started_at"))["at"]
-        # An upgrade builds the history in the background; a new install starts today.
-        cursor.built_through = (local_day(first_call) - timedelta(days=1)) if first_call else settled
-        CallStatCursor.objects.filter(pk=1).update(built_through=cursor.built_through)
+        first = first_day()
+        cursor.built_through = (first - timedelta(days=1)) if first else settled
+        cursor_model.objects.filter(pk=1).update(built_through=cursor.built_through)
+    todo: list[date] = []
     day = cursor.built_through + timedelta(days=1)
     while day <= settled and len(todo) < DAYS_PER_PASS:
         todo.append(day)
         day += timedelta(days=1)
     through = todo[-1] if todo else None
     if len(todo) < DAYS_PER_PASS:
-        marked = CallStatMark.objects.filter(day__lte=settled).values("day").annotate(n=Max("pk")).order_by("-day")
+        marked = mark_model.objects.filter(day__lte=settled).values("day").annotate(n=Max("pk")).order_by("-day")
         todo += [m["day"] for m in marked[:DAYS_PER_PASS - len(todo)] if m["day"] not in todo]
     if len(todo) < DAYS_PER_PASS:
-        stale = (CallStatSpan.objects.filter(span=CallStat.Span.DAY).exclude(fingerprint=conf.fingerprint)
-                 .order_by("-start").values_list("start", flat=True))
-        todo += [d for d in stale[:DAYS_PER_PASS - len(todo)] if d not in todo]
+        todo += [d for d in stale(DAYS_PER_PASS - len(todo)) if d not in todo]
+    return todo, through
+
+
+def rollup_drain(*, now: datetime | None = None) -> int:
+    """The worker's drain: builds the days that ended, rebuilds marked days and days built with
+    other settings, then their months, a few days a pass. Returns the days built."""
+    now = now or timezone.now()
+    rollup_check_changed(now=now)
+    conf = Settings()
+
+    def first_day() -> date | None:
+        first_call = Call.objects.aggregate(at=Min("started_at"))["at"]
+        return local_day(first_call) if first_call else None
+
+    def stale(limit: int) -> list[date]:
+        return list(CallStatSpan.objects.filter(span=CallStat.Span.DAY).exclude(fingerprint=conf.fingerprint)
+                    .order_by("-start").values_list("start", flat=True)[:limit])
+
+    todo, through = days_to_build(now=now, cursor_model=CallStatCursor, mark_model=CallStatMark,
+                                  first_day=first_day, stale=stale)
     for day in todo:
         rollup_build_day(day=day, conf=conf, now=now)
     if through is not None:

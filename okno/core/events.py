@@ -33,6 +33,9 @@ class Event:
     at: datetime = field(default_factory=timezone.now)
     # The user who caused it, or None for the system (a robot, a worker, a store).
     actor: Any = None
+    # For this process's subscribers only, never an outbound webhook (not even to "*"): frequent
+    # bookkeeping such as `conversation.changed`, which keeps the reports' rollups right.
+    internal: bool = False
 
 
 Subscriber = Callable[[Event], None]
@@ -51,9 +54,10 @@ def subscribe(name: str, fn: Subscriber, *, key: str | None = None) -> None:
 
 
 def publish(name: str, *, subject: Any, data: dict | None = None, actor: Any = None,
-            at: datetime | None = None) -> Event:
+            at: datetime | None = None, internal: bool = False) -> Event:
     """Tells every subscriber of `name`, and of every event, in the caller's transaction."""
-    event = Event(name=name, subject=subject, data=data or {}, at=at or timezone.now(), actor=actor)
+    event = Event(name=name, subject=subject, data=data or {}, at=at or timezone.now(), actor=actor,
+                  internal=internal)
     for _key, fn in _subscribers.get(name, []) + _subscribers.get("*", []):
         fn(event)
     return event

@@ -38,6 +38,7 @@ from okno.inbox.services import (
     ACTIVITY_KIND,
     activity_summary,
     chat_finished_publish,
+    conversation_changed_publish,
     conversation_facts_set,
     identity_of,
     lead_title,
@@ -151,6 +152,7 @@ def _record(fresh: list[_Fresh]) -> None:
     for conv in conversations:
         if conv.finished_at is not None:  # an offline message: a chat that began finished
             chat_finished_publish(conv)
+        conversation_changed_publish(conv)
 
     conversation_type = ContentType.objects.get_for_model(Conversation).pk
     activities, messages, leads = [], [], []

@@ -21,7 +21,7 @@ from okno.inbox import adapters, reply_routes
 from okno.inbox.adapters.base import SendFailed
 from okno.inbox.models import Conversation, Delivery, Message
 from okno.inbox.selectors import channel_can_reply, conversations_for_timeline
-from okno.inbox.services import conversation_summary_update
+from okno.inbox.services import conversation_changed_publish, conversation_summary_update
 from okno.people.models import User
 from okno.people.visibility import contact_visibility_q
 
@@ -58,6 +58,7 @@ def conversation_reply(*, actor: User, conversation: Conversation, text: str, me
     Delivery.objects.create(message=message)
     conversation_summary_update(conversation=conversation, channel=conversation.channel, message=message)
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.sent_at)
+    conversation_changed_publish(conversation)
     return message
 
 
@@ -100,6 +101,7 @@ def conversation_reply_routed(*, actor: User, conversation: Conversation, to: st
     )
     conversation_summary_update(conversation=conversation, channel=conversation.channel, message=message)
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.sent_at)
+    conversation_changed_publish(conversation)
     return message
 
 

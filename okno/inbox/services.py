@@ -109,12 +109,21 @@ def chat_finished_publish(conv: Conversation) -> None:
         "missed": conv.missed, "at": conv.finished_at.isoformat()})
 
 
-def _apply_facts(conv: Conversation, item: InboundItem) -> None:
+def conversation_changed_publish(conv: Conversation) -> None:
+    """`conversation.changed`, internal (no webhook): a conversation was made, or its facts or
+    messages changed. Every writer of them calls it in its transaction: the chats report's rollup
+    re-counts the day the conversation started in when that day is past (okno.analytics.chats_rollup)."""
+    events.publish("conversation.changed", subject=conv, internal=True,
+                   data={"conversation_id": conv.pk, "kind": conv.kind})
+
+
+def _apply_facts(conv: Conversation, item: InboundItem) -> list[str]:
     changed = conversation_facts_set(conv, item, _operator(item.operator_email))
     if changed:
         conv.save(update_fields=changed)
     if "finished_at" in changed:
         chat_finished_publish(conv)
+    return changed
 
 
 @transaction.atomic
@@ -145,7 +154,7 @@ def inbound_item_record(*, channel: Channel, item: InboundItem) -> Message | Non
     if conv.contact_id != contact.pk:
         Conversation.objects.filter(pk=conv.pk).update(contact=contact)
         conv.contact = contact
-    _apply_facts(conv, item)
+    changed = _apply_facts(conv, item)
     message = None
     if item.text or item.html:
         try:
@@ -171,6 +180,8 @@ def inbound_item_record(*, channel: Channel, item: InboundItem) -> Message | Non
             events.publish("message.received", subject=message, at=message.sent_at, data={
                 "message_id": message.pk, "conversation_id": conv.pk, "contact_id": contact.pk,
                 "channel_id": channel.pk, "deal_ids": deal_ids, "at": message.sent_at.isoformat()})
+    if new_conversation or changed or message is not None:
+        conversation_changed_publish(conv)
     if new_conversation and item.opens_lead:
         lead = lead_open_for_contact(contact=contact)
         if lead is None:

@@ -126,6 +126,8 @@ def outbox_webhooks_for_event(event: Event) -> list[OutboxMessage]:
     """Subscriber of every domain event: one delivery per active endpoint that wants it.
 
     Runs inside the publisher's transaction, so the deliveries commit with the change."""
+    if event.internal:
+        return []
     wanted = [pk for pk, names in _active_endpoints() if "*" in names or event.name in names]
     if not wanted:
         return []

@@ -1,12 +1,14 @@
 """`manage.py analytics_rollup --rebuild [--from YYYY-MM-DD] [--to YYYY-MM-DD]`: builds the calls
-rollup again from the calls (after an upgrade, a restore, or to refresh a range at once instead of
-waiting for the worker); without --rebuild, one pass of the worker's drain. docs/analytics.md."""
+rollup and the chats report's rollup again from the calls and chats (after an upgrade, a restore,
+or to refresh a range at once instead of waiting for the worker); without --rebuild, one pass of
+each worker's drain. docs/analytics.md."""
 
 import time
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from okno.analytics.chats_rollup import chats_build_today, chats_rebuild, chats_rollup_drain
 from okno.analytics.rollup import rollup_check_changed, rollup_drain, rollup_rebuild
 from okno.analytics.rollup_today import rollup_build_today
 
@@ -21,7 +23,7 @@ def _day(value: str | None, name: str) -> date | None:
 
 
 class Command(BaseCommand):
-    help = "Builds the calls report's daily rollup (all past days, or --from/--to) from the calls."
+    help = "Builds the calls and chats reports' daily rollups (all past days, or --from/--to)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--rebuild", action="store_true", help="rebuild every past day of the range")
@@ -38,9 +40,15 @@ class Command(BaseCommand):
                 raise CommandError("--from and --to go with --rebuild")
             marked = rollup_check_changed(force=True)
             built = rollup_drain()
-            self.stdout.write(f"marked {marked} days changed, built {built} days")
+            chats = chats_rollup_drain()
+            self.stdout.write(f"marked {marked} days changed, built {built} days of calls and {chats} of chats")
             return
         out = rollup_rebuild(start=first, end=last)
         rollup_build_today()  # and today's settled calls, which the worker refreshes every minute
-        self.stdout.write(f"built {out['days']} days and {out['months']} months, {out['rows']} rows, "
+        self.stdout.write(f"calls: built {out['days']} days and {out['months']} months, {out['rows']} rows, "
+                          f"in {time.monotonic() - began:.1f} s")
+        began = time.monotonic()
+        out = chats_rebuild(start=first, end=last)
+        chats_build_today()
+        self.stdout.write(f"chats: built {out['days']} days and {out['months']} months, {out['rows']} rows, "
                           f"in {time.monotonic() - began:.1f} s")

@@ -1,4 +1,4 @@
-"""Correctness of the calls and chats reports (issue 16): 1,000 random (period, grouping, comparison,
+"""Correctness of the calls, chats and process reports (issue 16): 1,000 random (period, grouping, comparison,
 filters, viewer) combinations answered through the rollup (whole months, built days, marked days,
 days built with other settings, today's sums and the live rest) against a plain SQL computation
 over the raw call rows (okno/analytics/tests/test_rollup_random.py), with the heat map's random
@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ["okno/analytics/tests/test_rollup_random.py", "okno/analytics/tests/test_rollup_heatmap.py",
          "okno/analytics/tests/test_rollup_today.py", "okno/analytics/tests/test_chats_rollup.py",
-         "okno/analytics/tests/test_chats_rollup_today.py"]
+         "okno/analytics/tests/test_chats_rollup_today.py", "okno/analytics/tests/test_process_rollup.py"]
 
 
 def run(*, db: str, scale: str) -> list[dict]:
@@ -37,7 +37,8 @@ def run(*, db: str, scale: str) -> list[dict]:
         sys.stderr.write(proc.stdout[-4000:])
     return [
         {"metric": "commit", "value": head, "target": "", "ok": None},
-        {"metric": "random calls reports against plain SQL; chats reports from the rollup against live",
+        {"metric": "random calls reports against plain SQL; chats and process reports from their rollups "
+                   "against live",
          "value": combinations, "target": "1,000 combinations each", "ok": None},
         {"metric": "all equal", "value": summary, "target": "passed", "ok": proc.returncode == 0},
         {"metric": "seconds", "value": seconds, "target": "", "ok": None},

@@ -1,13 +1,17 @@
-"""The chats report over a large company's year of chats, through its rollup: server time p50/p95
-of every report (this month, quarter and year; by employee, department, channel and day; against
-the previous period) for an administrator, a head and a manager, beside the live computation (the
-rollup bypassed) in the same run.
+"""The chats and process reports over a large company's year, through their rollups: server time
+p50/p95 of every report (this month, quarter and year; by each grouping; against the previous
+period) for an administrator, a head and a manager, beside the live computation (the rollup
+bypassed) in the same run.
 
 Sizes: full is 1,000,000 chats a year on PostgreSQL (2,740 a day, with 2.8 messages each: a
 500-operator chat team) and 200,000 on SQLite; small is 20,000. The chats are written by the
 database itself (bench/chats_seed.py); a database that already holds the set is reused, and so is
 its rollup unless BENCH_ANALYTICS_REBUILD=1. Today's chats are read live beside the rollup, as
 the report does during the day.
+
+The process report's year (bench/process_seed.py): 200,000 orders (deals, 3.4 stage changes
+each), 300,000 leads and 100,000 callbacks on PostgreSQL, a fifth of that on SQLite, and the
+chats above as its requests.
 """
 
 import gc
@@ -23,11 +27,22 @@ from django.utils import timezone
 
 from bench.bench_analytics import _client, _measure, _people, bypassed, commit_measured, periods
 from bench.chats_seed import seed_chats
-from okno.analytics.models_rollup import ChatStat, ChatStatCursor, ChatStatMark, ChatStatSpan
+from okno.analytics.models_rollup import (
+    ChatStat,
+    ChatStatCursor,
+    ChatStatMark,
+    ChatStatSpan,
+    ProcessStat,
+    ProcessStatCursor,
+    ProcessStatMark,
+    ProcessStatSpan,
+)
 from okno.contacts.models import Contact
 from okno.inbox.models import Channel, Conversation
 
 SIZES = {"full": {"postgresql": 1_000_000, "sqlite": 200_000}, "small": {"postgresql": 20_000, "sqlite": 20_000}}
+# Deals, leads and callbacks as a share of the chats.
+PROCESS = {"deals": 0.2, "leads": 0.3, "callbacks": 0.1}
 SAMPLES = {"full": 30, "small": 8}
 TARGET_MS = 100
 PAGE_MS = 300
@@ -61,18 +76,67 @@ def _seed(n: int, people: dict) -> bool:
     return False
 
 
+def _seed_process(n: int, people: dict) -> bool:
+    """The process report's deals, leads and callbacks, unless held already; returns whether reused."""
+    from bench.process_seed import seed_process
+    from okno.deals.models import Deal, DealStageChange, Lead
+    from okno.robots.models_runs import Deadline
+    from okno.work.models import WorkItem
+
+    sizes = {part: int(n * share) for part, share in PROCESS.items()}
+    if (Deal.objects.count(), Lead.objects.count(), WorkItem.objects.count()) == (
+            sizes["deals"], sizes["leads"], sizes["callbacks"]):
+        return True
+    with connection.cursor() as cur:
+        for model in (ProcessStat, ProcessStatSpan, ProcessStatMark, ProcessStatCursor, Deadline, DealStageChange,
+                      Deal, Lead, WorkItem):
+            cur.execute(f"DELETE FROM {model._meta.db_table}")
+    contact = Contact.objects.filter(first_name=TAG).first()
+    began = time.monotonic()
+    seed_process(**sizes, tag=TAG, contact_id=contact.pk,
+                 employees=[(u.pk, u.department_id) for u in people["users"]],
+                 progress=lambda part, done: print(f"bench_analytics_reports: {done:,} {part}, "
+                                                   f"{time.monotonic() - began:.0f} s", file=sys.stderr, flush=True))
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+    return False
+
+
+def _process_rollup(reused: bool) -> float | None:
+    from okno.analytics.process_rollup import process_fingerprint, process_rebuild
+
+    return _rebuilt(reused, ProcessStat, ProcessStatSpan, process_fingerprint(), process_rebuild)
+
+
+def _process_today(moment: datetime) -> float:
+    """Today's settled rows summed as the worker does every minute, at the moment the chats' today
+    part is measured at (bench: _today_sums)."""
+    from okno.analytics.process_rollup import process_build_day
+
+    began = time.monotonic()
+    process_build_day(day=moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date(), now=moment,
+                      span=ProcessStat.Span.TODAY)
+    return round(time.monotonic() - began, 2)
+
+
 def _rollup(reused: bool) -> float | None:
     from okno.analytics.chats_rollup import chats_fingerprint, chats_rebuild
 
-    fresh = ChatStatSpan.objects.filter(span=ChatStat.Span.DAY, fingerprint=chats_fingerprint()).count()
+    return _rebuilt(reused, ChatStat, ChatStatSpan, chats_fingerprint(), chats_rebuild)
+
+
+def _rebuilt(reused: bool, stat, spans, fingerprint: str, rebuild) -> float | None:
+    """A rollup's rebuild timed, unless the reused set has it built already (BENCH_ANALYTICS_REBUILD=1:
+    always); then ANALYZE, as autovacuum would soon, for the planner's row counts."""
+    fresh = spans.objects.filter(span="day", fingerprint=fingerprint).count()
     if reused and fresh >= 364 and not os.environ.get("BENCH_ANALYTICS_REBUILD"):
         return None
     began = time.monotonic()
-    chats_rebuild()
+    rebuild()
     seconds = time.monotonic() - began
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
-            cur.execute("ANALYZE analytics_chatstat")
+            cur.execute(f"ANALYZE {stat._meta.db_table}")
     return seconds
 
 
@@ -104,6 +168,43 @@ def _live(user, start, end, group_by: str):
         Period(start, end), group_by=group_by, compare="previous")))
 
 
+def _process_live(user, start, end, group_by: str):
+    from okno.analytics import process_rollup_read
+    from okno.analytics.process_report import Period, ProcessQuery, process_report
+
+    return bypassed(process_rollup_read, "process_rollup_accumulate", lambda: process_report(
+        user=user, query=ProcessQuery(Period(start, end), group_by=group_by, compare="previous")))
+
+
+def _process_rows(samples: int, spans: dict, people: dict) -> list[dict]:
+    from okno.deals.models import Deal
+
+    admin, head, manager = _client(people["admin"]), _client(people["heads"][0]), _client(people["users"][0])
+    api = "/api/v1/analytics/process"
+    rows = [{"metric": "process: deals, leads, callbacks", "value": f"{Deal.objects.count():,}, "
+             f"{people['leads']:,}, {people['callbacks']:,}", "target": "", "ok": None},
+            {"metric": "process: deals still open (read live)", "value": Deal.objects.filter(closed_at=None).count(),
+             "target": "", "ok": None}]
+    for name, (start, end) in spans.items():
+        for group_by in ("source", "department", "employee", "pipeline"):
+            params = {"from": start.isoformat(), "to": end.isoformat(), "group_by": group_by, "compare": "previous"}
+            rows += _measure(f"process API, {name} by {group_by} vs previous", samples,
+                             lambda p=params: admin.get(api, p), TARGET_MS)
+    quarter, year = spans["quarter"], spans["year"]
+    rows += _measure("process API, a head, quarter by employee vs previous", samples, lambda: head.get(api, {
+        "from": quarter[0].isoformat(), "to": quarter[1].isoformat(), "group_by": "employee", "compare": "previous"}),
+        TARGET_MS)
+    rows += _measure("process API, a manager, year by source vs previous", samples, lambda: manager.get(api, {
+        "from": year[0].isoformat(), "to": year[1].isoformat(), "group_by": "source", "compare": "previous"}),
+        TARGET_MS)
+    rows += _measure("page /reports/process/, year by source vs previous", samples, lambda: admin.get(
+        "/reports/process/", {"from": year[0].isoformat(), "to": year[1].isoformat(), "group_by": "source",
+                              "compare": "previous"}), PAGE_MS)
+    rows += _measure("process live computation (no rollup), month by source vs previous", 1,
+                     _process_live(people["admin"], *spans["month"], "source"), None, warmup=0)
+    return rows
+
+
 def run(*, db: str, scale: str) -> list[dict]:
     n, samples = SIZES[scale][connection.vendor], SAMPLES[scale]
     if os.environ.get("BENCH_ANALYTICS_CHATS"):
@@ -113,6 +214,12 @@ def run(*, db: str, scale: str) -> list[dict]:
     reused = _seed(n, people)
     seed_seconds = time.monotonic() - t0
     rebuild_seconds = _rollup(reused)
+    process_reused = _seed_process(n, people)
+    process_seconds = _process_rollup(process_reused)
+    from okno.deals.models import Lead
+    from okno.work.models import WorkItem
+
+    people.update(leads=Lead.objects.count(), callbacks=WorkItem.objects.count())
     tz = ZoneInfo(settings.TIME_ZONE)
     today = timezone.localdate(timezone=tz)
     spans = periods(today)
@@ -156,6 +263,13 @@ def run(*, db: str, scale: str) -> list[dict]:
                      _live(people["admin"], *month, "employee"), None, warmup=1)
     rows += _measure("chats live computation (no rollup), year by department vs previous", 1,
                      _live(people["admin"], *year, "department"), None, warmup=0)
+    span = ChatStatSpan.objects.get(span=ChatStat.Span.TODAY, start=today)
+    rows.append({"metric": "process: today's sums build seconds (the worker, every minute)",
+                 "value": _process_today(span.built_at), "target": "", "ok": None})
+    rows.append({"metric": "process rollup rebuild seconds (all days and months)",
+                 "value": round(process_seconds, 1) if process_seconds is not None else "reused", "target": "",
+                 "ok": None})
+    rows += _process_rows(samples, spans, people)
     gc.unfreeze()
     rows.append({"metric": "load average during run", "value": round(os.getloadavg()[0], 1), "target": "2 cores",
                  "ok": None})

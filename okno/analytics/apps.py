@@ -8,11 +8,12 @@ class AnalyticsConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.translation import gettext_lazy as _
 
-        from okno.analytics import chats_rollup, rollup
+        from okno.analytics import chats_rollup, process_rollup, rollup
         from okno.core import navigation
 
         rollup.register()  # the calls rollup: marks from the call events, the worker's drain
         chats_rollup.register()  # the chats report's: marks from the conversations' events
+        process_rollup.register()  # the process report's: marks from the deals', leads' and inbox's events
 
         # Everyone signed in: a manager sees their own figures, a head their tree (okno.analytics.scope).
         navigation.register_item(navigation.REPORTS, "report_calls", _("Calls"), "analytics:calls", order=10)

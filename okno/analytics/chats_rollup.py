@@ -31,7 +31,7 @@ from django.utils import timezone
 from okno.analytics.chats_report import ChatsQuery, _Acc, chats_accumulate
 from okno.analytics.models_rollup import ChatStat, ChatStatCursor, ChatStatMark, ChatStatSpan
 from okno.analytics.periods import Period
-from okno.analytics.rollup import days_to_build, local_day, month_of, today
+from okno.analytics.rollup import build_days, days_to_build, drain_days, local_day, month_of, today
 from okno.core import events
 from okno.inbox.models import Channel, Conversation
 from okno.people.models import User
@@ -229,25 +229,12 @@ def _first_chat_day() -> date | None:
 def chats_rebuild(*, start: date | None = None, end: date | None = None, progress=None) -> dict:
     """Builds every past day of [start, end] (default: the first chat's day to yesterday) and their
     whole months; `manage.py analytics_rollup --rebuild`. Returns counts."""
-    last_day = today() - timedelta(days=1)
     start = start or _first_chat_day()
     if start is None:
         return {"days": 0, "months": 0, "rows": 0}
-    end = min(end or last_day, last_day)
-    days = rows = months = 0
-    day = start
-    while day <= end:
-        rows += chats_build_day(day=day)
-        days += 1
-        if progress:
-            progress(day)
-        if day == month_of(day)[1] or day == end:
-            months += chats_build_month(first=day.replace(day=1))
-        day += timedelta(days=1)
-    cursor, _ = ChatStatCursor.objects.get_or_create(pk=1)
-    if cursor.built_through is None or cursor.built_through < end:
-        ChatStatCursor.objects.filter(pk=1).update(built_through=end)
-    return {"days": days, "months": months, "rows": rows}
+    return build_days(start=start, end=end, cursor_model=ChatStatCursor, progress=progress,
+                      build_day=lambda day: chats_build_day(day=day),
+                      build_month=lambda first: chats_build_month(first=first))
 
 
 def _stale(limit: int) -> list[date]:
@@ -267,12 +254,9 @@ def chats_rollup_drain(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     todo, through = days_to_build(now=now, cursor_model=ChatStatCursor, mark_model=ChatStatMark,
                                   first_day=_first_chat_day, stale=_stale)
-    for day in todo:
-        chats_build_day(day=day, now=now)
-    if through is not None:
-        ChatStatCursor.objects.filter(pk=1).update(built_through=through)
-    for first in sorted({month_of(d)[0] for d in todo}):
-        chats_build_month(first=first, now=now)
+    drain_days(todo=todo, through=through, cursor_model=ChatStatCursor,
+               build_day=lambda day: chats_build_day(day=day, now=now),
+               build_month=lambda first: chats_build_month(first=first, now=now))
     if _today_due(now):  # not counted as work: the worker still rests between passes
         chats_build_today(now=now)
     return len(todo)

@@ -40,4 +40,8 @@ from okno.analytics.models_rollup import (  # noqa: E402,F401
     ChatStatCursor,
     ChatStatMark,
     ChatStatSpan,
+    ProcessStat,
+    ProcessStatCursor,
+    ProcessStatMark,
+    ProcessStatSpan,
 )

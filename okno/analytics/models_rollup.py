@@ -201,3 +201,74 @@ class ChatStatCursor(models.Model):
     """One row (pk=1): every day up to `built_through` has been built once; the build's lock."""
 
     built_through = models.DateField(null=True)
+
+
+class ProcessStat(models.Model):
+    """The process report's rollup (okno.analytics.process_rollup): the rows created on one past day
+    (or in a whole past month) with one (source, department, employee, pipeline), as counts and
+    sums of whole milliseconds. Deals, leads and callbacks are in it once settled (closed before
+    the day was built, a lead with no deadline left open): the others are read live."""
+
+    class Span(models.TextChoices):
+        DAY = "day"
+        MONTH = "month"
+        TODAY = "dayp"  # today's settled rows, built again every minute
+        # The same with the employee left out (written with them; their ProcessStatSpan says).
+        DAY_DEPARTMENT = "dayd"
+        MONTH_DEPARTMENT = "monthd"
+        TODAY_DEPARTMENT = "daypd"
+
+    span = models.CharField(max_length=6, choices=Span.choices)
+    start = models.DateField()
+    source = models.CharField(max_length=200, blank=True)  # "" = none; a request's is its channel's name
+    department = models.ForeignKey("people.Department", null=True, on_delete=models.SET_NULL, related_name="+",
+                                   db_index=False)
+    employee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+                                 db_index=False)
+    pipeline = models.ForeignKey("deals.Pipeline", null=True, on_delete=models.SET_NULL, related_name="+",
+                                 db_index=False)
+    deals = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    processing_ms = models.BigIntegerField(default=0)
+    paused = models.PositiveIntegerField(default=0)
+    pauses = models.PositiveIntegerField(default=0)
+    pause_ms = models.BigIntegerField(default=0)
+    lost_in_pause = models.PositiveIntegerField(default=0)
+    leads = models.PositiveIntegerField(default=0)
+    leads_converted = models.PositiveIntegerField(default=0)
+    leads_late = models.PositiveIntegerField(default=0)
+    requests = models.PositiveIntegerField(default=0)
+    unanswered = models.PositiveIntegerField(default=0)
+    left_quickly = models.PositiveIntegerField(default=0)
+    offline = models.PositiveIntegerField(default=0)
+    spam = models.PositiveIntegerField(default=0)
+    callbacks = models.PositiveIntegerField(default=0)
+    callbacks_late = models.PositiveIntegerField(default=0)
+    callback_ms = models.BigIntegerField(default=0)
+    callbacks_closed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["span", "start"], name="process_stat_span"),
+                   models.Index(fields=["employee", "span", "start"], condition=models.Q(employee__isnull=False),
+                                name="process_stat_employee")]
+
+
+class ProcessStatSpan(BuiltSpan):
+    """A span of ProcessStat that was built: `built_at` is the moment its deals, leads and callbacks
+    were read as settled or not (the live rest reads those not settled then)."""
+
+    span = models.CharField(max_length=6, choices=ProcessStat.Span.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["span", "start"], name="process_stat_span_once")]
+
+
+class ProcessStatMark(DayMark):
+    """A past day one of whose rows changed after it was built (a request's message, a deal moved
+    or edited)."""
+
+
+class ProcessStatCursor(models.Model):
+    """One row (pk=1): every day up to `built_through` has been built once; the build's lock."""
+
+    built_through = models.DateField(null=True)

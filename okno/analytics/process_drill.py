@@ -63,7 +63,9 @@ def process_drill(*, user, query: ProcessQuery, figure: str, key, now=None) -> l
     found = [(at, ref) for ref, at, k, counts in process_items(user=user, query=query, period=query.period,
                                                                now=now or timezone.now())
              if counts.get(count) and (key == "" or k == key)]
-    found.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    # Deals, leads and callbacks tell their time as unix seconds, requests as a datetime.
+    found.sort(key=lambda item: (item[0] if isinstance(item[0], float) else item[0].timestamp(), item[1]),
+               reverse=True)
     return [ref for _at, ref in found]
 
 

@@ -19,24 +19,26 @@ Each part counts the rows *created* in the period (a cohort), as they stand now:
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from okno.analytics.periods import COMPARES, Period, avg, parse_choice, parse_id, parse_known, parse_period
-from okno.analytics.process_requests import request_items
+from okno.analytics.chats_report import Epoch
+from okno.analytics.periods import COMPARES, Period, avg, ids_q, parse_choice, parse_id, parse_known, parse_period
+from okno.analytics.process_requests import GROUPS, request_items, row_key
 from okno.analytics.scope import check_filters, process_scope_q
 from okno.deals.models import Deal, DealStageChange, Lead, Pipeline, Stage
 from okno.people.models import Department, User
 from okno.robots.models_runs import Deadline
 from okno.work.models import WorkItem
 
-GROUPS = ("source", "department", "employee", "pipeline")
 FILTERS = ("department", "employee")
 PARAMS = {"from", "to", "group_by", "compare", *FILTERS}
-COUNTS = ("deals", "processed", "processing_seconds", "paused", "pauses", "pause_seconds", "lost_in_pause",
+# Durations are whole milliseconds (`*_ms`): the rollup's sums (okno.analytics.process_rollup) then
+# equal these whatever the order they are added in.
+COUNTS = ("deals", "processed", "processing_ms", "paused", "pauses", "pause_ms", "lost_in_pause",
           "leads", "leads_converted", "leads_late", "requests", "unanswered", "left_quickly", "offline", "spam",
-          "callbacks", "callbacks_late", "callback_seconds", "callbacks_closed")
+          "callbacks", "callbacks_late", "callback_ms", "callbacks_closed")
 FIGURES = ("deals", "processed", "processing_seconds_avg", "paused", "pause_seconds_avg", "lost_in_pause",
            "lost_in_pause_share", "leads", "leads_converted", "conversion_share", "leads_late", "requests",
            "unanswered", "unanswered_share", "left_quickly", "offline", "spam", "callbacks", "callbacks_late",
@@ -48,6 +50,7 @@ KEYS = {
     "leads": {"source": "source", "department": "department_id", "employee": "assignee_id", "pipeline": None},
     "callbacks": {"source": None, "department": "department_id", "employee": "assignee_id", "pipeline": None},
 }
+IDS_LISTED = 5000
 # The fields the scope and the filters read, per part.
 SCOPE_FIELDS = {"deals": ("department_id", "responsible_id"), "leads": ("department_id", "assignee_id"),
                 "callbacks": ("department_id", "assignee_id")}
@@ -74,9 +77,14 @@ def process_query_parse(params) -> ProcessQuery:
     return ProcessQuery(period, group_by, compare, parse_id(params, "department"), parse_id(params, "employee"))
 
 
-def _scoped(qs, *, user, query: ProcessQuery, part: str):
+def _scoped(qs, *, user, query: ProcessQuery, part: str, extra: dict | None = None):
+    """`qs` for what `user` may see (None: everything, the rollup's build), filtered; `extra`: a
+    further filter per part (the rollup's live rest)."""
     dep_field, emp_field = SCOPE_FIELDS[part]
-    qs = qs.filter(process_scope_q(user, department_field=dep_field, employee_field=emp_field))
+    if user is not None:
+        qs = qs.filter(process_scope_q(user, department_field=dep_field, employee_field=emp_field))
+    if extra and part in extra:
+        qs = qs.filter(extra[part])
     if query.department is not None:
         qs = qs.filter(**{dep_field: query.department})
     if query.employee is not None:
@@ -84,10 +92,9 @@ def _scoped(qs, *, user, query: ProcessQuery, part: str):
     return qs
 
 
-def _norm(group_by: str, key):
-    if group_by == "source":
-        return key or None  # "" and None are one row: "No source"
-    return key
+def _ms(later: float, earlier: float) -> int:
+    """Whole milliseconds between two moments given as unix seconds (chats_report.Epoch)."""
+    return max(0, round((later - earlier) * 1000))
 
 
 def _new() -> dict:
@@ -106,23 +113,32 @@ def _stages() -> tuple[dict, dict]:
     return kinds, first
 
 
-def _deal_items(*, user, query: ProcessQuery, lo, hi):
+def _fields(part: str) -> list[str]:
+    return sorted({f for f in KEYS[part].values() if f})
+
+
+def _deal_items(*, user, query: ProcessQuery, lo, hi, extra=None):
     """(("deal", id), created, group key, counts) of each deal created in the period."""
-    key_field = KEYS["deals"][query.group_by]
-    deals = _scoped(Deal.objects.filter(created_at__gte=lo, created_at__lt=hi), user=user, query=query, part="deals")
-    rows = {d["pk"]: d for d in deals.values("pk", "created_at", "pipeline_id", key_field).order_by()}
+    deals = _scoped(Deal.objects.filter(created_at__gte=lo, created_at__lt=hi), user=user, query=query, part="deals",
+                    extra=extra)
+    rows = {d["pk"]: d for d in deals.annotate(created_s=Epoch("created_at")).values(
+        "pk", "created_s", *{"pipeline_id", *_fields("deals")}).order_by()}
     if not rows:
         return
     changes = defaultdict(list)
-    for deal_id, from_id, to_id, at in (DealStageChange.objects.filter(deal__in=deals.values("pk"))
-                                        .order_by("deal_id", "at", "id")
-                                        .values_list("deal_id", "from_stage_id", "to_stage_id", "at")
-                                        .iterator(chunk_size=5000)):
+    # A few thousand (the rollup's live rest): their ids as one parameter, read at once; more (a
+    # period read live): the deals' query again as a subquery, read in chunks. Times as unix
+    # seconds: parsing the datetimes was most of the rollup's live rest.
+    small = len(rows) <= IDS_LISTED
+    found = (DealStageChange.objects.filter(ids_q(DealStageChange, "deal_id", list(rows)) if small
+                                            else Q(deal__in=deals.values("pk")))
+             .order_by("deal_id", "at", "id").values_list("deal_id", "from_stage_id", "to_stage_id", Epoch("at")))
+    for deal_id, from_id, to_id, at in (found if small else found.iterator(chunk_size=5000)):
         changes[deal_id].append((from_id, to_id, at))
     kinds, first = _stages()
     for pk, d in rows.items():
-        counts = {"deals": 1, "processed": 0, "processing_seconds": 0.0, "paused": 0, "pauses": 0,
-                  "pause_seconds": 0.0, "lost_in_pause": 0}
+        counts = {"deals": 1, "processed": 0, "processing_ms": 0, "paused": 0, "pauses": 0, "pause_ms": 0,
+                  "lost_in_pause": 0}
         deal_first = first.get(d["pipeline_id"])
         processed_at = None
         paused_since = None
@@ -135,7 +151,7 @@ def _deal_items(*, user, query: ProcessQuery, lo, hi):
             if from_id is not None and kinds.get(from_id) == Stage.Kind.PAUSED:
                 if paused_since is not None:
                     counts["pauses"] += 1
-                    counts["pause_seconds"] += max(0.0, (at - paused_since).total_seconds())
+                    counts["pause_ms"] += _ms(at, paused_since)
                     paused_since = None
                 if to_kind == Stage.Kind.LOST:
                     lost_in_pause = True
@@ -144,56 +160,70 @@ def _deal_items(*, user, query: ProcessQuery, lo, hi):
                 paused_since = at
         if processed_at is not None:
             counts["processed"] = 1
-            counts["processing_seconds"] = max(0.0, (processed_at - d["created_at"]).total_seconds())
+            counts["processing_ms"] = _ms(processed_at, d["created_s"])
         counts["paused"] = int(was_paused)
         counts["lost_in_pause"] = int(lost_in_pause)
-        yield ("deal", pk), d["created_at"], _norm(query.group_by, d[key_field]), counts
+        yield ("deal", pk), d["created_s"], row_key(query.group_by, KEYS["deals"], d), counts
 
 
 # --- leads -----------------------------------------------------------------------------------------
 
-def _lead_items(*, user, query: ProcessQuery, lo, hi):
+def _lead_items(*, user, query: ProcessQuery, lo, hi, extra=None):
     """(("lead", id), created, group key, counts) of each lead created in the period."""
-    key_field = KEYS["leads"][query.group_by]
-    qs = _scoped(Lead.objects.filter(created_at__gte=lo, created_at__lt=hi), user=user, query=query, part="leads")
-    converted = Q(status=Lead.Status.CONVERTED) | Q(Exists(Deal.objects.filter(lead_id=OuterRef("pk"))))
-    late = Exists(Deadline.objects.filter(lead_id=OuterRef("pk"), status=Deadline.Status.MISSED))
-    qs = qs.annotate(k=F(key_field) if key_field else F("pk"), late=late,
-                     converted=Case(When(converted, then=Value(True)), default=Value(False),
-                                    output_field=BooleanField()))
-    for pk, at, k, is_converted, is_late in qs.values_list("pk", "created_at", "k", "converted", "late").order_by(
-            ).iterator(chunk_size=5000):
-        yield (("lead", pk), at, _norm(query.group_by, k if key_field else None),
-               {"leads": 1, "leads_converted": int(bool(is_converted)), "leads_late": int(bool(is_late))})
+    qs = _scoped(Lead.objects.filter(created_at__gte=lo, created_at__lt=hi), user=user, query=query, part="leads",
+                 extra=extra)
+    # Times as unix seconds (as the deals'): parsing thousands of datetimes was most of the time.
+    rows = list(qs.annotate(created_s=Epoch("created_at")).values("pk", "created_s", "status", *_fields("leads"))
+                .order_by())
+    if not rows:
+        return
+    # Converted: its status, or a deal made from it; late: a missed robots' deadline. Two look-ups
+    # by the leads' ids (as EXISTS per lead, PostgreSQL hashed every deal of the table instead).
+    ids = [r["pk"] for r in rows]
+    with_deal = set(Deal.objects.filter(ids_q(Deal, "lead_id", ids)).values_list("lead_id", flat=True))
+    late = set(Deadline.objects.filter(ids_q(Deadline, "lead_id", ids), status=Deadline.Status.MISSED)
+               .values_list("lead_id", flat=True))
+    for row in rows:
+        converted = row["status"] == Lead.Status.CONVERTED or row["pk"] in with_deal
+        yield (("lead", row["pk"]), row["created_s"], row_key(query.group_by, KEYS["leads"], row),
+               {"leads": 1, "leads_converted": int(converted), "leads_late": int(row["pk"] in late)})
 
 
 # --- callbacks -------------------------------------------------------------------------------------
 
-def _callback_items(*, user, query: ProcessQuery, lo, hi, now):
+def _callback_items(*, user, query: ProcessQuery, lo, hi, now, extra=None):
     """(("callback", id), created, group key, counts) of each callback work item created in the period."""
-    key_field = KEYS["callbacks"][query.group_by]
     qs = _scoped(WorkItem.objects.filter(kind=WorkItem.Kind.CALLBACK, created_at__gte=lo, created_at__lt=hi),
-                 user=user, query=query, part="callbacks")
-    fields = ["pk", "created_at", "due_at", "closed_at", *([key_field] if key_field else [])]
-    for row in qs.values(*fields).order_by().iterator(chunk_size=5000):
-        done_at = row["closed_at"]
-        counts = {"callbacks": 1, "callbacks_late": int((done_at or now) > row["due_at"]), "callbacks_closed": 0,
-                  "callback_seconds": 0.0}
+                 user=user, query=query, part="callbacks", extra=extra)
+    now_s = now.timestamp()
+    for row in qs.annotate(created_s=Epoch("created_at"), due_s=Epoch("due_at"), closed_s=Epoch("closed_at")).values(
+            "pk", "created_s", "due_s", "closed_s", *_fields("callbacks")).order_by().iterator(chunk_size=5000):
+        done_at = row["closed_s"]
+        counts = {"callbacks": 1, "callbacks_late": int((now_s if done_at is None else done_at) > row["due_s"]),
+                  "callbacks_closed": 0, "callback_ms": 0}
         if done_at is not None:
             counts["callbacks_closed"] = 1
-            counts["callback_seconds"] = max(0.0, (done_at - row["created_at"]).total_seconds())
-        key = _norm(query.group_by, row[key_field]) if key_field else None
-        yield ("callback", row["pk"]), row["created_at"], key, counts
+            counts["callback_ms"] = _ms(done_at, row["created_s"])
+        yield ("callback", row["pk"]), row["created_s"], row_key(query.group_by, KEYS["callbacks"], row), counts
 
 
-def process_items(*, user, query: ProcessQuery, period: Period, now):
-    """Every row the report counts for `period`: (kind and id, when, group key, what it counts).
-    The report sums them; the drill-down lists those that count in a figure."""
+PARTS = ("deals", "leads", "requests", "callbacks")
+
+
+def process_items(*, user, query: ProcessQuery, period: Period, now, parts=PARTS, extra: dict | None = None):
+    """Every row the report counts for `period`: (kind and id, when (a datetime, or unix seconds),
+    group key, what it counts).
+    The report sums them; the drill-down lists those that count in a figure. `parts` and `extra`
+    (a further filter per part) serve the rollup (okno.analytics.process_rollup)."""
     lo, hi = period.bounds()
-    yield from _deal_items(user=user, query=query, lo=lo, hi=hi)
-    yield from _lead_items(user=user, query=query, lo=lo, hi=hi)
-    yield from request_items(user=user, query=query, lo=lo, hi=hi)
-    yield from _callback_items(user=user, query=query, lo=lo, hi=hi, now=now)
+    if "deals" in parts:
+        yield from _deal_items(user=user, query=query, lo=lo, hi=hi, extra=extra)
+    if "leads" in parts:
+        yield from _lead_items(user=user, query=query, lo=lo, hi=hi, extra=extra)
+    if "requests" in parts:
+        yield from request_items(user=user, query=query, lo=lo, hi=hi, extra=extra)
+    if "callbacks" in parts:
+        yield from _callback_items(user=user, query=query, lo=lo, hi=hi, now=now, extra=extra)
 
 
 # --- rows ------------------------------------------------------------------------------------------
@@ -201,8 +231,8 @@ def process_items(*, user, query: ProcessQuery, period: Period, now):
 def figures(acc: dict) -> dict:
     return {
         "deals": acc["deals"], "processed": acc["processed"],
-        "processing_seconds_avg": avg(acc["processing_seconds"], acc["processed"]),
-        "paused": acc["paused"], "pause_seconds_avg": avg(acc["pause_seconds"], acc["pauses"]),
+        "processing_seconds_avg": avg(acc["processing_ms"] / 1000, acc["processed"]),
+        "paused": acc["paused"], "pause_seconds_avg": avg(acc["pause_ms"] / 1000, acc["pauses"]),
         "lost_in_pause": acc["lost_in_pause"], "lost_in_pause_share": avg(acc["lost_in_pause"] * 100, acc["paused"]),
         "leads": acc["leads"], "leads_converted": acc["leads_converted"],
         "conversion_share": avg(acc["leads_converted"] * 100, acc["leads"]), "leads_late": acc["leads_late"],
@@ -210,7 +240,7 @@ def figures(acc: dict) -> dict:
         "unanswered_share": avg(acc["unanswered"] * 100, acc["requests"]), "left_quickly": acc["left_quickly"],
         "offline": acc["offline"], "spam": acc["spam"], "callbacks": acc["callbacks"],
         "callbacks_late": acc["callbacks_late"],
-        "callback_seconds_avg": avg(acc["callback_seconds"], acc["callbacks_closed"]),
+        "callback_seconds_avg": avg(acc["callback_ms"] / 1000, acc["callbacks_closed"]),
     }
 
 
@@ -227,14 +257,32 @@ def _labels(group_by: str, keys) -> dict:
     return {k: names.get(k, f"#{k}") if k is not None else none for k in keys}
 
 
-def _one(*, user, query: ProcessQuery, period: Period, now) -> dict:
-    accs: dict = {}
-    for _ref, _at, key, counts in process_items(user=user, query=query, period=period, now=now):
+def add_items(accs: dict, items) -> None:
+    """Sums process_items' counts into `accs` (group key -> counts)."""
+    for _ref, _at, key, counts in items:
         acc = accs.get(key)
         if acc is None:
             acc = accs[key] = _new()
         for name, value in counts.items():
             acc[name] += value
+
+
+def process_accumulate(*, user, query: ProcessQuery, period: Period, now, rollup: bool = True) -> dict:
+    """The period's counts per group key: past days from the rollup where it can answer
+    (okno.analytics.process_rollup_read), the rest live."""
+    if rollup:
+        from okno.analytics.process_rollup_read import process_rollup_accumulate  # it imports this module
+
+        accs = process_rollup_accumulate(user=user, query=query, period=period, now=now)
+        if accs is not None:
+            return accs
+    accs: dict = {}
+    add_items(accs, process_items(user=user, query=query, period=period, now=now))
+    return accs
+
+
+def _one(*, user, query: ProcessQuery, period: Period, now) -> dict:
+    accs = process_accumulate(user=user, query=query, period=period, now=now)
     labels = _labels(query.group_by, list(accs))
     total = _new()
     rows = []

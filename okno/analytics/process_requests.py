@@ -23,9 +23,27 @@ from okno.analytics.scope import process_scope_q
 from okno.analytics.services import analytics_settings_get
 from okno.inbox.models import Conversation, InboundEvent, Message
 
+# The report's groupings, in the order of the rollup's key tuple (okno.analytics.process_rollup).
+GROUPS = ("source", "department", "employee", "pipeline")
 # The form adapter's reason for a honeypot hit (okno/inbox/adapters/form.py).
 FORM_SPAM_PREFIX = "honeypot"
 KEYS = {"source": "channel__name", "department": "dep", "employee": "operator_id", "pipeline": None}
+
+
+def _norm(group_by: str, key):
+    if group_by == "source":
+        return key or None  # "" and None are one row: "No source"
+    return key
+
+
+def row_key(group_by: str, fields: dict, row: dict):
+    """A row's group key; for group_by "rollup" (the rollup's build) the tuple of every grouping's
+    key (source, department, employee, pipeline), None where the part has none. `fields`: the
+    part's field per grouping."""
+    if group_by == "rollup":
+        return tuple(_norm(g, row[fields[g]]) if fields.get(g) else None for g in GROUPS)
+    field = fields.get(group_by)
+    return _norm(group_by, row[field]) if field else None
 
 
 def _scoped_conversations(*, user, query, lo, hi):
@@ -33,8 +51,9 @@ def _scoped_conversations(*, user, query, lo, hi):
     offline = Exists(Message.objects.filter(conversation_id=OuterRef("pk"), external_id__startswith="offline:"))
     qs = (Conversation.objects.filter(started_at__gte=lo, started_at__lt=hi)
           .annotate(dep=department_expr(), replied=replied, offline=offline,
-                    ended=Coalesce("finished_at", "last_message_at"))
-          .filter(process_scope_q(user, department_field="dep", employee_field="operator_id")))
+                    ended=Coalesce("finished_at", "last_message_at")))
+    if user is not None:  # None: everything (the rollup's build)
+        qs = qs.filter(process_scope_q(user, department_field="dep", employee_field="operator_id"))
     if query.department is not None:
         qs = qs.filter(dep=query.department)
     if query.employee is not None:
@@ -42,16 +61,17 @@ def _scoped_conversations(*, user, query, lo, hi):
     return qs
 
 
-def request_items(*, user, query, lo, hi):
+def request_items(*, user, query, lo, hi, extra: dict | None = None):
     """(("conversation", id) or ("event", id), when, group key, counts) of each request started
     in the period and each honeypot hit: requests, unanswered, left_quickly, offline and spam."""
     conf = analytics_settings_get()
-    key_field = KEYS[query.group_by]
     qs = _scoped_conversations(user=user, query=query, lo=lo, hi=hi)
+    if extra and "requests" in extra:  # the rollup's part of the period (okno.analytics.process_rollup)
+        qs = qs.filter(extra["requests"])
     fields = ["pk", "kind", "spam", "replied", "offline", "first_reply_at", "started_at", "ended",
-              *([key_field] if key_field else [])]
+              *sorted({f for f in KEYS.values() if f})]
     for row in qs.values(*fields).order_by().iterator(chunk_size=5000):
-        key = (row[key_field] or None) if key_field else None
+        key = row_key(query.group_by, KEYS, row)
         ref = ("conversation", row["pk"])
         if row["spam"]:
             yield ref, row["started_at"], key, {"spam": 1}
@@ -68,19 +88,22 @@ def request_items(*, user, query, lo, hi):
             yield ref, row["started_at"], key, {"requests": 1, "left_quickly": 1}
         else:
             yield ref, row["started_at"], key, {"requests": 1, "unanswered": 1}
-    yield from _form_spam(user=user, query=query, lo=lo, hi=hi)
+    yield from _form_spam(user=user, query=query, lo=lo, hi=hi, extra=extra)
 
 
-def _form_spam(*, user, query, lo, hi):
+def _form_spam(*, user, query, lo, hi, extra=None):
     """Honeypot hits: ignored events with no conversation, so no operator; counted by their channel
     (its name is the source, its department the department) for whom may see the channel's tree."""
     if query.employee is not None:
         return  # an employee's figures have no form spam: nobody was its operator
     qs = InboundEvent.objects.filter(status=InboundEvent.Status.IGNORED, error__startswith=FORM_SPAM_PREFIX,
                                      received_at__gte=lo, received_at__lt=hi)
-    qs = qs.filter(process_scope_q(user, department_field="channel__department_id", employee_field=None))
+    if user is not None:
+        qs = qs.filter(process_scope_q(user, department_field="channel__department_id", employee_field=None))
     if query.department is not None:
         qs = qs.filter(channel__department_id=query.department)
-    field = {"source": "channel__name", "department": "channel__department_id"}.get(query.group_by)
-    for pk, at, value in qs.values_list("pk", "received_at", field or "pk").order_by().iterator(chunk_size=5000):
-        yield ("event", pk), at, (value or None) if field else None, {"spam": 1}
+    if extra and "form_spam" in extra:
+        qs = qs.filter(extra["form_spam"])
+    fields = {"source": "channel__name", "department": "channel__department_id"}
+    for row in qs.values("pk", "received_at", *fields.values()).order_by().iterator(chunk_size=5000):
+        yield ("event", row["pk"]), row["received_at"], row_key(query.group_by, fields, row), {"spam": 1}

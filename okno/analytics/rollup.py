@@ -300,27 +300,46 @@ def rollup_rebuild(*, start: date | None = None, end: date | None = None, progre
     cursor, _ = CallStatCursor.objects.get_or_create(pk=1)
     if cursor.checked_until is None:  # calls changed from now on are looked for
         CallStatCursor.objects.filter(pk=1).update(checked_until=started, checked_at=started)
-    last_day = today() - timedelta(days=1)
     if start is None:
         first_call = Call.objects.aggregate(at=Min("started_at"))["at"]
         if first_call is None:
             return {"days": 0, "months": 0, "rows": 0}
         start = local_day(first_call)
+    return build_days(start=start, end=end, cursor_model=CallStatCursor, progress=progress,
+                      build_day=lambda day: rollup_build_day(day=day, conf=conf),
+                      build_month=lambda first: rollup_build_month(first=first, conf=conf))
+
+
+def build_days(*, start: date, end: date | None, cursor_model, build_day, build_month, progress=None) -> dict:
+    """A rollup's rebuild of every past day of [start, end] (default: to yesterday) and their
+    whole months, moving its cursor's `built_through` on. Returns counts."""
+    last_day = today() - timedelta(days=1)
     end = min(end or last_day, last_day)
     days = rows = months = 0
     day = start
     while day <= end:
-        rows += rollup_build_day(day=day, conf=conf)
+        rows += build_day(day)
         days += 1
         if progress:
             progress(day)
         if day == month_of(day)[1] or day == end:
-            months += rollup_build_month(first=day.replace(day=1), conf=conf)
+            months += build_month(day.replace(day=1))
         day += timedelta(days=1)
-    cursor, _ = CallStatCursor.objects.get_or_create(pk=1)
+    cursor, _ = cursor_model.objects.get_or_create(pk=1)
     if cursor.built_through is None or cursor.built_through < end:
-        CallStatCursor.objects.filter(pk=1).update(built_through=end)
+        cursor_model.objects.filter(pk=1).update(built_through=end)
     return {"days": days, "months": months, "rows": rows}
+
+
+def drain_days(*, todo: list[date], through: date | None, cursor_model, build_day, build_month) -> int:
+    """Builds a drain pass's days (days_to_build), moves the cursor, then sums their months."""
+    for day in todo:
+        build_day(day)
+    if through is not None:
+        cursor_model.objects.filter(pk=1).update(built_through=through)
+    for first in sorted({month_of(d)[0] for d in todo}):
+        build_month(first)
+    return len(todo)
 
 
 def days_to_build(*, now: datetime, cursor_model, mark_model, first_day, stale) -> tuple[list[date], date | None]:
@@ -366,12 +385,9 @@ def rollup_drain(*, now: datetime | None = None) -> int:
 
     todo, through = days_to_build(now=now, cursor_model=CallStatCursor, mark_model=CallStatMark,
                                   first_day=first_day, stale=stale)
-    for day in todo:
-        rollup_build_day(day=day, conf=conf, now=now)
-    if through is not None:
-        CallStatCursor.objects.filter(pk=1).update(built_through=through)
-    for first in sorted({month_of(d)[0] for d in todo}):
-        rollup_build_month(first=first, conf=conf, now=now)
+    drain_days(todo=todo, through=through, cursor_model=CallStatCursor,
+               build_day=lambda day: rollup_build_day(day=day, conf=conf, now=now),
+               build_month=lambda first: rollup_build_month(first=first, conf=conf, now=now))
     from okno.analytics.rollup_today import rollup_build_today, today_due  # it imports this module
 
     if today_due(now, conf):  # not counted as work: the worker still rests between passes

@@ -53,6 +53,8 @@ class Lead(models.Model):
             # The department's queue of unassigned open leads: counted in every page's sidebar.
             models.Index(fields=["department"], name="lead_unassigned_open",
                          condition=models.Q(assignee__isnull=True, status__in=["new", "in_work"])),
+            # The process report's rollup: the leads not closed before a day was built, read live.
+            models.Index(fields=["closed_at"], name="lead_closed_at"),
         ]
 
 

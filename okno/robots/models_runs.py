@@ -40,6 +40,8 @@ class Deadline(models.Model):
             models.Index(fields=["run_after"], name="deadline_open_due", condition=models.Q(status="open")),
             models.Index(fields=["deal", "status"]),
             models.Index(fields=["lead", "status"]),
+            # The process report's rollup: the deadlines decided since a day was built.
+            models.Index(fields=["closed_at"], name="deadline_closed_at", condition=models.Q(closed_at__isnull=False)),
         ]
 
 

@@ -57,6 +57,10 @@ class WorkItem(models.Model):
             # The department's queue: unassigned open items by kind, earliest due first (Next).
             models.Index(fields=["department", "kind", "due_at"], name="work_item_queue",
                          condition=models.Q(status="open", assignee__isnull=True)),
+            # The process report: a period's callbacks, and (its rollup) those not closed before
+            # a day was built.
+            models.Index(fields=["kind", "created_at"], name="work_item_kind_created"),
+            models.Index(fields=["closed_at"], name="work_item_closed_at"),
         ]
         constraints = [
             # Two managers back from a break never win back the same customer (okno/work/queue.py).

@@ -1,5 +1,5 @@
-"""`manage.py analytics_rollup --rebuild [--from YYYY-MM-DD] [--to YYYY-MM-DD]`: builds the calls
-rollup and the chats report's rollup again from the calls and chats (after an upgrade, a restore,
+"""`manage.py analytics_rollup --rebuild [--from YYYY-MM-DD] [--to YYYY-MM-DD]`: builds the calls,
+chats and process reports' rollups again from their rows (after an upgrade, a restore,
 or to refresh a range at once instead of waiting for the worker); without --rebuild, one pass of
 each worker's drain. docs/analytics.md."""
 
@@ -9,6 +9,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from okno.analytics.chats_rollup import chats_build_today, chats_rebuild, chats_rollup_drain
+from okno.analytics.process_rollup import process_rebuild, process_rollup_drain
 from okno.analytics.rollup import rollup_check_changed, rollup_drain, rollup_rebuild
 from okno.analytics.rollup_today import rollup_build_today
 
@@ -23,7 +24,7 @@ def _day(value: str | None, name: str) -> date | None:
 
 
 class Command(BaseCommand):
-    help = "Builds the calls and chats reports' daily rollups (all past days, or --from/--to)."
+    help = "Builds the calls, chats and process reports' daily rollups (all past days, or --from/--to)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--rebuild", action="store_true", help="rebuild every past day of the range")
@@ -40,8 +41,9 @@ class Command(BaseCommand):
                 raise CommandError("--from and --to go with --rebuild")
             marked = rollup_check_changed(force=True)
             built = rollup_drain()
-            chats = chats_rollup_drain()
-            self.stdout.write(f"marked {marked} days changed, built {built} days of calls and {chats} of chats")
+            chats, process = chats_rollup_drain(), process_rollup_drain()
+            self.stdout.write(f"marked {marked} days changed, built {built} days of calls, {chats} of chats "
+                              f"and {process} of the process")
             return
         out = rollup_rebuild(start=first, end=last)
         rollup_build_today()  # and today's settled calls, which the worker refreshes every minute
@@ -51,4 +53,9 @@ class Command(BaseCommand):
         out = chats_rebuild(start=first, end=last)
         chats_build_today()
         self.stdout.write(f"chats: built {out['days']} days and {out['months']} months, {out['rows']} rows, "
+                          f"in {time.monotonic() - began:.1f} s")
+        began = time.monotonic()
+        out = process_rebuild(start=first, end=last)
+        process_rollup_drain()  # and today's settled rows
+        self.stdout.write(f"process: built {out['days']} days and {out['months']} months, {out['rows']} rows, "
                           f"in {time.monotonic() - began:.1f} s")

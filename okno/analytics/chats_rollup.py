@@ -31,7 +31,7 @@ from django.utils import timezone
 from okno.analytics.chats_report import ChatsQuery, _Acc, chats_accumulate
 from okno.analytics.models_rollup import ChatStat, ChatStatCursor, ChatStatMark, ChatStatSpan
 from okno.analytics.periods import Period
-from okno.analytics.rollup import build_days, days_to_build, drain_days, local_day, month_of, today
+from okno.analytics.rollup import build_days, days_to_build, drain_days, local_day, lock, month_of, today
 from okno.core import events
 from okno.inbox.models import Channel, Conversation
 from okno.people.models import User
@@ -96,12 +96,6 @@ def _in_today_sums(conv: Conversation, day: date) -> bool:
 
 # --- building ---------------------------------------------------------------------------------
 
-def _lock() -> None:
-    """One build at a time, whichever worker (as okno.analytics.rollup.lock)."""
-    ChatStatCursor.objects.get_or_create(pk=1)
-    list(ChatStatCursor.objects.select_for_update().filter(pk=1))
-
-
 def _sums(acc: _Acc) -> dict:
     return {"chats": acc.chats, "accepted": acc.accepted, "missed": acc.missed, "missed_offline": acc.missed_offline,
             "rated": acc.rated, "positive": acc.positive, "negative": acc.negative, "spam": acc.spam,
@@ -142,7 +136,7 @@ def chats_build_day(*, day: date, now: datetime | None = None) -> int:
     again later. Returns the operator rows written."""
     now = now or timezone.now()
     with transaction.atomic():
-        _lock()
+        lock(ChatStatCursor)
         marks = list(ChatStatMark.objects.filter(day=day).values_list("pk", flat=True))
         people, channels = departments_now()
         rows = _counted(day)
@@ -163,7 +157,7 @@ def chats_build_month(*, first: date, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     done = False
     with transaction.atomic():
-        _lock()
+        lock(ChatStatCursor)
         if ChatStatMark.objects.filter(day__gte=first, day__lte=last).exists():
             return False
         people, channels = departments_now()
@@ -189,7 +183,7 @@ def chats_build_today(*, now: datetime | None = None) -> bool:
     lo, hi = Period(day, day).bounds()
     through = max(lo, now - SLACK)
     with transaction.atomic():
-        _lock()
+        lock(ChatStatCursor)
         marks = list(ChatStatMark.objects.filter(day=day).values_list("pk", flat=True))
         people, channels = departments_now()
         settled = Q(started_at__lt=through, finished_at__lt=through)

@@ -36,7 +36,7 @@ from okno.analytics.chats_rollup import departments_now
 from okno.analytics.models_rollup import ProcessStat, ProcessStatCursor, ProcessStatMark, ProcessStatSpan
 from okno.analytics.periods import Period
 from okno.analytics.process_report import COUNTS, ProcessQuery, process_items
-from okno.analytics.rollup import build_days, days_to_build, drain_days, local_day, month_of, today
+from okno.analytics.rollup import build_days, days_to_build, drain_days, local_day, lock, month_of, today
 from okno.analytics.services import analytics_settings_get
 from okno.core import events
 from okno.deals.models import Deal, Lead, Stage
@@ -155,11 +155,6 @@ def on_changed(event: events.Event) -> None:
 
 # --- building ---------------------------------------------------------------------------------
 
-def _lock() -> None:
-    ProcessStatCursor.objects.get_or_create(pk=1)
-    list(ProcessStatCursor.objects.select_for_update().filter(pk=1))
-
-
 def _save(span: str, start: date, rows: dict[tuple, dict], fingerprint: str, now: datetime) -> None:
     """The span's rows and, in the same transaction, its twin without the employee (COARSE: a
     report with no person in the question reads 20-50 times fewer rows); one ProcessStatSpan
@@ -184,7 +179,7 @@ def process_build_day(*, day: date, now: datetime | None = None, span: str = Pro
     forgets its marks read before; a past day's month is summed again later. Returns the rows."""
     now = now or timezone.now()
     with transaction.atomic():
-        _lock()
+        lock(ProcessStatCursor)
         marks = list(ProcessStatMark.objects.filter(day=day).values_list("pk", flat=True))
         period = Period(day, day)
         rows: dict[tuple, dict] = {}
@@ -211,7 +206,7 @@ def process_build_month(*, first: date, now: datetime | None = None) -> bool:
     if last >= today():
         return False
     with transaction.atomic():
-        _lock()
+        lock(ProcessStatCursor)
         built = ProcessStatSpan.objects.filter(span=ProcessStat.Span.DAY, start__gte=first, start__lte=last,
                                                fingerprint=process_fingerprint()).count()
         if (built != (last - first).days + 1

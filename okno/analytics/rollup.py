@@ -185,12 +185,12 @@ def rollup_check_changed(*, now: datetime | None = None, force: bool = False) ->
 
 # --- building ---------------------------------------------------------------------------------
 
-def lock() -> None:
-    """One build at a time, whichever worker: two building one day at once would each delete
-    the rows before the other's insert commits, and leave both (PostgreSQL; SQLite's IMMEDIATE
-    transactions are one at a time anyway)."""
-    CallStatCursor.objects.get_or_create(pk=1)
-    list(CallStatCursor.objects.select_for_update().filter(pk=1))
+def lock(cursor_model=CallStatCursor) -> None:
+    """One build at a time per rollup (its cursor row, pk=1), whichever worker: two building one
+    day at once would each delete the rows before the other's insert commits, and leave both
+    (PostgreSQL; SQLite's IMMEDIATE transactions are one at a time anyway)."""
+    cursor_model.objects.get_or_create(pk=1)
+    list(cursor_model.objects.select_for_update().filter(pk=1))
 
 
 def _day_rows(day: date, conf: Settings) -> dict[tuple, dict]:

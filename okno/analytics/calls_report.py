@@ -28,6 +28,7 @@ from django.db.models import Case, Count, DateTimeField, F, IntegerField, OuterR
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils.translation import gettext as _
 
+from okno.analytics.labels import user_names
 from okno.analytics.periods import (  # noqa: F401 (Period, MAX_DAYS, invalid: re-exported for the calls' callers)
     COMPARES,
     MAX_DAYS,
@@ -40,7 +41,7 @@ from okno.analytics.periods import (  # noqa: F401 (Period, MAX_DAYS, invalid: r
 from okno.analytics.scope import calls_scope_q, check_filters
 from okno.analytics.services import analytics_settings_get, department_thresholds
 from okno.contacts.models import Contact, Tag
-from okno.people.models import Department, User
+from okno.people.models import Department
 from okno.telephony.call_list import (
     CALLBACK_OUTCOMES,
     FINISHED,
@@ -58,7 +59,6 @@ FIGURES = ("calls", "answered", "successful", "missed", "missed_not_called_back"
 ANSWERED = Q(outcome=Call.Outcome.ANSWERED)
 MISSED = Q(direction=Call.Direction.IN) & ~ANSWERED
 WAITED = Q(direction=Call.Direction.IN, wait_seconds__isnull=False)
-LABELS_BY_ID = 50
 
 
 @dataclass(frozen=True)
@@ -316,12 +316,7 @@ def _labels(group_by: str, keys) -> dict:
     rest of a report by employee)."""
     ids = [k for k in keys if k is not None]
     if group_by == "employee":
-        users = User.objects.order_by()
-        # Past a few dozen, every user's name: a long IN list costs more to build than the rows.
-        users = users.filter(pk__in=ids) if len(ids) <= LABELS_BY_ID else users
-        names = {pk: f"{first} {last}".strip() or username  # User.display_name
-                 for pk, first, last, username in users.values_list("pk", "first_name", "last_name", "username")
-                 } if ids else {}
+        names = user_names(ids)
         return {k: names.get(k, f"#{k}") if k is not None else _("No employee") for k in keys}
     if group_by == "department":
         names = dict(Department.objects.filter(pk__in=ids).order_by().values_list("pk", "name")) if ids else {}

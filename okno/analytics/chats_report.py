@@ -31,6 +31,7 @@ from django.db.models import Exists, F, FloatField, Func, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from okno.analytics.labels import user_names
 from okno.analytics.periods import (
     COMPARES,
     Period,
@@ -44,7 +45,7 @@ from okno.analytics.periods import (
 )
 from okno.analytics.scope import chats_scope_q, check_filters
 from okno.inbox.models import Channel, Conversation, Message
-from okno.people.models import Department, User
+from okno.people.models import Department
 
 GROUPS = ("employee", "department", "channel", "day")
 FILTERS = ("channel", "department", "employee")
@@ -179,6 +180,9 @@ class Epoch(Func):
     time on SQLite. Millisecond precision (SQLite's julianday); differences are rounded to it."""
 
     output_field = FloatField()
+    # Both databases answer a float (or NULL) already: no per-value converter (Django's float()
+    # of every value was a tenth of a process report).
+    convert_value = staticmethod(Func._convert_value_noop)
 
     def as_sqlite(self, compiler, connection, **extra):
         return self.as_sql(compiler, connection, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)",
@@ -285,7 +289,7 @@ def chats_accumulate(*, user, query: ChatsQuery, period: Period, rollup: bool = 
 def _labels(group_by: str, keys) -> dict:
     ids = [k for k in keys if k is not None]
     if group_by == "employee":
-        names = {u.pk: u.display_name for u in User.objects.filter(pk__in=ids)}
+        names = user_names(ids)
         return {k: names.get(k, f"#{k}") if k is not None else _("No employee") for k in keys}
     if group_by == "department":
         names = dict(Department.objects.filter(pk__in=ids).values_list("pk", "name"))

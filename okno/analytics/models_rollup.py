@@ -207,7 +207,7 @@ class ProcessStat(models.Model):
     """The process report's rollup (okno.analytics.process_rollup): the rows created on one past day
     (or in a whole past month) with one (source, department, employee, pipeline), as counts and
     sums of whole milliseconds. Deals, leads and callbacks are in it once settled (closed before
-    the day was built, a lead with no deadline left open): the others are read live."""
+    the day was built, or older than a day then): the others are read live."""
 
     class Span(models.TextChoices):
         DAY = "day"
@@ -217,6 +217,11 @@ class ProcessStat(models.Model):
         DAY_DEPARTMENT = "dayd"
         MONTH_DEPARTMENT = "monthd"
         TODAY_DEPARTMENT = "daypd"
+        # And with the source and pipeline left out: a question by employee or department about
+        # people reads 5-20 times fewer rows.
+        DAY_PEOPLE = "daye"
+        MONTH_PEOPLE = "monthe"
+        TODAY_PEOPLE = "daype"
 
     span = models.CharField(max_length=6, choices=Span.choices)
     start = models.DateField()
@@ -255,7 +260,9 @@ class ProcessStat(models.Model):
 
 class ProcessStatSpan(BuiltSpan):
     """A span of ProcessStat that was built: `built_at` is the moment its deals, leads and callbacks
-    were read as settled or not (the live rest reads those not settled then)."""
+    were read as settled or not; `pending` (any span, unlike the other rollups') lists those it
+    left out, read live by every report: JSON {"deals": [ids], "leads": [...], "callbacks": [...]}
+    (okno.analytics.process_rollup)."""
 
     span = models.CharField(max_length=6, choices=ProcessStat.Span.choices)
 

@@ -24,8 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from okno.analytics.chats_report import Epoch
+from okno.analytics.labels import user_names
 from okno.analytics.periods import COMPARES, Period, avg, ids_q, parse_choice, parse_id, parse_known, parse_period
-from okno.analytics.process_requests import GROUPS, request_items, row_key
+from okno.analytics.process_requests import GROUPS, request_items, row_key, streamed
 from okno.analytics.scope import check_filters, process_scope_q
 from okno.deals.models import Deal, DealStageChange, Lead, Pipeline, Stage
 from okno.people.models import Department, User
@@ -180,9 +181,9 @@ def _lead_items(*, user, query: ProcessQuery, lo, hi, extra=None):
     # Converted: its status, or a deal made from it; late: a missed robots' deadline. Two look-ups
     # by the leads' ids (as EXISTS per lead, PostgreSQL hashed every deal of the table instead).
     ids = [r["pk"] for r in rows]
-    with_deal = set(Deal.objects.filter(ids_q(Deal, "lead_id", ids)).values_list("lead_id", flat=True))
+    with_deal = set(Deal.objects.filter(ids_q(Deal, "lead_id", ids)).order_by().values_list("lead_id", flat=True))
     late = set(Deadline.objects.filter(ids_q(Deadline, "lead_id", ids), status=Deadline.Status.MISSED)
-               .values_list("lead_id", flat=True))
+               .order_by().values_list("lead_id", flat=True))
     for row in rows:
         converted = row["status"] == Lead.Status.CONVERTED or row["pk"] in with_deal
         yield (("lead", row["pk"]), row["created_s"], row_key(query.group_by, KEYS["leads"], row),
@@ -196,8 +197,9 @@ def _callback_items(*, user, query: ProcessQuery, lo, hi, now, extra=None):
     qs = _scoped(WorkItem.objects.filter(kind=WorkItem.Kind.CALLBACK, created_at__gte=lo, created_at__lt=hi),
                  user=user, query=query, part="callbacks", extra=extra)
     now_s = now.timestamp()
-    for row in qs.annotate(created_s=Epoch("created_at"), due_s=Epoch("due_at"), closed_s=Epoch("closed_at")).values(
-            "pk", "created_s", "due_s", "closed_s", *_fields("callbacks")).order_by().iterator(chunk_size=5000):
+    rows = qs.annotate(created_s=Epoch("created_at"), due_s=Epoch("due_at"), closed_s=Epoch("closed_at")).values(
+        "pk", "created_s", "due_s", "closed_s", *_fields("callbacks")).order_by()
+    for row in streamed(rows, extra):
         done_at = row["closed_s"]
         counts = {"callbacks": 1, "callbacks_late": int((now_s if done_at is None else done_at) > row["due_s"]),
                   "callbacks_closed": 0, "callback_ms": 0}
@@ -251,7 +253,7 @@ def _labels(group_by: str, keys) -> dict:
     model, none = {"department": (Department, _("No department")), "employee": (User, _("No employee")),
                    "pipeline": (Pipeline, _("No pipeline"))}[group_by]
     if model is User:
-        names = {u.pk: u.display_name for u in User.objects.filter(pk__in=ids)}
+        names = user_names(ids)
     else:
         names = dict(model.objects.filter(pk__in=ids).values_list("pk", "name"))
     return {k: names.get(k, f"#{k}") if k is not None else none for k in keys}
@@ -267,13 +269,14 @@ def add_items(accs: dict, items) -> None:
             acc[name] += value
 
 
-def process_accumulate(*, user, query: ProcessQuery, period: Period, now, rollup: bool = True) -> dict:
+def process_accumulate(*, user, query: ProcessQuery, period: Period, now, rollup: bool = True,
+                       memo: dict | None = None) -> dict:
     """The period's counts per group key: past days from the rollup where it can answer
-    (okno.analytics.process_rollup_read), the rest live."""
+    (okno.analytics.process_rollup_read), the rest live. `memo`: what a report's periods share."""
     if rollup:
         from okno.analytics.process_rollup_read import process_rollup_accumulate  # it imports this module
 
-        accs = process_rollup_accumulate(user=user, query=query, period=period, now=now)
+        accs = process_rollup_accumulate(user=user, query=query, period=period, now=now, memo=memo)
         if accs is not None:
             return accs
     accs: dict = {}
@@ -281,8 +284,8 @@ def process_accumulate(*, user, query: ProcessQuery, period: Period, now, rollup
     return accs
 
 
-def _one(*, user, query: ProcessQuery, period: Period, now) -> dict:
-    accs = process_accumulate(user=user, query=query, period=period, now=now)
+def _one(*, user, query: ProcessQuery, period: Period, now, memo: dict) -> dict:
+    accs = process_accumulate(user=user, query=query, period=period, now=now, memo=memo)
     labels = _labels(query.group_by, list(accs))
     total = _new()
     rows = []
@@ -300,8 +303,10 @@ def process_report(*, user, query: ProcessQuery, now=None) -> dict:
     callbacks. `now` decides whether an open callback is already late (tests pin it)."""
     check_filters(user=user, department=query.department, employee=query.employee)
     now = now or timezone.now()
+    memo: dict = {}  # the rollup's fingerprint, read once for both periods
     out = {"group_by": query.group_by, "compare": query.compare, "filters": query.filters(),
-           **_one(user=user, query=query, period=query.period, now=now)}
+           **_one(user=user, query=query, period=query.period, now=now, memo=memo)}
     if query.compare:
-        out["previous"] = _one(user=user, query=query, period=query.period.compared(query.compare), now=now)
+        out["previous"] = _one(user=user, query=query, period=query.period.compared(query.compare), now=now,
+                               memo=memo)
     return out

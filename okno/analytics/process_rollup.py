@@ -6,17 +6,19 @@ The report counts the rows created in the period as they stand now (a cohort), s
 in March changes the March figures whenever it moves. How the rollup stays right
 (docs/analytics.md, "The process report's rollup"):
 - A day is built by the report's own computation (process_report.process_items, keyed by every
-  grouping at once) at a moment T (the span's `built_at`), with the rows *settled* at T: deals and
-  callbacks closed before T, leads closed before T with no robots' deadline open or decided since
-  (a deadline decides lateness when it falls due), requests that started SLACK before T. A report
+  grouping at once) at a moment T (the span's `built_at`), with the rows *settled* at T: deals
+  closed before T or created AGE before it; leads likewise, with no robots' deadline open or
+  decided since (a deadline decides lateness when it falls due); callbacks closed before T;
+  requests that started SLACK before T. A day is built again once its rows are AGE old. A report
   reads the others live: those not settled at the T of their day (`unsettled`, found through the
   closed_at indexes). A row that settles later (a deal won, a lead converted, a callback done) is
   still not settled at T, so it stays live until its day is rebuilt: no event is needed for it.
 - What changes a row a span may hold marks its day (ProcessStatMark), read live until rebuilt:
-  `deal.stage_changed` out of a closed stage (a deal reopened), `deal.updated` of a closed deal
-  (its responsible, department or source edited), `deal.created` (a deal recorded as already
-  closed; a lead converted long after it was lost), and the inbox's internal
-  `conversation.changed` (a request's late reply, end or spam mark).
+  `deal.stage_changed` and `deal.updated` of a deal closed before or older than AGE (a deal
+  reopened or moved on; its responsible, department or source edited), `deal.created` (a deal
+  recorded as already closed; a lead converted long after it was lost), `lead.converted`,
+  `lead.lost` and the internal `lead.updated` (reassigned) of a lead older than AGE, and the
+  inbox's internal `conversation.changed` (a request's late reply, end or spam mark).
 - Today's settled rows are summed the same way every minute (span TODAY); a change to a row they
   may hold marks today (one query: only for a row created before they were built).
 - A request's department is its operator's else its channel's and its source its channel's name;
@@ -25,11 +27,13 @@ in March changes the March figures whenever it moves. How the rollup stays right
 """
 
 import hashlib
+import json
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, Min, OuterRef, Q, Sum
+from django.db.models import Min, Q, Sum
 from django.utils import timezone
 
 from okno.analytics.chats_rollup import departments_now
@@ -41,16 +45,23 @@ from okno.analytics.services import analytics_settings_get
 from okno.core import events
 from okno.deals.models import Deal, Lead, Stage
 from okno.inbox.models import Channel, Conversation
-from okno.robots.models_runs import Deadline
 from okno.work.models import WorkItem
 
-VERSION = 1
+# 2: open deals and leads older than AGE are held (settled) too.
+VERSION = 2
 # The filters a built span's moment T splits the rows by, and each one's time field (what a day
 # is by). A request settles SLACK after it started: its reply, end and last lines arrive by then
 # in the normal course, and a change after that marks its day.
 TIMES = {"deals": "created_at", "leads": "created_at", "callbacks": "created_at", "requests": "started_at",
          "form_spam": "received_at"}
 SLACK = timedelta(minutes=10)
+# A deal or a lead settles AGE after it was created even while open: most close within hours, the
+# rest (long deliveries, the stale deals and leads every CRM has) would otherwise be read live by
+# every report for ever. Their later moves and edits mark their day (every deal write publishes an
+# event; a lead's close and reassignment do), so a day is built again once all its rows are that
+# old (`ripe_at`). A lead with a robots' deadline still open waits for it all the same.
+AGE = timedelta(days=1)
+RIPE_LOOKBACK = timedelta(days=30)
 # Today's sums are built again this often by the worker.
 EVERY = timedelta(seconds=60)
 
@@ -73,42 +84,40 @@ def settled(part: str, at: datetime) -> Q:
         return Q(started_at__lt=at - SLACK)
     if part == "form_spam":
         return Q(received_at__lt=at)
-    if part == "leads":
-        undecided = Deadline.objects.filter(lead_id=OuterRef("pk")).filter(
-            Q(status=Deadline.Status.OPEN) | Q(closed_at__gte=at))
-        return Q(closed_at__lt=at) & ~Q(Exists(undecided))
+    if part in ("deals", "leads"):
+        return Q(closed_at__lt=at) | Q(created_at__lt=at - AGE)
     return Q(closed_at__lt=at)
 
 
 MODELS = {"deals": Deal, "leads": Lead, "callbacks": WorkItem}
+# The parts whose rows left out of a span are listed by id in it (ProcessStatSpan.pending).
+PENDING = tuple(MODELS)
 COARSE = {ProcessStat.Span.DAY: ProcessStat.Span.DAY_DEPARTMENT,
           ProcessStat.Span.MONTH: ProcessStat.Span.MONTH_DEPARTMENT,
           ProcessStat.Span.TODAY: ProcessStat.Span.TODAY_DEPARTMENT}
+PEOPLE = {ProcessStat.Span.DAY: ProcessStat.Span.DAY_PEOPLE,
+          ProcessStat.Span.MONTH: ProcessStat.Span.MONTH_PEOPLE,
+          ProcessStat.Span.TODAY: ProcessStat.Span.TODAY_PEOPLE}
+# Each span's twins, each keeping some of the key (source, department, employee, pipeline).
+TWINS = {span: ((COARSE[span], lambda s, d, e, p: (s, d, None, p)), (PEOPLE[span], lambda s, d, e, p: ("", d, e, None)))
+         for span in COARSE}
 
 
-# The parts whose unsettled rows are found by id.
-SETTLING = ("deals", "leads", "callbacks")
-
-
-def unsettled(part: str, at: datetime, lo: datetime, hi: datetime) -> Q | set[int]:
-    """The rows created in [lo, hi) the span built at `at` left out, read live: settled()'s
-    complement. For deals, leads and callbacks their ids, found through the closed_at indexes
-    (the open rows and those closed since: a sliver of the period) in a query or two, as a set;
-    one filter with an OR and a subquery walked every lead of the year instead (0.4 s at
-    300,000). For requests and form spam, a filter on their time."""
-    if part == "requests":
-        return Q(started_at__gte=at - SLACK)
-    if part == "form_spam":
-        return Q(received_at__gte=at)
-    rows = MODELS[part].objects.filter(created_at__gte=lo, created_at__lt=hi)
-    if part == "callbacks":
-        rows = rows.filter(kind=WorkItem.Kind.CALLBACK)
-    ids = set(rows.filter(closed_at__isnull=True).values_list("pk", flat=True))
-    ids |= set(rows.filter(closed_at__gte=at).values_list("pk", flat=True))
-    if part == "leads":
-        ids |= set(Deadline.objects.filter(lead__created_at__gte=lo, lead__created_at__lt=hi).filter(
-            Q(status=Deadline.Status.OPEN) | Q(closed_at__gte=at)).values_list("lead_id", flat=True))
-    return ids
+def pending(at: datetime, lo: datetime, hi: datetime) -> dict[str, list[int]]:
+    """The deals, leads and callbacks created in [lo, hi) that the span built at `at` leaves out:
+    settled()'s complement, listed once at the build. A report reads them live by id in one
+    query per part, however many days and build moments the period spans (looking them up per
+    build moment through the closed_at indexes was a query per day and part)."""
+    out = {}
+    for part, model in MODELS.items():
+        rows = model.objects.filter(created_at__gte=lo, created_at__lt=hi)
+        if part == "callbacks":
+            rows = rows.filter(kind=WorkItem.Kind.CALLBACK)
+        else:  # deals and leads: the young ones still open (none on a day built ripe)
+            rows = rows.filter(created_at__gte=at - AGE)
+        out[part] = sorted(rows.filter(Q(closed_at__isnull=True) | Q(closed_at__gte=at)).order_by()
+                           .values_list("pk", flat=True))
+    return out
 
 
 # --- marks ------------------------------------------------------------------------------------
@@ -130,9 +139,11 @@ def _mark_today(at: datetime | None, *, slack: timedelta = timedelta(0)) -> None
         ProcessStatMark.objects.create(day=local_day(now))
 
 
-def _was_closed(event: events.Event) -> bool:
-    """Whether the deal was closed before this event: only then may a span hold it (an open
-    deal, and one closed just now, is read live anyway)."""
+def _held(event: events.Event) -> bool:
+    """Whether a span may hold the deal: it was closed before this event, or it is older than AGE
+    (a young open deal, and one closed just now, is read live anyway)."""
+    if event.subject.created_at < timezone.now() - AGE:
+        return True
     if event.name == "deal.stage_changed":
         return Stage.objects.filter(pk=event.data.get("from_stage_id"), kind__in=Stage.CLOSED).exists()
     return event.name == "deal.created" or event.subject.closed_at is not None
@@ -144,8 +155,14 @@ def on_changed(event: events.Event) -> None:
     if isinstance(subject, Conversation):
         _mark(subject.started_at)
         _mark_today(subject.started_at, slack=SLACK)
+    elif isinstance(subject, Lead):
+        # lead.converted and .lost close an open lead, held once old; lead.updated (reassigned, a
+        # robots' deadline missed) may also be of a lead closed before its day was built.
+        if subject.created_at < timezone.now() - AGE or (event.name == "lead.updated" and subject.closed_at):
+            _mark(subject.created_at)
+            _mark_today(subject.created_at)
     elif isinstance(subject, Deal):
-        created = [subject.created_at] if _was_closed(event) else []
+        created = [subject.created_at] if _held(event) else []
         if event.name == "deal.created" and subject.lead_id:  # its lead (maybe lost long ago) now converted
             created.append(Lead.objects.filter(pk=subject.lead_id).values_list("created_at", flat=True).first())
         for at in created:
@@ -155,23 +172,29 @@ def on_changed(event: events.Event) -> None:
 
 # --- building ---------------------------------------------------------------------------------
 
-def _save(span: str, start: date, rows: dict[tuple, dict], fingerprint: str, now: datetime) -> None:
-    """The span's rows and, in the same transaction, its twin without the employee (COARSE: a
-    report with no person in the question reads 20-50 times fewer rows); one ProcessStatSpan
-    says whether both hold."""
-    coarse: dict[tuple, dict] = {}
-    for (source, department, _employee, pipeline), counts in rows.items():
-        acc = coarse.setdefault((source, department, None, pipeline), dict.fromkeys(COUNTS, 0))
-        for name in COUNTS:
-            acc[name] += counts[name]
-    ProcessStat.objects.filter(span__in=(span, COARSE[span]), start=start).delete()
+def _save(span: str, start: date, rows: dict[tuple, dict], fingerprint: str, now: datetime,
+          left_out: dict | None = None) -> None:
+    """The span's rows and, in the same transaction, its twins (TWINS: without the employee, a
+    report with no person in the question reads 20-50 times fewer rows; without the source and
+    pipeline, one by employee or department 5-20 times fewer); one ProcessStatSpan says whether
+    all hold."""
+    found = [(span, rows)]
+    for kind, key in TWINS[span]:
+        twin: dict[tuple, dict] = {}
+        for (source, department, employee, pipeline), counts in rows.items():
+            acc = twin.setdefault(key(source, department, employee, pipeline), dict.fromkeys(COUNTS, 0))
+            for name in COUNTS:
+                acc[name] += counts[name]
+        found.append((kind, twin))
+    ProcessStat.objects.filter(span__in=[kind for kind, _rows in found], start=start).delete()
     ProcessStat.objects.bulk_create([
         ProcessStat(span=kind, start=start, source=source or "", department_id=department, employee_id=employee,
                     pipeline_id=pipeline, **counts)
-        for kind, found in ((span, rows), (COARSE[span], coarse))
-        for (source, department, employee, pipeline), counts in found.items()], batch_size=2000)
-    ProcessStatSpan.objects.update_or_create(span=span, start=start,
-                                             defaults={"fingerprint": fingerprint, "built_at": now})
+        for kind, held in found
+        for (source, department, employee, pipeline), counts in held.items()], batch_size=2000)
+    ProcessStatSpan.objects.update_or_create(span=span, start=start, defaults={
+        "fingerprint": fingerprint, "built_at": now,
+        "pending": json.dumps(left_out, separators=(",", ":")) if left_out else ""})
 
 
 def process_build_day(*, day: date, now: datetime | None = None, span: str = ProcessStat.Span.DAY) -> int:
@@ -189,10 +212,10 @@ def process_build_day(*, day: date, now: datetime | None = None, span: str = Pro
             acc = rows.setdefault(key, dict.fromkeys(COUNTS, 0))
             for name, value in counts.items():
                 acc[name] += value
-        _save(span, day, rows, process_fingerprint(), now)
+        _save(span, day, rows, process_fingerprint(), now, pending(now, *period.bounds()))
         if span == ProcessStat.Span.TODAY:  # yesterday's sums
             for model in (ProcessStat, ProcessStatSpan):
-                model.objects.filter(span__in=(span, COARSE[span])).exclude(start=day).delete()
+                model.objects.filter(span__in=(span, COARSE[span], PEOPLE[span])).exclude(start=day).delete()
         ProcessStatSpan.objects.filter(span=ProcessStat.Span.MONTH, start=month_of(day)[0]).delete()
         if marks:
             ProcessStatMark.objects.filter(pk__in=marks).delete()
@@ -240,6 +263,20 @@ def process_rebuild(*, start: date | None = None, end: date | None = None) -> di
                       build_month=lambda first: process_build_month(first=first, now=now))
 
 
+def ripe_at(day: date) -> datetime:
+    """When every deal created on `day` is older than AGE: a build from then holds its open ones."""
+    after = day + timedelta(days=1)
+    return datetime(after.year, after.month, after.day, tzinfo=ZoneInfo(settings.TIME_ZONE)) + AGE
+
+
+def _ripe(now: datetime) -> list[date]:
+    """The last weeks' days built before they were ripe and ripe now, newest first. An older one
+    (the worker stopped for weeks) stays as built: still right, its open deals read live."""
+    recent = ProcessStatSpan.objects.filter(span=ProcessStat.Span.DAY, start__gte=local_day(now) - RIPE_LOOKBACK)
+    return [day for day, built_at in recent.order_by("-start").values_list("start", "built_at")
+            if built_at < ripe_at(day) <= now]
+
+
 def process_rollup_drain(*, now: datetime | None = None) -> int:
     """The worker's drain: the days that ended, marked days, days built with another fingerprint
     (newest first), then their months. Returns the days built."""
@@ -247,8 +284,9 @@ def process_rollup_drain(*, now: datetime | None = None) -> int:
     fingerprint = process_fingerprint()
 
     def stale(limit: int) -> list[date]:
-        return list(ProcessStatSpan.objects.filter(span=ProcessStat.Span.DAY).exclude(fingerprint=fingerprint)
-                    .order_by("-start").values_list("start", flat=True)[:limit])
+        other = list(ProcessStatSpan.objects.filter(span=ProcessStat.Span.DAY).exclude(fingerprint=fingerprint)
+                     .order_by("-start").values_list("start", flat=True)[:limit])
+        return other + [d for d in _ripe(now) if d not in other][:limit - len(other)]
 
     todo, through = days_to_build(now=now, cursor_model=ProcessStatCursor, mark_model=ProcessStatMark,
                                   first_day=_first_day, stale=stale)
@@ -268,7 +306,8 @@ def register() -> None:
     """From AnalyticsConfig.ready: the domains' events and the worker's drain."""
     from okno.core import worker
 
-    for name in ("conversation.changed", "deal.created", "deal.stage_changed", "deal.updated"):
+    for name in ("conversation.changed", "deal.created", "deal.stage_changed", "deal.updated", "lead.converted",
+                 "lead.lost", "lead.updated"):
         events.subscribe(name, on_changed, key="analytics.process_rollup")
     worker.register_drain("analytics_process_rollup", process_rollup_drain, idle_sleep=10.0)
 

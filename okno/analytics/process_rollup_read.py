@@ -1,11 +1,12 @@
 """The process report from its rollup (okno.analytics.process_rollup): whole past months and days
 from ProcessStat; beside them, live, the deals, leads and callbacks of those days that were not
-settled when their day was built (by each day's `built_at`), and every row of the days the rollup
-cannot answer (today, a marked day, a day built with another fingerprint). Each row counts once:
-in the rollup if settled at its day's build, else live (test_process_rollup.py checks the sum
-against the live report).
+settled when their day was built (listed in each day's span: `pending`), the rows that came after
+a build (today's, by its `built_at`), and every row of the days the rollup cannot answer (a
+marked day, a day built with another fingerprint). Each row counts once: in the rollup if settled
+at its day's build, else live (test_process_rollup.py checks the sum against the live report).
 """
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
@@ -16,7 +17,7 @@ from django.utils import timezone
 from okno.analytics.models_rollup import ProcessStat, ProcessStatMark, ProcessStatSpan
 from okno.analytics.periods import Period, ids_q
 from okno.analytics.process_report import COUNTS, ProcessQuery, add_items, process_items
-from okno.analytics.process_rollup import COARSE, MODELS, SETTLING, TIMES, process_fingerprint, unsettled
+from okno.analytics.process_rollup import COARSE, MODELS, PENDING, PEOPLE, SLACK, process_fingerprint
 from okno.analytics.replica import reports_db
 from okno.analytics.rollup import month_of, today
 from okno.analytics.rollup_read import _days, _names, _runs
@@ -31,19 +32,20 @@ def _moment(value) -> datetime:
 
 
 def _state(start: date, end: date, db: str) -> tuple:
-    """({(span, start): (fingerprint, built_at)}, marked days) of [start's month, end]: one query."""
+    """({(span, start): (fingerprint, built_at, pending)}, marked days) of [start's month, end]:
+    one query."""
     spans, marks = ProcessStatSpan._meta.db_table, ProcessStatMark._meta.db_table
-    sql = (f"SELECT span, start, fingerprint, built_at FROM {spans} WHERE start >= %s AND start <= %s "
-           f"UNION ALL SELECT '', m.day, '', NULL FROM (SELECT DISTINCT day FROM {marks} "
+    sql = (f"SELECT span, start, fingerprint, built_at, pending FROM {spans} WHERE start >= %s AND start <= %s "
+           f"UNION ALL SELECT '', m.day, '', NULL, '' FROM (SELECT DISTINCT day FROM {marks} "
            f"WHERE day >= %s AND day <= %s) m")
     with connections[db].cursor() as cursor:
         cursor.execute(sql, [start.replace(day=1), end, start.replace(day=1), end])
         found = cursor.fetchall()
     built, marked = {}, set()
-    for span, day, fingerprint, built_at in found:
+    for span, day, fingerprint, built_at, left_out in found:
         day = day if isinstance(day, date) else date.fromisoformat(day)
         if span:
-            built[(span, day)] = (fingerprint, _moment(built_at))
+            built[(span, day)] = (fingerprint, _moment(built_at), left_out)
         else:
             marked.add(day)
     return built, frozenset(marked)
@@ -59,39 +61,49 @@ def _plan(period: Period, state: tuple, fingerprint: str) -> dict:
     def good(span: str, day: date) -> bool:
         return built.get((span, day), ("",))[0] == fingerprint and day not in marked
 
-    months, days, moments, live_days = [], [], {}, []
+    months, days, moments, left_out, live_days = [], [], {}, [], []
     last_past = min(period.end, today() - timedelta(days=1))
     day = period.start
     while day <= last_past:
         first, last = month_of(day)
-        whole = _days(first, last)
-        if (day == first and last <= last_past and good(month_span, first)
-                and all(good(day_span, d) for d in whole)):
+        whole = _days(first, last) if day == first and last <= last_past else []
+        if whole and good(month_span, first) and all(good(day_span, d) for d in whole):
             months.append(first)
             moments.update({d: built[(day_span, d)][1] for d in whole})
+            left_out += [built[(day_span, d)][2] for d in whole]
             day = last + timedelta(days=1)
             continue
         if good(day_span, day):
             days.append(day)
             moments[day] = built[(day_span, day)][1]
+            left_out.append(built[(day_span, day)][2])
         else:
             live_days.append(day)
         day += timedelta(days=1)
     with_today = period.start <= now_day <= period.end and good(ProcessStat.Span.TODAY, now_day)
     if with_today:
         moments[now_day] = built[(ProcessStat.Span.TODAY, now_day)][1]
+        left_out.append(built[(ProcessStat.Span.TODAY, now_day)][2])
     live_days += [d for d in _days(max(last_past + timedelta(days=1), period.start), period.end)
                   if not (with_today and d == now_day)]
-    return {"months": months, "days": days, "today": with_today, "moments": moments, "live_days": live_days}
+    return {"months": months, "days": days, "today": with_today, "moments": moments, "pending": left_out,
+            "live_days": live_days}
 
 
 def _read(*, user, query: ProcessQuery, plan: dict, db: str) -> dict:
     scope = process_scope_q(user, department_field="department_id", employee_field="employee_id") if user else Q()
     person = query.group_by == "employee" or query.employee is not None or "employee_id" in _names(scope)
-    kind = {s: s if person else COARSE[s] for s in COARSE}
-    # One query per kind of span, each `span = … AND start IN (…)`: as one OR, PostgreSQL walked
-    # every row of the table (137 ms for a month by employee).
-    found = []
+    # The smallest twin that holds the question's key and filters (okno.analytics.process_rollup.TWINS).
+    if person:
+        twins = PEOPLE if query.group_by in ("employee", "department") else {s: s for s in COARSE}
+    else:
+        twins = COARSE
+    kind = {s: twins[s] for s in COARSE}
+    # Each kind of span its own `span = … AND start IN (…)`, summed again over their UNION ALL in
+    # one statement: as one OR, PostgreSQL walked every row of the table (137 ms for a month by
+    # employee); as a query each, Python added up their rows again.
+    column = COLUMNS[query.group_by]
+    parts, params = [], []
     for span, starts in ((ProcessStat.Span.MONTH, plan["months"]), (ProcessStat.Span.DAY, plan["days"]),
                          (ProcessStat.Span.TODAY, [today()] if plan["today"] else [])):
         if not starts:
@@ -102,45 +114,64 @@ def _read(*, user, query: ProcessQuery, plan: dict, db: str) -> dict:
         if query.employee is not None:
             qs = qs.filter(employee_id=query.employee)
         try:
-            sql, params = qs.values(COLUMNS[query.group_by]).annotate(
-                **{f"s_{n}": Sum(n) for n in COUNTS}).order_by().query.sql_with_params()
+            sql, more = qs.values(column).annotate(**{f"s_{n}": Sum(n) for n in COUNTS}).order_by(
+            ).query.sql_with_params()
         except EmptyResultSet:  # a scope or filter no row can pass
             return {}
-        with connections[db].cursor() as cursor:
-            cursor.execute(sql, params)
-            found += cursor.fetchall()
+        parts.append(sql)
+        params += more
+    if not parts:
+        return {}
+    sums = ", ".join(f"SUM(t.s_{n})" for n in COUNTS)
+    sql = parts[0] if len(parts) == 1 else (
+        f"SELECT t.{column}, {sums} FROM ({' UNION ALL '.join(parts)}) t GROUP BY t.{column}")
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
     accs: dict = {}
-    for key, *sums in found:
+    for key, *values in found:
         key = (key or None) if query.group_by == "source" else key
-        acc = accs.setdefault(key, dict.fromkeys(COUNTS, 0))
-        for name, value in zip(COUNTS, sums, strict=True):
+        acc = accs.setdefault(key, dict.fromkeys(COUNTS, 0))  # "" and None: one source
+        for name, value in zip(COUNTS, values, strict=True):
             acc[name] += int(value)
     return accs
 
 
-def _unsettled(moments: dict[date, datetime]) -> dict[str, Q]:
-    """Per part, its rows created on the rollup's days that were not settled at their day's
-    build: one filter, the days grouped by build moment and each group by runs of days."""
+# What came after a build: rows created (requests started SLACK before, form spam received) from
+# its moment on. Only a span built before its day ended (today's), or a day built within SLACK
+# of midnight, has any.
+AFTER = {"deals": ("created_at", timedelta(0)), "leads": ("created_at", timedelta(0)),
+         "callbacks": ("created_at", timedelta(0)), "requests": ("started_at", SLACK),
+         "form_spam": ("received_at", timedelta(0))}
+
+
+def _live_rest(plan: dict) -> tuple[dict[str, Q], dict[str, Q]]:
+    """Per part, the rows of the rollup's days it does not hold: those its spans list as left out
+    (`pending`, by id) and those that came after their day's build (by time). Two filters, each
+    read on its own: as one OR, PostgreSQL walked every row of the period."""
+    ids: dict[str, list[int]] = {part: [] for part in PENDING}
+    for text in plan["pending"]:
+        for part, found in (json.loads(text) if text else {}).items():
+            ids[part] += found
     by_moment: dict[datetime, list[date]] = {}
-    for day, at in moments.items():
+    for day, at in plan["moments"].items():
         by_moment.setdefault(at, []).append(day)
-    out: dict[str, Q] = {}
-    for part, field in TIMES.items():
-        q, ids = Q(pk__in=[]), set()
+    listed: dict[str, Q] = {}
+    after: dict[str, Q] = {}
+    for part, (field, slack) in AFTER.items():
+        listed[part] = ids_q(MODELS[part], "id", ids[part], joined=True) if ids.get(part) else Q(pk__in=[])
+        q = Q(pk__in=[])
         for at, days in by_moment.items():
             for run in _runs(days):
                 lo, hi = run.bounds()
-                found = unsettled(part, at, lo, hi)
-                if isinstance(found, set):
-                    ids |= found
-                else:
-                    q |= Q(**{f"{field}__gte": lo, f"{field}__lt": hi}) & found
-        # The ids alone: an OR of time ranges beside them made PostgreSQL walk the whole period.
-        out[part] = ids_q(MODELS[part], "id", sorted(ids)) if part in SETTLING else q
-    return out
+                if at - slack < hi:
+                    q |= Q(**{f"{field}__gte": max(lo, at - slack), f"{field}__lt": hi})
+        after[part] = q
+    return listed, after
 
 
-def process_rollup_accumulate(*, user, query: ProcessQuery, period: Period, now: datetime) -> dict | None:
+def process_rollup_accumulate(*, user, query: ProcessQuery, period: Period, now: datetime,
+                              memo: dict | None = None) -> dict | None:
     """process_report's accumulators (group key -> counts) from the rollup and the live rest, or
     None: answer live."""
     db = reports_db()
@@ -148,15 +179,18 @@ def process_rollup_accumulate(*, user, query: ProcessQuery, period: Period, now:
     if last < period.start:
         return None  # the future: nothing to read
     state = _state(period.start, last, db)
-    plan = _plan(period, state, process_fingerprint())
+    memo = {} if memo is None else memo
+    if "fingerprint" not in memo:
+        memo["fingerprint"] = process_fingerprint()
+    plan = _plan(period, state, memo["fingerprint"])
     accs: dict = {}
     if plan["moments"]:
         accs = _read(user=user, query=query, plan=plan, db=db)
         if _state(period.start, last, db) != state:
             return None  # a build committed while we read: its rows may be half-read
         covered = Period(min(plan["moments"]), max(plan["moments"]))
-        add_items(accs, process_items(user=user, query=query, period=covered, now=now,
-                                      extra=_unsettled(plan["moments"])))
+        for extra in _live_rest(plan):
+            add_items(accs, process_items(user=user, query=query, period=covered, now=now, extra=extra))
     for run in _runs(plan["live_days"]):
         add_items(accs, process_items(user=user, query=query, period=run, now=now))
     return accs

@@ -102,7 +102,19 @@ def lead_reassign(*, actor: User, leads: QuerySet[Lead] | list[int], assignee: U
               "updated_at": timezone.now(), "read_at": None}
     if assignee is not None and assignee.department_id:
         fields["department_id"] = assignee.department_id
-    return qs.update(**fields)
+    changed = list(qs.values_list("pk", flat=True))
+    count = Lead.objects.filter(pk__in=changed, status__in=Lead.OPEN).update(**fields)
+    lead_updated_publish(leads=Lead.objects.filter(pk__in=changed))
+    return count
+
+
+def lead_updated_publish(*, leads) -> None:
+    """The internal `lead.updated` (never delivered to webhooks) for leads a bulk write changed
+    (reassigned; a robots' deadline missed): the process report's rollup marks the day of one it
+    may hold (okno.analytics.process_rollup). Call it in the writer's transaction."""
+    for lead in leads:
+        events.publish("lead.updated", subject=lead, internal=True, data={
+            "lead_id": lead.pk, "assignee_id": lead.assignee_id, "department_id": lead.department_id})
 
 
 def _reason_name(value, errors: dict[str, str]) -> str:

@@ -246,7 +246,10 @@ def _set_lead_assignee(lead: Lead, user: User) -> str:
     fields = {"assignee": user, "routed_by": "robot", "updated_at": timezone.now(), "read_at": None}
     if user.department_id:
         fields["department_id"] = user.department_id
+    from okno.deals.lead_services import lead_updated_publish
+
     Lead.objects.filter(pk=lead.pk, status__in=Lead.OPEN).update(**fields)
+    lead_updated_publish(leads=Lead.objects.filter(pk=lead.pk))
     return f"assignee: {user.get_username()}"
 
 

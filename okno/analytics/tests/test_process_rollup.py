@@ -69,10 +69,17 @@ def test_a_reopened_deal_marks_its_day_and_the_worker_rebuilds_it():
     day = timezone.localdate(deal.created_at)
     on_changed(Event(name="deal.stage_changed", subject=deal, data={"from_stage_id": deal.stage_id}))
     assert ProcessStatMark.objects.filter(day=day).exists()
-    # a deal moving on out of an open stage marks nothing: it was read live all along
-    moving = Deal.objects.filter(closed_at=None).first()
-    on_changed(Event(name="deal.stage_changed", subject=moving, data={"from_stage_id": moving.stage_id}))
-    assert ProcessStatMark.objects.count() == 1
+    # an open deal older than AGE is held as it stood at the build: its move marks its day
+    old = Deal.objects.filter(closed_at=None).order_by("pk").first()
+    on_changed(Event(name="deal.stage_changed", subject=old, data={"from_stage_id": old.stage_id}))
+    assert ProcessStatMark.objects.filter(day=timezone.localdate(old.created_at)).exists()
+    # a young open deal moving on marks nothing: it is read live until its day is ripe
+    from okno.analytics.tests.process_factories import deal_path
+
+    young = deal_path(pipeline=old.pipeline, at=timezone.now() - timedelta(hours=2))
+    marks = ProcessStatMark.objects.count()
+    on_changed(Event(name="deal.stage_changed", subject=young, data={"from_stage_id": young.stage_id}))
+    assert ProcessStatMark.objects.count() == marks
     for _ in range(3):
         process_rollup_drain()
     assert not ProcessStatMark.objects.exists()
@@ -80,6 +87,54 @@ def test_a_reopened_deal_marks_its_day_and_the_worker_rebuilds_it():
     query = ProcessQuery(Period(date(2026, 9, 1), date(2026, 10, 31)), group_by="employee")
     got, want = _both(admin, query)
     assert got == want
+
+
+def test_a_day_built_before_its_deals_were_old_is_built_again_once_they_are():
+    from okno.analytics.process_rollup import AGE, process_build_day, ripe_at
+    from okno.analytics.tests.process_factories import deal_path, make_lead
+    from okno.contacts.tests.factories import make_contact
+    from okno.deals.lead_services import lead_reassign
+    from okno.deals.tests.factories import PipelineFactory
+
+    world = _company(random.Random(3))
+    day = date(2026, 10, 10)
+    pipeline = PipelineFactory(name="Доставка")
+    open_deal = deal_path(pipeline=pipeline, at=local_noon(day), moves=[(300, 1)], source="Курьер")
+    open_lead = make_lead(contact=make_contact(first_name="Лид"), at=local_noon(day), source="Курьер")
+    process_rebuild(start=START)
+    # built the night the day ended: its open deal is young, read live
+    early = ripe_at(day) - AGE + timedelta(minutes=5)
+    process_build_day(day=day, now=early)
+    admin = world["viewers"][0]
+    query = ProcessQuery(Period(day, day), group_by="source")
+    got, want = _both(admin, query)
+    assert got == want and got["Курьер"]["deals"] == 1 and got["Курьер"]["leads"] == 1
+    assert not ProcessStat.objects.filter(span="day", start=day, source="Курьер").exists()
+    # once ripe, the worker builds it again and holds the open deal and lead
+    process_rollup_drain(now=ripe_at(day) + timedelta(minutes=1))
+    assert ProcessStat.objects.filter(span="day", start=day, source="Курьер", deals=1).exists()
+    assert ProcessStat.objects.filter(span="day", start=day, source="Курьер", leads=1).exists()
+    assert ProcessStatSpan.objects.get(span="day", start=day).built_at >= ripe_at(day)
+    got, want = _both(admin, query)
+    assert got == want
+    # a later move of the held open deal marks its day; read live until rebuilt, still equal
+    on_changed(Event(name="deal.stage_changed", subject=open_deal, data={"from_stage_id": open_deal.stage_id}))
+    assert ProcessStatMark.objects.filter(day=day).exists()
+    got, want = _both(admin, query)
+    assert got == want
+    # and so does a reassignment of the held open lead, through the leads' own service
+    ProcessStatMark.objects.all().delete()
+    process_rollup_drain(now=ripe_at(day) + timedelta(minutes=2))
+    lead_reassign(actor=admin, leads=[open_lead.pk], assignee=world["people"][3])
+    assert ProcessStatMark.objects.filter(day=day).exists()
+    got, want = _both(admin, ProcessQuery(Period(day, day), group_by="employee"))
+    assert got == want and got[world["people"][3].pk]["leads"] == 1
+
+
+def local_noon(day: date):
+    from okno.analytics.tests.factories import local
+
+    return local(day.isoformat(), 12, 0)
 
 
 def test_todays_sums_and_the_live_rest_equal_the_live_report():
@@ -100,7 +155,7 @@ def test_todays_sums_and_the_live_rest_equal_the_live_report():
     for minutes in (300, 120, 45, 20, 5):
         at = max(midnight, now - timedelta(minutes=minutes))
         deal_path(pipeline=pipeline, at=at, moves=[(60, 1), (120, 3)] if minutes > 30 else [(60, 1)],
-                  responsible=world["people"][0], source="Сайт")
+                  responsible=world["people"][0], source="Курьер")
         make_callback(at=at, closed_minutes=10 if minutes > 30 else None, assignee=world["people"][1])
         make_chat(channel=jivo_channel(name=f"Чат {minutes}"), at=at, operator=world["people"][2])
     day = timezone.localdate()
@@ -123,3 +178,23 @@ def test_todays_sums_and_the_live_rest_equal_the_live_report():
         on_changed(Event(name="deal.stage_changed", subject=closed, data={"from_stage_id": closed.stage_id}))
         assert ProcessStatMark.objects.filter(day=day).exists()
         check()
+
+
+def test_a_missed_deadline_of_a_lead_the_rollup_holds_marks_its_day():
+    from okno.contacts.tests.factories import make_contact
+    from okno.deals.services import lead_create
+    from okno.robots.drains import deadlines_drain
+    from okno.robots.models import Deadline
+    from okno.robots.tests.factories import fall_due, make_robot
+
+    # given an open lead older than AGE (held by its day's span) with a robots' deadline
+    make_robot(for_leads=True, kind="deadline", within="PT15M", time="wall")
+    lead = lead_create(contact=make_contact())
+    created = timezone.now() - timedelta(days=3)
+    Lead.objects.filter(pk=lead.pk).update(created_at=created)
+    fall_due()
+    # when the robots find it missed
+    deadlines_drain()
+    # then its day is marked: its `late` figure changed
+    assert Deadline.objects.get(lead=lead).status == Deadline.Status.MISSED
+    assert ProcessStatMark.objects.filter(day=timezone.localdate(created)).exists()

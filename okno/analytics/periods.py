@@ -125,7 +125,7 @@ def ids_q(model, column: str, ids, *, joined: bool = False) -> Q:
     name = f"{table}.{connection.ops.quote_name(column)}"
     if connection.vendor == "postgresql":
         # As an array literal: psycopg's dumping of a list of thousands of ints took longer than the query.
-        literal = "{" + ",".join(str(int(i)) for i in ids) + "}"
+        literal = "{" + ",".join(map(str, map(int, ids))) + "}"
         sql = f"{name} IN (SELECT unnest(%s::bigint[]))" if joined else f"{name} = ANY(%s::bigint[])"
         return Q(RawSQL(sql, (literal,), output_field=BooleanField()))
     return Q(RawSQL(f"{name} IN (SELECT value FROM json_each(%s))", (json.dumps(list(ids)),),

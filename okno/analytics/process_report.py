@@ -137,6 +137,10 @@ def _deal_items(*, user, query: ProcessQuery, lo, hi, extra=None):
     for deal_id, from_id, to_id, at in (found if small else found.iterator(chunk_size=5000)):
         changes[deal_id].append((from_id, to_id, at))
     kinds, first = _stages()
+    # Stage ids by what a move into or out of them means (set look-ups: this loop is the live rest's).
+    confirming = {pk for pk, kind in kinds.items() if kind in (Stage.Kind.OPEN, Stage.Kind.WON)}
+    paused = {pk for pk, kind in kinds.items() if kind == Stage.Kind.PAUSED}
+    lost = {pk for pk, kind in kinds.items() if kind == Stage.Kind.LOST}
     for pk, d in rows.items():
         counts = {"deals": 1, "processed": 0, "processing_ms": 0, "paused": 0, "pauses": 0, "pause_ms": 0,
                   "lost_in_pause": 0}
@@ -144,19 +148,17 @@ def _deal_items(*, user, query: ProcessQuery, lo, hi, extra=None):
         processed_at = None
         paused_since = None
         was_paused = lost_in_pause = False
-        for from_id, to_id, at in changes.get(pk, []):
-            to_kind = kinds.get(to_id)
-            if (processed_at is None and from_id is not None and to_id != deal_first
-                    and to_kind in (Stage.Kind.OPEN, Stage.Kind.WON)):
+        for from_id, to_id, at in changes.get(pk, ()):
+            if processed_at is None and from_id is not None and to_id != deal_first and to_id in confirming:
                 processed_at = at
-            if from_id is not None and kinds.get(from_id) == Stage.Kind.PAUSED:
+            if from_id in paused:
                 if paused_since is not None:
                     counts["pauses"] += 1
                     counts["pause_ms"] += _ms(at, paused_since)
                     paused_since = None
-                if to_kind == Stage.Kind.LOST:
+                if to_id in lost:
                     lost_in_pause = True
-            if to_kind == Stage.Kind.PAUSED:
+            if to_id in paused:
                 was_paused = True
                 paused_since = at
         if processed_at is not None:
@@ -218,6 +220,11 @@ def process_items(*, user, query: ProcessQuery, period: Period, now, parts=PARTS
     The report sums them; the drill-down lists those that count in a figure. `parts` and `extra`
     (a further filter per part) serve the rollup (okno.analytics.process_rollup)."""
     lo, hi = period.bounds()
+    if extra is not None:  # a part the filter leaves nothing of (None) is not read at all
+        nothing = {p for p in PARTS if p in extra and extra[p] is None}
+        if "form_spam" in extra and extra["form_spam"] is not None:
+            nothing.discard("requests")  # the requests part reads form spam too
+        parts = [p for p in parts if p not in nothing]
     if "deals" in parts:
         yield from _deal_items(user=user, query=query, lo=lo, hi=hi, extra=extra)
     if "leads" in parts:

@@ -70,10 +70,19 @@ def _scoped_conversations(*, user, query, lo, hi):
 
 def request_items(*, user, query, lo, hi, extra: dict | None = None):
     """(("conversation", id) or ("event", id), when, group key, counts) of each request started
-    in the period and each honeypot hit: requests, unanswered, left_quickly, offline and spam."""
+    in the period and each honeypot hit: requests, unanswered, left_quickly, offline and spam.
+    `extra`: a further filter of conversations ("requests") and honeypot hits ("form_spam"), None
+    for none of them (the rollup's part of the period, okno.analytics.process_rollup)."""
+    if not (extra and "requests" in extra and extra["requests"] is None):
+        yield from _conversation_items(user=user, query=query, lo=lo, hi=hi, extra=extra)
+    if not (extra and "form_spam" in extra and extra["form_spam"] is None):
+        yield from _form_spam(user=user, query=query, lo=lo, hi=hi, extra=extra)
+
+
+def _conversation_items(*, user, query, lo, hi, extra: dict | None = None):
     conf = analytics_settings_get()
     qs = _scoped_conversations(user=user, query=query, lo=lo, hi=hi)
-    if extra and "requests" in extra:  # the rollup's part of the period (okno.analytics.process_rollup)
+    if extra and "requests" in extra:
         qs = qs.filter(extra["requests"])
     fields = ["pk", "kind", "spam", "replied", "offline", "first_reply_at", "started_at", "ended",
               *sorted({f for f in KEYS.values() if f})]
@@ -95,7 +104,6 @@ def request_items(*, user, query, lo, hi, extra: dict | None = None):
             yield ref, row["started_at"], key, {"requests": 1, "left_quickly": 1}
         else:
             yield ref, row["started_at"], key, {"requests": 1, "unanswered": 1}
-    yield from _form_spam(user=user, query=query, lo=lo, hi=hi, extra=extra)
 
 
 def _form_spam(*, user, query, lo, hi, extra=None):

@@ -122,18 +122,21 @@ def _read(*, user, query: ProcessQuery, plan: dict, db: str) -> dict:
         params += more
     if not parts:
         return {}
-    sums = ", ".join(f"SUM(t.s_{n})" for n in COUNTS)
-    sql = parts[0] if len(parts) == 1 else (
-        f"SELECT t.{column}, {sums} FROM ({' UNION ALL '.join(parts)}) t GROUP BY t.{column}")
+    # As integers: PostgreSQL's SUM of a bigint is a numeric, read as a Decimal each.
+    sums = ", ".join(f"CAST(SUM(t.s_{n}) AS BIGINT)" for n in COUNTS)
+    sql = f"SELECT t.{column}, {sums} FROM ({' UNION ALL '.join(parts)}) t GROUP BY t.{column}"
     with connections[db].cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
     accs: dict = {}
     for key, *values in found:
         key = (key or None) if query.group_by == "source" else key
-        acc = accs.setdefault(key, dict.fromkeys(COUNTS, 0))  # "" and None: one source
-        for name, value in zip(COUNTS, values, strict=True):
-            acc[name] += int(value)
+        acc = accs.get(key)
+        if acc is None:
+            accs[key] = dict(zip(COUNTS, values, strict=True))
+        else:  # "" and None: one source
+            for name, value in zip(COUNTS, values, strict=True):
+                acc[name] += value
     return accs
 
 
@@ -145,10 +148,10 @@ AFTER = {"deals": ("created_at", timedelta(0)), "leads": ("created_at", timedelt
          "form_spam": ("received_at", timedelta(0))}
 
 
-def _live_rest(plan: dict) -> tuple[dict[str, Q], dict[str, Q]]:
+def _live_rest(plan: dict) -> tuple[dict[str, Q | None], dict[str, Q | None]]:
     """Per part, the rows of the rollup's days it does not hold: those its spans list as left out
-    (`pending`, by id) and those that came after their day's build (by time). Two filters, each
-    read on its own: as one OR, PostgreSQL walked every row of the period."""
+    (`pending`, by id) and those that came after their day's build (by time); None: none. Two
+    filters, each read on its own: as one OR, PostgreSQL walked every row of the period."""
     ids: dict[str, list[int]] = {part: [] for part in PENDING}
     for text in plan["pending"]:
         for part, found in (json.loads(text) if text else {}).items():
@@ -159,13 +162,14 @@ def _live_rest(plan: dict) -> tuple[dict[str, Q], dict[str, Q]]:
     listed: dict[str, Q] = {}
     after: dict[str, Q] = {}
     for part, (field, slack) in AFTER.items():
-        listed[part] = ids_q(MODELS[part], "id", ids[part], joined=True) if ids.get(part) else Q(pk__in=[])
-        q = Q(pk__in=[])
+        listed[part] = ids_q(MODELS[part], "id", ids[part], joined=True) if ids.get(part) else None
+        q = None
         for at, days in by_moment.items():
             for run in _runs(days):
                 lo, hi = run.bounds()
                 if at - slack < hi:
-                    q |= Q(**{f"{field}__gte": max(lo, at - slack), f"{field}__lt": hi})
+                    since = Q(**{f"{field}__gte": max(lo, at - slack), f"{field}__lt": hi})
+                    q = since if q is None else q | since
         after[part] = q
     return listed, after
 

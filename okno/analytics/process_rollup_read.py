@@ -10,7 +10,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -125,7 +125,11 @@ def _read(*, user, query: ProcessQuery, plan: dict, db: str) -> dict:
     # As integers: PostgreSQL's SUM of a bigint is a numeric, read as a Decimal each.
     sums = ", ".join(f"CAST(SUM(t.s_{n}) AS BIGINT)" for n in COUNTS)
     sql = f"SELECT t.{column}, {sums} FROM ({' UNION ALL '.join(parts)}) t GROUP BY t.{column}"
-    with connections[db].cursor() as cursor:
+    with transaction.atomic(using=db), connections[db].cursor() as cursor:
+        if connections[db].vendor == "postgresql":
+            # A few thousand rows: PostgreSQL planned a year by employee in parallel, and starting
+            # the workers took longer (21 ms) than the sums (6 ms).
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute(sql, params)
         found = cursor.fetchall()
     accs: dict = {}

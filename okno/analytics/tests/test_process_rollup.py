@@ -198,3 +198,30 @@ def test_a_missed_deadline_of_a_lead_the_rollup_holds_marks_its_day():
     # then its day is marked: its `late` figure changed
     assert Deadline.objects.get(lead=lead).status == Deadline.Status.MISSED
     assert ProcessStatMark.objects.filter(day=timezone.localdate(created)).exists()
+
+
+def test_a_row_that_closes_while_its_day_is_built_counts_once(monkeypatch):
+    from okno.analytics import process_rollup
+    from okno.analytics.process_rollup import process_build_day
+    from okno.analytics.tests.process_factories import deal_path
+    from okno.deals.tests.factories import PipelineFactory
+
+    # given a young open order of today
+    world = _company(random.Random(11))
+    now = timezone.now()
+    pipeline = PipelineFactory(name="Гонка")
+    deal = deal_path(pipeline=pipeline, at=now - timedelta(hours=1), moves=[(60, 1)], source="Гонка")
+    real = process_rollup.pending
+
+    def closing_meanwhile(at, lo, hi):
+        # when it closes just after the build listed it as left out
+        found = real(at, lo, hi)
+        Deal.objects.filter(pk=deal.pk).update(closed_at=at - timedelta(seconds=1))
+        return found
+
+    monkeypatch.setattr(process_rollup, "pending", closing_meanwhile)
+    process_build_day(day=timezone.localdate(), now=now, span=ProcessStat.Span.TODAY)
+    # then it counts once: read live by id, not also in today's sums
+    day = timezone.localdate()
+    got, want = _both(world["viewers"][0], ProcessQuery(Period(day, day), group_by="source"))
+    assert got == want and got["Гонка"]["deals"] == 1

@@ -220,11 +220,8 @@ def process_items(*, user, query: ProcessQuery, period: Period, now, parts=PARTS
     The report sums them; the drill-down lists those that count in a figure. `parts` and `extra`
     (a further filter per part) serve the rollup (okno.analytics.process_rollup)."""
     lo, hi = period.bounds()
-    if extra is not None:  # a part the filter leaves nothing of (None) is not read at all
-        nothing = {p for p in PARTS if p in extra and extra[p] is None}
-        if "form_spam" in extra and extra["form_spam"] is not None:
-            nothing.discard("requests")  # the requests part reads form spam too
-        parts = [p for p in parts if p not in nothing]
+    if extra is not None:  # a part the filter leaves nothing of (None) is not read (requests: request_items)
+        parts = [p for p in parts if p == "requests" or extra.get(p, True) is not None]
     if "deals" in parts:
         yield from _deal_items(user=user, query=query, lo=lo, hi=hi, extra=extra)
     if "leads" in parts:

@@ -7,18 +7,18 @@ in March changes the March figures whenever it moves. How the rollup stays right
 (docs/analytics.md, "The process report's rollup"):
 - A day is built by the report's own computation (process_report.process_items, keyed by every
   grouping at once) at a moment T (the span's `built_at`), with the rows *settled* at T: deals
-  closed before T or created AGE before it; leads likewise, with no robots' deadline open or
-  decided since (a deadline decides lateness when it falls due); callbacks closed before T;
-  requests that started SLACK before T. A day is built again once its rows are AGE old. A report
-  reads the others live: those not settled at the T of their day (`unsettled`, found through the
-  closed_at indexes). A row that settles later (a deal won, a lead converted, a callback done) is
-  still not settled at T, so it stays live until its day is rebuilt: no event is needed for it.
+  and leads closed before T or created AGE before it, callbacks closed before T, requests that
+  started SLACK before T. A day is built again once its rows are AGE old. A report reads the
+  others live: the deals, leads and callbacks the span lists as left out (`pending`, by id) and
+  the rows that came after T (`since`). A row that settles later (a deal won, a lead converted, a
+  callback done) is still listed, so it stays live until its day is rebuilt: no event is needed.
 - What changes a row a span may hold marks its day (ProcessStatMark), read live until rebuilt:
   `deal.stage_changed` and `deal.updated` of a deal closed before or older than AGE (a deal
   reopened or moved on; its responsible, department or source edited), `deal.created` (a deal
   recorded as already closed; a lead converted long after it was lost), `lead.converted`,
-  `lead.lost` and the internal `lead.updated` (reassigned) of a lead older than AGE, and the
-  inbox's internal `conversation.changed` (a request's late reply, end or spam mark).
+  `lead.lost` and the internal `lead.updated` (reassigned, a robots' deadline missed: a lead's
+  lateness) of a lead older than AGE, and the inbox's internal `conversation.changed` (a
+  request's late reply, end or spam mark).
 - Today's settled rows are summed the same way every minute (span TODAY); a change to a row they
   may hold marks today (one query: only for a row created before they were built).
 - A request's department is its operator's else its channel's and its source its channel's name;
@@ -58,8 +58,8 @@ SLACK = timedelta(minutes=10)
 # A deal or a lead settles AGE after it was created even while open: most close within hours, the
 # rest (long deliveries, the stale deals and leads every CRM has) would otherwise be read live by
 # every report for ever. Their later moves and edits mark their day (every deal write publishes an
-# event; a lead's close and reassignment do), so a day is built again once all its rows are that
-# old (`ripe_at`). A lead with a robots' deadline still open waits for it all the same.
+# event; a lead's close, reassignment and missed deadline do), so a day is built again once all
+# its rows are that old (`ripe_at`).
 AGE = timedelta(days=1)
 RIPE_LOOKBACK = timedelta(days=30)
 # Today's sums are built again this often by the worker.
@@ -77,21 +77,24 @@ def process_fingerprint() -> str:
     return hashlib.sha1(text.encode()).hexdigest()
 
 
+def since(part: str, at: datetime) -> datetime:
+    """From when on (by TIMES[part]) a part's rows are not in the span built at `at`: those that
+    came after its build; requests SLACK before it."""
+    return at - SLACK if part == "requests" else at
+
+
 def settled(part: str, at: datetime) -> Q:
     """The rows the span built at `at` holds: those that can no longer change in the normal course
     (a change that still comes marks their day)."""
-    if part == "requests":
-        return Q(started_at__lt=at - SLACK)
-    if part == "form_spam":
-        return Q(received_at__lt=at)
+    if part in ("requests", "form_spam"):
+        return Q(**{f"{TIMES[part]}__lt": since(part, at)})
     if part in ("deals", "leads"):
         return Q(closed_at__lt=at) | Q(created_at__lt=at - AGE)
     return Q(closed_at__lt=at)
 
 
-MODELS = {"deals": Deal, "leads": Lead, "callbacks": WorkItem}
 # The parts whose rows left out of a span are listed by id in it (ProcessStatSpan.pending).
-PENDING = tuple(MODELS)
+MODELS = {"deals": Deal, "leads": Lead, "callbacks": WorkItem}
 COARSE = {ProcessStat.Span.DAY: ProcessStat.Span.DAY_DEPARTMENT,
           ProcessStat.Span.MONTH: ProcessStat.Span.MONTH_DEPARTMENT,
           ProcessStat.Span.TODAY: ProcessStat.Span.TODAY_DEPARTMENT}
@@ -270,14 +273,15 @@ def process_rebuild(*, start: date | None = None, end: date | None = None) -> di
 
 
 def ripe_at(day: date) -> datetime:
-    """When every deal created on `day` is older than AGE: a build from then holds its open ones."""
+    """When every deal and lead created on `day` is older than AGE: a build from then holds the
+    open ones."""
     after = day + timedelta(days=1)
     return datetime(after.year, after.month, after.day, tzinfo=ZoneInfo(settings.TIME_ZONE)) + AGE
 
 
 def _ripe(now: datetime) -> list[date]:
     """The last weeks' days built before they were ripe and ripe now, newest first. An older one
-    (the worker stopped for weeks) stays as built: still right, its open deals read live."""
+    (the worker stopped for weeks) stays as built: still right, its open rows read live."""
     recent = ProcessStatSpan.objects.filter(span=ProcessStat.Span.DAY, start__gte=local_day(now) - RIPE_LOOKBACK)
     return [day for day, built_at in recent.order_by("-start").values_list("start", "built_at")
             if built_at < ripe_at(day) <= now]

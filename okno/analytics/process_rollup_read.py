@@ -17,7 +17,7 @@ from django.utils import timezone
 from okno.analytics.models_rollup import ProcessStat, ProcessStatMark, ProcessStatSpan
 from okno.analytics.periods import Period, ids_q
 from okno.analytics.process_report import COUNTS, ProcessQuery, add_items, process_items
-from okno.analytics.process_rollup import COARSE, MODELS, PENDING, PEOPLE, SLACK, process_fingerprint
+from okno.analytics.process_rollup import COARSE, MODELS, PEOPLE, TIMES, process_fingerprint, since
 from okno.analytics.replica import reports_db
 from okno.analytics.rollup import month_of, today
 from okno.analytics.rollup_read import _days, _names, _runs
@@ -144,19 +144,11 @@ def _read(*, user, query: ProcessQuery, plan: dict, db: str) -> dict:
     return accs
 
 
-# What came after a build: rows created (requests started SLACK before, form spam received) from
-# its moment on. Only a span built before its day ended (today's), or a day built within SLACK
-# of midnight, has any.
-AFTER = {"deals": ("created_at", timedelta(0)), "leads": ("created_at", timedelta(0)),
-         "callbacks": ("created_at", timedelta(0)), "requests": ("started_at", SLACK),
-         "form_spam": ("received_at", timedelta(0))}
-
-
 def _live_rest(plan: dict) -> tuple[dict[str, Q | None], dict[str, Q | None]]:
     """Per part, the rows of the rollup's days it does not hold: those its spans list as left out
     (`pending`, by id) and those that came after their day's build (by time); None: none. Two
     filters, each read on its own: as one OR, PostgreSQL walked every row of the period."""
-    ids: dict[str, list[int]] = {part: [] for part in PENDING}
+    ids: dict[str, list[int]] = {part: [] for part in MODELS}
     for text in plan["pending"]:
         for part, found in (json.loads(text) if text else {}).items():
             ids[part] += found
@@ -165,15 +157,17 @@ def _live_rest(plan: dict) -> tuple[dict[str, Q | None], dict[str, Q | None]]:
         by_moment.setdefault(at, []).append(day)
     listed: dict[str, Q] = {}
     after: dict[str, Q] = {}
-    for part, (field, slack) in AFTER.items():
+    for part, field in TIMES.items():
         listed[part] = ids_q(MODELS[part], "id", ids[part], joined=True) if ids.get(part) else None
+        # Only a span built before its day ended (today's), or a day built within SLACK of
+        # midnight, has rows that came after it.
         q = None
         for at, days in by_moment.items():
             for run in _runs(days):
                 lo, hi = run.bounds()
-                if at - slack < hi:
-                    since = Q(**{f"{field}__gte": max(lo, at - slack), f"{field}__lt": hi})
-                    q = since if q is None else q | since
+                if since(part, at) < hi:
+                    came = Q(**{f"{field}__gte": max(lo, since(part, at)), f"{field}__lt": hi})
+                    q = came if q is None else q | came
         after[part] = q
     return listed, after
 

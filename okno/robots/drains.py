@@ -94,11 +94,11 @@ def _missed(rows: list[dict], *, deals: dict, leads: dict, now) -> None:
     for part in chunks([r["pk"] for r in rows]):
         Deadline.objects.filter(pk__in=part, status=Deadline.Status.OPEN).update(
             status=Deadline.Status.MISSED, closed_at=now, locked_until=None)
-    missed_leads = [r["lead_id"] for r in rows if r["lead_id"]]
+    missed_leads = [leads[r["lead_id"]] for r in rows if r["lead_id"] in leads]
     if missed_leads:  # the process report counts a lead late by its missed deadline
         from okno.deals.lead_services import lead_updated_publish
 
-        lead_updated_publish(leads=Lead.objects.filter(pk__in=missed_leads))
+        lead_updated_publish(leads=missed_leads)
     overdue = [r["deal_id"] for r in rows if r["deal_id"]]
     for part in chunks(overdue):
         Deal.objects.filter(pk__in=part, is_overdue=False).update(is_overdue=True)

@@ -225,3 +225,25 @@ def test_a_row_that_closes_while_its_day_is_built_counts_once(monkeypatch):
     day = timezone.localdate()
     got, want = _both(world["viewers"][0], ProcessQuery(Period(day, day), group_by="source"))
     assert got == want and got["Гонка"]["deals"] == 1
+
+
+def test_a_robot_reassigning_a_lead_the_rollup_holds_marks_its_day():
+    from okno.contacts.tests.factories import make_contact
+    from okno.deals.services import lead_create
+    from okno.people.tests.factories import UserFactory
+    from okno.robots.drains import robot_runs_drain
+    from okno.robots.tests.factories import make_robot, runs_due
+
+    # given a lead robot that gives new leads to a department, and a lead older than AGE
+    taker = UserFactory(at_work=True)
+    make_robot(for_leads=True, kind="action", trigger={"on": "enter"},
+               action={"type": "change_responsible", "department_id": taker.department_id})
+    lead = lead_create(contact=make_contact())
+    created = timezone.now() - timedelta(days=3)
+    Lead.objects.filter(pk=lead.pk).update(created_at=created)
+    # when the robot reassigns it
+    runs_due()
+    robot_runs_drain()
+    # then its day is marked: its employee changed
+    assert Lead.objects.get(pk=lead.pk).assignee_id == taker.pk
+    assert ProcessStatMark.objects.filter(day=timezone.localdate(created)).exists()

@@ -42,6 +42,9 @@ def test_edit_a_cards_delivery_date_and_comment_in_place_on_the_board(logged_in_
     # when the comment is opened, typed over, and Escape is pressed
     page.locator(f"#quick-card-{deal.pk}-comment .quick-value").click()
     comment = page.locator(f"#quick-card-{deal.pk}-comment textarea")
+    # htmx binds the form's Escape key when the swap settles (~20 ms later), and it focuses the
+    # autofocus field then too: waiting for the focus waits for the binding (CI pressed Escape first)
+    expect(comment).to_be_focused()
     comment.fill("Leave at the door")
     comment.press("Escape")
     # then the stored comment is back and nothing changed
@@ -51,6 +54,7 @@ def test_edit_a_cards_delivery_date_and_comment_in_place_on_the_board(logged_in_
     # when a date the field does not take reaches the server (typed where the browser's date input is not used)
     page.locator(f"#quick-card-{deal.pk}-delivery_date .quick-value").click()
     date_input = page.locator(f"#quick-card-{deal.pk}-delivery_date input[name=value]")
+    expect(date_input).to_be_focused()
     date_input.evaluate("input => { input.type = 'text'; }")
     date_input.fill("31.02.2026")
     with page.expect_response(lambda r: r.url.endswith(f"/deals/{deal.pk}/quick/delivery_date/")) as refused:
@@ -62,6 +66,7 @@ def test_edit_a_cards_delivery_date_and_comment_in_place_on_the_board(logged_in_
     expect(error).to_contain_text("Delivery date")
     expect(error).to_contain_text("YYYY-MM-DD")
     assert Deal.objects.get(pk=deal.pk).custom["delivery_date"] == "2026-12-08"
-    # and Cancel shows the stored value again
+    # and Cancel shows the stored value again (once the swapped-in form has settled and focused its field)
+    expect(page.locator(f"#quick-card-{deal.pk}-delivery_date input[name=value]")).to_be_focused()
     page.locator(f"#quick-card-{deal.pk}-delivery_date .quick-cancel").click()
     expect(page.locator(f"#quick-card-{deal.pk}-delivery_date .quick-value")).to_have_text("8 Dec 2026")

@@ -43,5 +43,7 @@ from okno.analytics.models_rollup import (  # noqa: E402,F401
     ProcessStat,
     ProcessStatCursor,
     ProcessStatMark,
+    ProcessStatRow,
+    ProcessStatRowMark,
     ProcessStatSpan,
 )

@@ -203,28 +203,10 @@ class ChatStatCursor(models.Model):
     built_through = models.DateField(null=True)
 
 
-class ProcessStat(models.Model):
-    """The process report's rollup (okno.analytics.process_rollup): the rows created on one past day
-    (or in a whole past month) with one (source, department, employee, pipeline), as counts and
-    sums of whole milliseconds. Deals, leads and callbacks are in it once settled (closed before
-    the day was built, or older than a day then): the others are read live."""
+class ProcessCounts(models.Model):
+    """A (source, department, employee, pipeline) key and the process report's counts and sums of
+    whole milliseconds (okno.analytics.process_report.COUNTS): a rollup row, or one row's facts."""
 
-    class Span(models.TextChoices):
-        DAY = "day"
-        MONTH = "month"
-        TODAY = "dayp"  # today's settled rows, built again every minute
-        # The same with the employee left out (written with them; their ProcessStatSpan says).
-        DAY_DEPARTMENT = "dayd"
-        MONTH_DEPARTMENT = "monthd"
-        TODAY_DEPARTMENT = "daypd"
-        # And with the source and pipeline left out: a question by employee or department about
-        # people reads 5-20 times fewer rows.
-        DAY_PEOPLE = "daye"
-        MONTH_PEOPLE = "monthe"
-        TODAY_PEOPLE = "daype"
-
-    span = models.CharField(max_length=6, choices=Span.choices)
-    start = models.DateField()
     source = models.CharField(max_length=200, blank=True)  # "" = none; a request's is its channel's name
     department = models.ForeignKey("people.Department", null=True, on_delete=models.SET_NULL, related_name="+",
                                    db_index=False)
@@ -252,6 +234,33 @@ class ProcessStat(models.Model):
     callback_ms = models.BigIntegerField(default=0)
     callbacks_closed = models.PositiveIntegerField(default=0)
 
+
+    class Meta:
+        abstract = True
+
+
+class ProcessStat(ProcessCounts):
+    """The process report's rollup (okno.analytics.process_rollup): the rows created on one past day
+    (or in a whole past month) with one (source, department, employee, pipeline), as counts and
+    sums of whole milliseconds. Deals, leads and callbacks are in it once settled (closed before
+    the day was built, or older than a day then): the others are read live."""
+
+    class Span(models.TextChoices):
+        DAY = "day"
+        MONTH = "month"
+        TODAY = "dayp"  # today's settled rows, built again every minute
+        # The same with the employee left out (written with them; their ProcessStatSpan says).
+        DAY_DEPARTMENT = "dayd"
+        MONTH_DEPARTMENT = "monthd"
+        TODAY_DEPARTMENT = "daypd"
+        # And with the source and pipeline left out: a question by employee or department about
+        # people reads 5-20 times fewer rows.
+        DAY_PEOPLE = "daye"
+        MONTH_PEOPLE = "monthe"
+        TODAY_PEOPLE = "daype"
+
+    span = models.CharField(max_length=6, choices=Span.choices)
+    start = models.DateField()
     class Meta:
         indexes = [models.Index(fields=["span", "start"], name="process_stat_span"),
                    models.Index(fields=["employee", "span", "start"], condition=models.Q(employee__isnull=False),
@@ -279,3 +288,32 @@ class ProcessStatCursor(models.Model):
     """One row (pk=1): every day up to `built_through` has been built once; the build's lock."""
 
     built_through = models.DateField(null=True)
+
+
+class ProcessStatRow(ProcessCounts):
+    """What one deal or lead a span leaves out (ProcessStatSpan.pending) counts, as of its span's
+    build or its last refresh: a report sums these instead of reading the rows, except those
+    marked changed since (ProcessStatRowMark), which it reads live. Written with the span, refreshed
+    by the worker (okno.analytics.process_rollup)."""
+
+    span = models.CharField(max_length=6, choices=ProcessStat.Span.choices)
+    start = models.DateField()
+    part = models.CharField(max_length=10)  # "deals" or "leads"
+    row_id = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["span", "start"], name="process_row_span"),
+                   models.Index(fields=["part", "row_id"], name="process_row_of")]
+
+
+class ProcessStatRowMark(models.Model):
+    """A deal or lead whose facts (ProcessStatRow) may be stale: it changed, in the transaction that
+    wrote this. Insert-only, as the day marks; the worker refreshes the facts and deletes the marks
+    it read."""
+
+    part = models.CharField(max_length=10)
+    row_id = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["part", "row_id"], name="process_row_mark_of")]

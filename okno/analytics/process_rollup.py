@@ -37,7 +37,14 @@ from django.db.models import Min, Q, Sum
 from django.utils import timezone
 
 from okno.analytics.chats_rollup import departments_now
-from okno.analytics.models_rollup import ProcessStat, ProcessStatCursor, ProcessStatMark, ProcessStatSpan
+from okno.analytics.models_rollup import (
+    ProcessStat,
+    ProcessStatCursor,
+    ProcessStatMark,
+    ProcessStatRow,
+    ProcessStatRowMark,
+    ProcessStatSpan,
+)
 from okno.analytics.periods import Period, ids_q
 from okno.analytics.process_report import COUNTS, ProcessQuery, process_items
 from okno.analytics.rollup import build_days, days_to_build, drain_days, local_day, lock, month_of, today
@@ -47,8 +54,9 @@ from okno.deals.models import Deal, Lead, Stage
 from okno.inbox.models import Channel, Conversation
 from okno.work.models import WorkItem
 
-# 2: open deals and leads older than AGE are held (settled) too.
-VERSION = 2
+# 2: open deals and leads older than AGE are held (settled) too. 3: the left-out deals and leads
+# have facts (ProcessStatRow); a span of 2 has none.
+VERSION = 3
 # The filters a built span's moment T splits the rows by, and each one's time field (what a day
 # is by). A request settles SLACK after it started: its reply, end and last lines arrive by then
 # in the normal course, and a change after that marks its day.
@@ -142,6 +150,14 @@ def _mark_today(at: datetime | None, *, slack: timedelta = timedelta(0)) -> None
         ProcessStatMark.objects.create(day=local_day(now))
 
 
+def _mark_row(part: str, pk: int | None) -> None:
+    """A young deal or lead changed: its facts (ProcessStatRow), if a span left it out, are stale
+    until the worker computes them again; reports read it live meanwhile. No query first: most
+    such rows have facts."""
+    if pk is not None:
+        ProcessStatRowMark.objects.create(part=part, row_id=pk)
+
+
 def _held(event: events.Event) -> bool:
     """Whether a span may hold the deal: it was closed before this event, or it is older than AGE
     (a young open deal, and one closed just now, is read live anyway)."""
@@ -164,19 +180,27 @@ def on_changed(event: events.Event) -> None:
         if subject.created_at < timezone.now() - AGE or (event.name == "lead.updated" and subject.closed_at):
             _mark(subject.created_at)
             _mark_today(subject.created_at)
+        else:
+            _mark_row("leads", subject.pk)
     elif isinstance(subject, Deal):
-        created = [subject.created_at] if _held(event) else []
+        if _held(event):
+            _mark(subject.created_at)
+            _mark_today(subject.created_at)
+        else:
+            _mark_row("deals", subject.pk)
         if event.name == "deal.created" and subject.lead_id:  # its lead (maybe lost long ago) now converted
-            created.append(Lead.objects.filter(pk=subject.lead_id).values_list("created_at", flat=True).first())
-        for at in created:
-            _mark(at)
-            _mark_today(at)
+            at = Lead.objects.filter(pk=subject.lead_id).values_list("created_at", flat=True).first()
+            if at is not None and at >= timezone.now() - AGE:
+                _mark_row("leads", subject.lead_id)
+            else:
+                _mark(at)
+                _mark_today(at)
 
 
 # --- building ---------------------------------------------------------------------------------
 
 def _save(span: str, start: date, rows: dict[tuple, dict], fingerprint: str, now: datetime,
-          left_out: dict | None = None) -> None:
+          left_out: dict | None = None, facts: list | None = None) -> None:
     """The span's rows and, in the same transaction, its twins (TWINS: without the employee, a
     report with no person in the question reads 20-50 times fewer rows; without the source and
     pipeline, one by employee or department 5-20 times fewer); one ProcessStatSpan says whether
@@ -195,9 +219,56 @@ def _save(span: str, start: date, rows: dict[tuple, dict], fingerprint: str, now
                     pipeline_id=pipeline, **counts)
         for kind, held in found
         for (source, department, employee, pipeline), counts in held.items()], batch_size=2000)
+    ProcessStatRow.objects.filter(span=span, start=start).delete()
+    ProcessStatRow.objects.bulk_create(facts or [], batch_size=2000)
     ProcessStatSpan.objects.update_or_create(span=span, start=start, defaults={
         "fingerprint": fingerprint, "built_at": now,
         "pending": json.dumps(left_out, separators=(",", ":")) if left_out else ""})
+
+
+# The parts whose left-out rows have facts (ProcessStatRow), by the kind of their items' refs.
+# Callbacks have none: whether an open one is late depends on the moment of the report.
+FACTS = {"deal": "deals", "lead": "leads"}
+REFRESH_BATCH = 5000
+
+
+def _facts(span: str, day: date, ids: dict[str, list[int]], now: datetime) -> list[ProcessStatRow]:
+    """The facts of the deals and leads `ids` created on `day`, as they stand now: the report's
+    own computation, one item per row."""
+    extra = {part: ids_q(MODELS[part], "id", found) if found else None for part, found in ids.items()}
+    if all(q is None for q in extra.values()):
+        return []
+    period = Period(day, day)
+    return [ProcessStatRow(span=span, start=day, part=FACTS[kind], row_id=pk, source=source or "",
+                           department_id=department, employee_id=employee, pipeline_id=pipeline, **counts)
+            for (kind, pk), _at, (source, department, employee, pipeline), counts in process_items(
+                user=None, query=ProcessQuery(period, group_by="rollup"), period=period, now=now, parts=tuple(extra),
+                extra=extra)]
+
+
+def process_refresh_rows(*, now: datetime | None = None) -> int:
+    """The worker's: the facts of the deals and leads marked changed computed again, and the marks
+    read deleted, in one transaction (a change committed meanwhile leaves its mark for the next
+    round). Returns the marks read."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        lock(ProcessStatCursor)
+        marks = list(ProcessStatRowMark.objects.order_by("pk").values_list("pk", "part", "row_id")[:REFRESH_BATCH])
+        if not marks:
+            return 0
+        marked: dict[str, set[int]] = {}
+        for _pk, part, row_id in marks:
+            marked.setdefault(part, set()).add(row_id)
+        stale = ProcessStatRow.objects.filter(
+            Q(*[Q(part=part, row_id__in=sorted(ids)) for part, ids in marked.items()], _connector=Q.OR))
+        where: dict[tuple, dict[str, list[int]]] = {}
+        for span, start, part, row_id in stale.values_list("span", "start", "part", "row_id"):
+            where.setdefault((span, start), {p: [] for p in FACTS.values()})[part].append(row_id)
+        stale.delete()
+        ProcessStatRow.objects.bulk_create([fact for (span, start), ids in where.items()
+                                            for fact in _facts(span, start, ids, now)], batch_size=2000)
+        ProcessStatRowMark.objects.filter(pk__in=[pk for pk, _part, _row in marks]).delete()
+    return len(marks)
 
 
 def process_build_day(*, day: date, now: datetime | None = None, span: str = ProcessStat.Span.DAY) -> int:
@@ -221,9 +292,10 @@ def process_build_day(*, day: date, now: datetime | None = None, span: str = Pro
             acc = rows.setdefault(key, dict.fromkeys(COUNTS, 0))
             for name, value in counts.items():
                 acc[name] += value
-        _save(span, day, rows, process_fingerprint(), now, left_out)
+        facts = _facts(span, day, {part: left_out[part] for part in FACTS.values()}, now)
+        _save(span, day, rows, process_fingerprint(), now, left_out, facts)
         if span == ProcessStat.Span.TODAY:  # yesterday's sums
-            for model in (ProcessStat, ProcessStatSpan):
+            for model in (ProcessStat, ProcessStatSpan, ProcessStatRow):
                 model.objects.filter(span__in=(span, COARSE[span], PEOPLE[span])).exclude(start=day).delete()
         ProcessStatSpan.objects.filter(span=ProcessStat.Span.MONTH, start=month_of(day)[0]).delete()
         if marks:
@@ -257,7 +329,8 @@ def _first_day() -> date | None:
               Conversation.objects.aggregate(at=Min("started_at"))["at"],
               WorkItem.objects.filter(kind=WorkItem.Kind.CALLBACK).aggregate(at=Min("created_at"))["at"]]
     found = [at for at in firsts if at is not None]
-    return local_day(min(found)) if found else None
+    # From its month's first: the first month then gets a span of its own, not a day each.
+    return local_day(min(found)).replace(day=1) if found else None
 
 
 def process_rebuild(*, start: date | None = None, end: date | None = None) -> dict:
@@ -309,7 +382,7 @@ def process_rollup_drain(*, now: datetime | None = None) -> int:
     if (built is None or now - built[0] >= EVERY or built[1] != fingerprint
             or ProcessStatMark.objects.filter(day=day).exists()):  # not counted as work, as for chats
         process_build_day(day=day, now=now, span=ProcessStat.Span.TODAY)
-    return len(todo)
+    return len(todo) + process_refresh_rows(now=now)
 
 
 def register() -> None:

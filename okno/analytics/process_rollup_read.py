@@ -11,13 +11,19 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
-from okno.analytics.models_rollup import ProcessStat, ProcessStatMark, ProcessStatSpan
+from okno.analytics.models_rollup import (
+    ProcessStat,
+    ProcessStatMark,
+    ProcessStatRow,
+    ProcessStatRowMark,
+    ProcessStatSpan,
+)
 from okno.analytics.periods import Period, ids_q
 from okno.analytics.process_report import COUNTS, ProcessQuery, add_items, process_items
-from okno.analytics.process_rollup import COARSE, MODELS, PEOPLE, TIMES, process_fingerprint, since
+from okno.analytics.process_rollup import COARSE, FACTS, MODELS, PEOPLE, TIMES, process_fingerprint, since
 from okno.analytics.replica import reports_db
 from okno.analytics.rollup import month_of, today
 from okno.analytics.rollup_read import _days, _names, _runs
@@ -70,27 +76,50 @@ def _plan(period: Period, state: tuple, fingerprint: str) -> dict:
         if whole and good(month_span, first) and all(good(day_span, d) for d in whole):
             months.append(first)
             moments.update({d: built[(day_span, d)][1] for d in whole})
-            left_out += [built[(day_span, d)][2] for d in whole]
+            left_out += [(day_span, d, built[(day_span, d)][2]) for d in whole]
             day = last + timedelta(days=1)
             continue
         if good(day_span, day):
             days.append(day)
             moments[day] = built[(day_span, day)][1]
-            left_out.append(built[(day_span, day)][2])
+            left_out.append((day_span, day, built[(day_span, day)][2]))
         else:
             live_days.append(day)
         day += timedelta(days=1)
     with_today = period.start <= now_day <= period.end and good(ProcessStat.Span.TODAY, now_day)
     if with_today:
         moments[now_day] = built[(ProcessStat.Span.TODAY, now_day)][1]
-        left_out.append(built[(ProcessStat.Span.TODAY, now_day)][2])
+        left_out.append((ProcessStat.Span.TODAY, now_day, built[(ProcessStat.Span.TODAY, now_day)][2]))
     live_days += [d for d in _days(max(last_past + timedelta(days=1), period.start), period.end)
                   if not (with_today and d == now_day)]
-    return {"months": months, "days": days, "today": with_today, "moments": moments, "pending": left_out,
-            "live_days": live_days}
+    pending = [(span, day, json.loads(text)) for span, day, text in left_out if text]
+    # The spans whose left-out deals and leads have facts (ProcessStatRow) to sum.
+    facts: dict[str, list[date]] = {}
+    for span, day, found in pending:
+        if any(found.get(part) for part in FACTS.values()):
+            facts.setdefault(span, []).append(day)
+    return {"months": months, "days": days, "today": with_today, "moments": moments, "pending": pending,
+            "facts": facts, "live_days": live_days}
 
 
-def _read(*, user, query: ProcessQuery, plan: dict, db: str) -> dict:
+def _filtered(qs, *, scope: Q, query: ProcessQuery, column: str) -> str | None:
+    """One part of _read's statement: `qs`'s sums per `column` for the question, as (sql, params);
+    None when no row can pass."""
+    qs = qs.filter(scope)
+    if query.department is not None:
+        qs = qs.filter(department_id=query.department)
+    if query.employee is not None:
+        qs = qs.filter(employee_id=query.employee)
+    try:
+        return qs.values(column).annotate(**{f"s_{n}": Sum(n) for n in COUNTS}).order_by().query.sql_with_params()
+    except EmptyResultSet:  # a scope or filter no row can pass
+        return None
+
+
+def _read(*, user, query: ProcessQuery, plan: dict, db: str) -> tuple[dict, dict[str, set[int]]]:
+    """(group key -> counts, {part: ids}): the spans' sums and the left-out deals' and leads'
+    facts, and which of those facts are marked stale (ProcessStatRowMark: read them live), in one
+    statement: a mark committed between two reads would count its row twice or not at all."""
     scope = process_scope_q(user, department_field="department_id", employee_field="employee_id") if user else Q()
     person = query.group_by == "employee" or query.employee is not None or "employee_id" in _names(scope)
     # The smallest twin that holds the question's key and filters (okno.analytics.process_rollup.TWINS).
@@ -103,37 +132,53 @@ def _read(*, user, query: ProcessQuery, plan: dict, db: str) -> dict:
     # one statement: as one OR, PostgreSQL walked every row of the table (137 ms for a month by
     # employee); as a query each, Python added up their rows again.
     column = COLUMNS[query.group_by]
-    parts, params = [], []
+    found_parts = []
     for span, starts in ((ProcessStat.Span.MONTH, plan["months"]), (ProcessStat.Span.DAY, plan["days"]),
                          (ProcessStat.Span.TODAY, [today()] if plan["today"] else [])):
-        if not starts:
-            continue
-        qs = ProcessStat.objects.using(db).filter(span=kind[span], start__in=starts).filter(scope)
-        if query.department is not None:
-            qs = qs.filter(department_id=query.department)
-        if query.employee is not None:
-            qs = qs.filter(employee_id=query.employee)
-        try:
-            sql, more = qs.values(column).annotate(**{f"s_{n}": Sum(n) for n in COUNTS}).order_by(
-            ).query.sql_with_params()
-        except EmptyResultSet:  # a scope or filter no row can pass
-            return {}
-        parts.append(sql)
-        params += more
-    if not parts:
-        return {}
+        if starts:
+            found_parts.append(_filtered(ProcessStat.objects.using(db).filter(span=kind[span], start__in=starts),
+                                         scope=scope, query=query, column=column))
+    in_plan = Q(*[Q(span=span, start__in=days) for span, days in plan["facts"].items()], _connector=Q.OR)
+    marks = None
+    if plan["facts"]:
+        stale = ProcessStatRowMark.objects.filter(part=OuterRef("part"), row_id=OuterRef("row_id"))
+        found_parts.append(_filtered(ProcessStatRow.objects.using(db).filter(in_plan).filter(~Exists(stale)),
+                                     scope=scope, query=query, column=column))
+        marks = ProcessStatRowMark.objects.using(db).filter(Exists(ProcessStatRow.objects.filter(
+            in_plan, part=OuterRef("part"), row_id=OuterRef("row_id")))).values_list(
+            "part", "row_id").distinct().order_by().query.sql_with_params()
+    parts, params = [], []
+    for found in found_parts:
+        if found is not None:
+            parts.append(found[0])
+            params += found[1]
+    if not parts and marks is None:
+        return {}, {}
     # As integers: PostgreSQL's SUM of a bigint is a numeric, read as a Decimal each.
     sums = ", ".join(f"CAST(SUM(t.s_{n}) AS BIGINT)" for n in COUNTS)
-    sql = f"SELECT t.{column}, {sums} FROM ({' UNION ALL '.join(parts)}) t GROUP BY t.{column}"
+    union = " UNION ALL ".join(parts)
+    selects = [f"SELECT 0, t.{column}, {sums} FROM ({union}) t GROUP BY t.{column}"] if parts else []
+    if marks is not None:
+        # The marked rows as rows of the same shape: tag 1, the row's id and its part's number
+        # where the first two counts go.
+        zeros = ", ".join("0" for _n in COUNTS[2:])
+        numbers = " ".join(f"WHEN '{part}' THEN {i}" for i, part in enumerate(FACTS.values()))
+        selects.append(f"SELECT 1, NULL, m.row_id, CASE m.part {numbers} END, {zeros} FROM ({marks[0]}) m")
+        params += marks[1]
     with transaction.atomic(using=db), connections[db].cursor() as cursor:
         if connections[db].vendor == "postgresql":
             # A few thousand rows: PostgreSQL planned a year by employee in parallel, and starting
             # the workers took longer (21 ms) than the sums (6 ms).
             cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        cursor.execute(sql, params)
+        cursor.execute(" UNION ALL ".join(selects), params)
         found = cursor.fetchall()
     accs: dict = {}
-    for key, *values in found:
+    marked: dict[str, set[int]] = {part: set() for part in FACTS.values()}
+    names = list(FACTS.values())
+    for tag, key, *values in found:
+        if tag == 1:
+            marked[names[values[1]]].add(values[0])
+            continue
         key = (key or None) if query.group_by == "source" else key
         acc = accs.get(key)
         if acc is None:
@@ -141,17 +186,17 @@ def _read(*, user, query: ProcessQuery, plan: dict, db: str) -> dict:
         else:  # "" and None: one source
             for name, value in zip(COUNTS, values, strict=True):
                 acc[name] += value
-    return accs
+    return accs, marked
 
 
-def _live_rest(plan: dict) -> tuple[dict[str, Q | None], dict[str, Q | None]]:
-    """Per part, the rows of the rollup's days it does not hold: those its spans list as left out
-    (`pending`, by id) and those that came after their day's build (by time); None: none. Two
-    filters, each read on its own: as one OR, PostgreSQL walked every row of the period."""
-    ids: dict[str, list[int]] = {part: [] for part in MODELS}
-    for text in plan["pending"]:
-        for part, found in (json.loads(text) if text else {}).items():
-            ids[part] += found
+def _live_rest(plan: dict, marked: dict[str, set[int]]) -> tuple[dict[str, Q | None], dict[str, Q | None]]:
+    """Per part, the rows of the rollup's days it does not hold: the left-out callbacks and the
+    left-out deals and leads marked since their facts were computed (by id), and those that came
+    after their day's build (by time); None: none. Two filters, each read on its own: as one OR,
+    PostgreSQL walked every row of the period."""
+    ids: dict[str, list[int]] = {part: sorted(marked.get(part, ())) for part in MODELS}
+    for _span, _day, found in plan["pending"]:
+        ids["callbacks"] += found.get("callbacks", [])
     by_moment: dict[datetime, list[date]] = {}
     for day, at in plan["moments"].items():
         by_moment.setdefault(at, []).append(day)
@@ -187,11 +232,11 @@ def process_rollup_accumulate(*, user, query: ProcessQuery, period: Period, now:
     plan = _plan(period, state, memo["fingerprint"])
     accs: dict = {}
     if plan["moments"]:
-        accs = _read(user=user, query=query, plan=plan, db=db)
+        accs, marked = _read(user=user, query=query, plan=plan, db=db)
         if _state(period.start, last, db) != state:
             return None  # a build committed while we read: its rows may be half-read
         covered = Period(min(plan["moments"]), max(plan["moments"]))
-        for extra in _live_rest(plan):
+        for extra in _live_rest(plan, marked):
             add_items(accs, process_items(user=user, query=query, period=covered, now=now, extra=extra))
     for run in _runs(plan["live_days"]):
         add_items(accs, process_items(user=user, query=query, period=run, now=now))

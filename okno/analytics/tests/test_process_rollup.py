@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from okno.analytics.models_rollup import ProcessStat, ProcessStatMark, ProcessStatSpan
+from okno.analytics.models_rollup import ProcessStat, ProcessStatMark, ProcessStatRowMark, ProcessStatSpan
 from okno.analytics.periods import Period
 from okno.analytics.process_report import GROUPS, ProcessQuery, process_accumulate
 from okno.analytics.process_rollup import on_changed, process_rebuild, process_rollup_drain
@@ -73,13 +73,14 @@ def test_a_reopened_deal_marks_its_day_and_the_worker_rebuilds_it():
     old = Deal.objects.filter(closed_at=None).order_by("pk").first()
     on_changed(Event(name="deal.stage_changed", subject=old, data={"from_stage_id": old.stage_id}))
     assert ProcessStatMark.objects.filter(day=timezone.localdate(old.created_at)).exists()
-    # a young open deal moving on marks nothing: it is read live until its day is ripe
+    # a young open deal moving on marks no day: it marks its row (its facts are computed again)
     from okno.analytics.tests.process_factories import deal_path
 
     young = deal_path(pipeline=old.pipeline, at=timezone.now() - timedelta(hours=2))
     marks = ProcessStatMark.objects.count()
     on_changed(Event(name="deal.stage_changed", subject=young, data={"from_stage_id": young.stage_id}))
     assert ProcessStatMark.objects.count() == marks
+    assert ProcessStatRowMark.objects.filter(part="deals", row_id=young.pk).exists()
     for _ in range(3):
         process_rollup_drain()
     assert not ProcessStatMark.objects.exists()

@@ -25,7 +25,7 @@ from okno.analytics.periods import Period, ids_q
 from okno.analytics.process_report import COUNTS, ProcessQuery, add_items, process_items
 from okno.analytics.process_rollup import COARSE, FACTS, MODELS, PEOPLE, TIMES, process_fingerprint, since
 from okno.analytics.replica import reports_db
-from okno.analytics.rollup import month_of, today
+from okno.analytics.rollup import local_day, month_of, today
 from okno.analytics.rollup_read import _days, _names, _runs
 from okno.analytics.scope import process_scope_q
 
@@ -202,22 +202,26 @@ def _read(*, user, query: ProcessQuery, plan: dict, db: str) -> tuple[dict, dict
     return accs, marked
 
 
-def _live_rest(plan: dict, marked: dict[str, set[int]]) -> tuple[dict[str, Q | None], dict[str, Q | None]]:
+def _live_rest(plan: dict, marked: dict[str, set[int]]) -> list[tuple[dict[str, Q | None], Period]]:
     """Per part, the rows of the rollup's days it does not hold: the left-out callbacks and the
     left-out deals and leads marked since their facts were computed (by id), and those that came
-    after their day's build (by time); None: none. Two filters, each read on its own: as one OR,
-    PostgreSQL walked every row of the period."""
+    after their day's build (by time); None: none. Two filters, each read on its own (as one OR,
+    PostgreSQL walked every row of the period), each with the days it is about: SQLite used the
+    period's range of a time index, not the filter's, and walked a year for today's rows."""
     ids: dict[str, list[int]] = {part: [] for part in MODELS}
-    for _span, _day, found in plan["pending"]:
+    listed_days: list[date] = []
+    for _span, day, found in plan["pending"]:
         ids["callbacks"] += found.get("callbacks", [])
         for part in FACTS.values():  # the marked among the left-out rows whose facts were summed
             if marked.get(part) and found.get(part):
                 ids[part] += marked[part].intersection(found[part])
+        listed_days.append(day)
     by_moment: dict[datetime, list[date]] = {}
     for day, at in plan["moments"].items():
         by_moment.setdefault(at, []).append(day)
     listed: dict[str, Q] = {}
     after: dict[str, Q] = {}
+    after_days: list[date] = []
     for part, field in TIMES.items():
         listed[part] = ids_q(MODELS[part], "id", ids[part], joined=True) if ids.get(part) else None
         # Only a span built before its day ended (today's), or a day built within SLACK of
@@ -229,8 +233,14 @@ def _live_rest(plan: dict, marked: dict[str, set[int]]) -> tuple[dict[str, Q | N
                 if since(part, at) < hi:
                     came = Q(**{f"{field}__gte": max(lo, since(part, at)), f"{field}__lt": hi})
                     q = came if q is None else q | came
+                    after_days += [local_day(max(lo, since(part, at))), run.end]
         after[part] = q
-    return listed, after
+    out = []
+    if any(q is not None for q in listed.values()):
+        out.append((listed, Period(min(listed_days), max(listed_days))))
+    if any(q is not None for q in after.values()):
+        out.append((after, Period(min(after_days), max(after_days))))
+    return out
 
 
 def process_rollup_accumulate(*, user, query: ProcessQuery, period: Period, now: datetime,
@@ -251,9 +261,8 @@ def process_rollup_accumulate(*, user, query: ProcessQuery, period: Period, now:
         accs, marked = _read(user=user, query=query, plan=plan, db=db)
         if _state(period.start, last, db) != state:
             return None  # a build committed while we read: its rows may be half-read
-        covered = Period(min(plan["moments"]), max(plan["moments"]))
-        for extra in _live_rest(plan, marked):
-            add_items(accs, process_items(user=user, query=query, period=covered, now=now, extra=extra))
+        for extra, days in _live_rest(plan, marked):
+            add_items(accs, process_items(user=user, query=query, period=days, now=now, extra=extra))
     for run in _runs(plan["live_days"]):
         add_items(accs, process_items(user=user, query=query, period=run, now=now))
     return accs

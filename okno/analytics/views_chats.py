@@ -84,13 +84,16 @@ def _chart_data(request: HttpRequest, report: dict, query) -> dict:
 
 def _drill_links(report: dict, params: dict) -> dict:
     """figure -> {row key -> the drill-down's query}, for the cells that count chats."""
-    base = {k: v for k, v in params.items() if k != "compare"}
+    # The query's shared part encoded once: encoding it again per cell was 12,000 urlencode calls
+    # and 40 % of the page for a year by 500 employees.
+    shared = urlencode({k: v for k, v in params.items() if k not in ("compare", "figure", "key")})
     out = {}
     for figure in LISTABLE:
-        out[figure] = {"": urlencode({**base, "figure": figure})}
+        head = f"{shared}&{urlencode({'figure': figure})}" if shared else urlencode({"figure": figure})
+        out[figure] = {"": head}
         for r in report["rows"]:
             key = "none" if r["key"] is None else r["key"]
-            out[figure][r["key"]] = urlencode({**base, "figure": figure, "key": key})
+            out[figure][r["key"]] = f"{head}&{urlencode({'key': key})}"
     return out
 
 

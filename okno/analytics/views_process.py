@@ -58,13 +58,14 @@ def _chart_data(report: dict) -> dict:
 
 def _link_cells(rows, totals, params: dict) -> None:
     """Every figure (the current period's, and the totals) links to the rows behind it."""
-    base = {k: v for k, v in params.items() if k != "compare"}
-    url = reverse("analytics:process_list")
+    # The query's shared part encoded once (per cell it was most of a big table's links).
+    shared = urlencode({k: v for k, v in params.items() if k not in ("compare", "figure", "key")})
+    url = f"{reverse('analytics:process_list')}?{shared}&" if shared else f"{reverse('analytics:process_list')}?"
     for row in [*rows, totals]:
-        key = {} if row is totals else {"key": NO_KEY if row.key is None else row.key}
+        key = "" if row is totals else f"&{urlencode({'key': NO_KEY if row.key is None else row.key})}"
         for (figure, *_rest), cell in zip(COLUMNS, row.cells, strict=True):
             if cell.value:
-                cell.link = f"{url}?{urlencode({**base, 'figure': figure, **key})}"
+                cell.link = f"{url}{urlencode({'figure': figure})}{key}"
 
 
 @login_required

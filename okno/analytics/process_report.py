@@ -250,7 +250,17 @@ def figures(acc: dict) -> dict:
     }
 
 
-def _labels(group_by: str, keys) -> dict:
+def _labels(group_by: str, keys, memo: dict | None = None) -> dict:
+    """{key: label}; `memo` keeps those read for the report's other period (mostly the same)."""
+    memo = {} if memo is None else memo
+    known = memo.setdefault("labels", {})
+    missing = [k for k in keys if k not in known]
+    if missing:
+        known.update(_read_labels(group_by, missing))
+    return {k: known[k] for k in keys}
+
+
+def _read_labels(group_by: str, keys) -> dict:
     ids = [k for k in keys if k is not None]
     if group_by == "source":
         return {k: k if k is not None else _("No source") for k in keys}
@@ -290,7 +300,7 @@ def process_accumulate(*, user, query: ProcessQuery, period: Period, now, rollup
 
 def _one(*, user, query: ProcessQuery, period: Period, now, memo: dict) -> dict:
     accs = process_accumulate(user=user, query=query, period=period, now=now, memo=memo)
-    labels = _labels(query.group_by, list(accs))
+    labels = _labels(query.group_by, list(accs), memo)
     total = _new()
     rows = []
     for key, acc in accs.items():

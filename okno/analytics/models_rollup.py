@@ -258,6 +258,11 @@ class ProcessStat(ProcessCounts):
         DAY_PEOPLE = "daye"
         MONTH_PEOPLE = "monthe"
         TODAY_PEOPLE = "daype"
+        # A year to date: from 1 January to the end of `start`'s month (its months summed), with
+        # its twins: a year's question reads one span, not eleven.
+        YEAR = "ytd"
+        YEAR_DEPARTMENT = "ytdd"
+        YEAR_PEOPLE = "ytde"
 
     span = models.CharField(max_length=6, choices=Span.choices)
     start = models.DateField()

@@ -55,8 +55,8 @@ from okno.inbox.models import Channel, Conversation
 from okno.work.models import WorkItem
 
 # 2: open deals and leads older than AGE are held (settled) too. 3: the left-out deals and leads
-# have facts (ProcessStatRow); a span of 2 has none.
-VERSION = 3
+# have facts (ProcessStatRow); a span of 2 has none. 4: year-to-date spans.
+VERSION = 4
 # The filters a built span's moment T splits the rows by, and each one's time field (what a day
 # is by). A request settles SLACK after it started: its reply, end and last lines arrive by then
 # in the normal course, and a change after that marks its day.
@@ -105,10 +105,12 @@ def settled(part: str, at: datetime) -> Q:
 MODELS = {"deals": Deal, "leads": Lead, "callbacks": WorkItem}
 COARSE = {ProcessStat.Span.DAY: ProcessStat.Span.DAY_DEPARTMENT,
           ProcessStat.Span.MONTH: ProcessStat.Span.MONTH_DEPARTMENT,
-          ProcessStat.Span.TODAY: ProcessStat.Span.TODAY_DEPARTMENT}
+          ProcessStat.Span.TODAY: ProcessStat.Span.TODAY_DEPARTMENT,
+          ProcessStat.Span.YEAR: ProcessStat.Span.YEAR_DEPARTMENT}
 PEOPLE = {ProcessStat.Span.DAY: ProcessStat.Span.DAY_PEOPLE,
           ProcessStat.Span.MONTH: ProcessStat.Span.MONTH_PEOPLE,
-          ProcessStat.Span.TODAY: ProcessStat.Span.TODAY_PEOPLE}
+          ProcessStat.Span.TODAY: ProcessStat.Span.TODAY_PEOPLE,
+          ProcessStat.Span.YEAR: ProcessStat.Span.YEAR_PEOPLE}
 # Each span's twins, each keeping some of the key (source, department, employee, pipeline).
 TWINS = {span: ((COARSE[span], lambda s, d, e, p: (s, d, None, p)), (PEOPLE[span], lambda s, d, e, p: ("", d, e, None)))
          for span in COARSE}
@@ -298,6 +300,8 @@ def process_build_day(*, day: date, now: datetime | None = None, span: str = Pro
             for model in (ProcessStat, ProcessStatSpan, ProcessStatRow):
                 model.objects.filter(span__in=(span, COARSE[span], PEOPLE[span])).exclude(start=day).delete()
         ProcessStatSpan.objects.filter(span=ProcessStat.Span.MONTH, start=month_of(day)[0]).delete()
+        ProcessStatSpan.objects.filter(span=ProcessStat.Span.YEAR, start__gte=month_of(day)[0],
+                                       start__year=day.year).delete()
         if marks:
             ProcessStatMark.objects.filter(pk__in=marks).delete()
     return len(rows)
@@ -321,7 +325,30 @@ def process_build_month(*, first: date, now: datetime | None = None) -> bool:
             span=ProcessStat.Span.DAY, start__gte=first, start__lte=last).values(*keys).annotate(
             **{n: Sum(n) for n in COUNTS}).order_by()}
         _save(ProcessStat.Span.MONTH, first, rows, process_fingerprint(), now or timezone.now())
+        _build_years(first, now or timezone.now())
     return True
+
+
+def _build_years(first: date, now: datetime) -> None:
+    """The year-to-date spans of `first`'s month and of the year's later months built, each the
+    sum of its year's month spans up to it, while every one of those is built with the
+    fingerprint in force (a day built again removed them: process_build_day)."""
+    fingerprint = process_fingerprint()
+    months = set(ProcessStatSpan.objects.filter(
+        span=ProcessStat.Span.MONTH, start__year=first.year, fingerprint=fingerprint).values_list("start", flat=True))
+    january = first.replace(month=1)
+    if any(date(first.year, m, 1) not in months for m in range(1, first.month + 1)):
+        return
+    keys = ("source", "department_id", "employee_id", "pipeline_id")
+    month = first
+    while month in months:
+        rows = {tuple(r[k] for k in keys): {n: r[n] for n in COUNTS} for r in ProcessStat.objects.filter(
+            span=ProcessStat.Span.MONTH, start__gte=january, start__lte=month).values(*keys).annotate(
+            **{n: Sum(n) for n in COUNTS}).order_by()}
+        _save(ProcessStat.Span.YEAR, month, rows, fingerprint, now)
+        if month.month == 12:
+            break
+        month = month.replace(month=month.month + 1)
 
 
 def _first_day() -> date | None:
@@ -329,8 +356,9 @@ def _first_day() -> date | None:
               Conversation.objects.aggregate(at=Min("started_at"))["at"],
               WorkItem.objects.filter(kind=WorkItem.Kind.CALLBACK).aggregate(at=Min("created_at"))["at"]]
     found = [at for at in firsts if at is not None]
-    # From its month's first: the first month then gets a span of its own, not a day each.
-    return local_day(min(found)).replace(day=1) if found else None
+    # From its year's first day: the first month then gets a span of its own, not a day each,
+    # and the first year its year-to-date spans.
+    return local_day(min(found)).replace(month=1, day=1) if found else None
 
 
 def process_rebuild(*, start: date | None = None, end: date | None = None) -> dict:

@@ -106,14 +106,30 @@ def _plan(period: Period, state: tuple, fingerprint: str) -> dict:
         left_out.append((ProcessStat.Span.TODAY, now_day, built[(ProcessStat.Span.TODAY, now_day)][2]))
     live_days += [d for d in _days(max(last_past + timedelta(days=1), period.start), period.end)
                   if not (with_today and d == now_day)]
+    months, years = _years(months, good)
     pending = [(span, day, json.loads(text)) for span, day, text in left_out if text]
     # The spans whose left-out deals and leads have facts (ProcessStatRow) to sum.
     facts: dict[str, list[date]] = {}
     for span, day, found in pending:
         if any(found.get(part) for part in FACTS.values()):
             facts.setdefault(span, []).append(day)
-    return {"months": months, "days": days, "today": with_today, "moments": moments, "pending": pending,
-            "facts": facts, "live_days": live_days}
+    return {"years": years, "months": months, "days": days, "today": with_today, "moments": moments,
+            "pending": pending, "facts": facts, "live_days": live_days}
+
+
+def _years(months: list[date], good) -> tuple[list[date], list[date]]:
+    """(months, year-to-date spans): the months from a January on replaced by the longest good
+    year-to-date span over them (okno.analytics.process_rollup._build_years)."""
+    chosen, years = set(months), []
+    for january in [m for m in months if m.month == 1]:
+        run = [january]
+        while run[-1].month < 12 and run[-1].replace(month=run[-1].month + 1) in chosen:
+            run.append(run[-1].replace(month=run[-1].month + 1))
+        usable = [m for m in run if good(ProcessStat.Span.YEAR, m)]
+        if usable and usable[-1].month > 1:  # a single month is one span either way
+            years.append(usable[-1])
+            chosen -= {m for m in run if m <= usable[-1]}
+    return sorted(chosen), years
 
 
 def _filtered(qs, *, scope: Q, query: ProcessQuery, column: str) -> str | None:
@@ -147,7 +163,8 @@ def _read(*, user, query: ProcessQuery, plan: dict, db: str) -> tuple[dict, dict
     # employee); as a query each, Python added up their rows again.
     column = COLUMNS[query.group_by]
     found_parts = []
-    for span, starts in ((ProcessStat.Span.MONTH, plan["months"]), (ProcessStat.Span.DAY, plan["days"]),
+    for span, starts in ((ProcessStat.Span.YEAR, plan["years"]), (ProcessStat.Span.MONTH, plan["months"]),
+                         (ProcessStat.Span.DAY, plan["days"]),
                          (ProcessStat.Span.TODAY, [today()] if plan["today"] else [])):
         if starts:
             found_parts.append(_filtered(ProcessStat.objects.using(db).filter(span=kind[span], start__in=starts),

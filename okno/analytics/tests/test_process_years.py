@@ -1,0 +1,60 @@
+"""The process rollup's year-to-date spans (okno.analytics.process_rollup._build_years): a question
+from 1 January reads one span for its whole months, equal to the live report, and a day built
+again takes the spans of its month and the later ones out until they are summed again."""
+
+import random
+from datetime import date
+
+import pytest
+
+from okno.analytics.models_rollup import ProcessStat, ProcessStatMark, ProcessStatSpan
+from okno.analytics.periods import Period
+from okno.analytics.process_report import GROUPS, ProcessQuery
+from okno.analytics.process_rollup import process_build_day, process_build_month, process_fingerprint, process_rebuild
+from okno.analytics.process_rollup_read import _plan, _state
+from okno.analytics.tests.test_process_random import _company
+from okno.analytics.tests.test_process_rollup import _both
+
+pytestmark = pytest.mark.django_db
+
+YEAR = Period(date(2026, 1, 1), date(2026, 10, 31))
+
+
+def _years(period: Period = YEAR) -> list[date]:
+    return _plan(period, _state(period.start, period.end, "default"), process_fingerprint())["years"]
+
+
+def _equal(world) -> None:
+    for viewer in world["viewers"]:
+        for group_by in GROUPS:
+            got, want = _both(viewer, ProcessQuery(YEAR, group_by=group_by))
+            assert got == want, (viewer, group_by)
+
+
+def test_a_year_from_january_reads_its_year_to_date_span_and_equals_the_live_report():
+    # given two months of a company's work, and the rollup built from 1 January
+    world = _company(random.Random(31))
+    out = process_rebuild(start=date(2026, 1, 1), end=date(2026, 10, 31))
+    assert out["months"] == 10
+    assert ProcessStatSpan.objects.filter(span="ytd").count() == 10
+    assert ProcessStat.objects.filter(span="ytde", start=date(2026, 10, 1), deals__gt=0).exists()
+    # then the year's question reads one span, and answers as the live report does
+    assert _years() == [date(2026, 10, 1)]
+    _equal(world)
+    # a question from February reads months, not the year's span
+    assert _years(Period(date(2026, 2, 1), date(2026, 10, 31))) == []
+
+    # when a day of September is marked, the year is read up to August, the rest by day
+    ProcessStatMark.objects.create(day=date(2026, 9, 14))
+    assert _years() == [date(2026, 8, 1)]
+    _equal(world)
+
+    # when that day is built again, September's and October's year spans are out until summed again
+    process_build_day(day=date(2026, 9, 14))
+    assert not ProcessStatSpan.objects.filter(span="ytd", start__gte=date(2026, 9, 1)).exists()
+    assert _years() == [date(2026, 8, 1)]
+    _equal(world)
+    assert process_build_month(first=date(2026, 9, 1))
+    assert ProcessStatSpan.objects.filter(span="ytd", start__gte=date(2026, 9, 1)).count() == 2
+    assert _years() == [date(2026, 10, 1)]
+    _equal(world)

@@ -225,7 +225,7 @@ def _save(span: str, start: date, rows: dict[tuple, dict], fingerprint: str, now
     ProcessStatRow.objects.bulk_create(facts or [], batch_size=2000)
     ProcessStatSpan.objects.update_or_create(span=span, start=start, defaults={
         "fingerprint": fingerprint, "built_at": now,
-        "pending": json.dumps(left_out, separators=(",", ":")) if left_out else ""})
+        "pending": json.dumps(left_out, separators=(",", ":")) if left_out and any(left_out.values()) else ""})
 
 
 # The parts whose left-out rows have facts (ProcessStatRow), by the kind of their items' refs.

@@ -36,6 +36,9 @@ COLUMNS = {"source": "source", "department": "department_id", "employee": "emplo
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# A span's `pending` when it left nothing out, as spans built before that was written "" hold it
+# (parsing it for every day of a year was 2 ms a report).
+NOTHING_LEFT_OUT = '{"deals":[],"leads":[],"callbacks":[]}'
 
 
 def _moment(value) -> datetime:
@@ -107,7 +110,7 @@ def _plan(period: Period, state: tuple, fingerprint: str) -> dict:
     live_days += [d for d in _days(max(last_past + timedelta(days=1), period.start), period.end)
                   if not (with_today and d == now_day)]
     months, years = _years(months, good)
-    pending = [(span, day, json.loads(text)) for span, day, text in left_out if text]
+    pending = [(span, day, json.loads(text)) for span, day, text in left_out if text and text != NOTHING_LEFT_OUT]
     # The spans whose left-out deals and leads have facts (ProcessStatRow) to sum.
     facts: dict[str, list[date]] = {}
     for span, day, found in pending:
@@ -239,6 +242,8 @@ def _live_rest(plan: dict, marked: dict[str, set[int]]) -> list[tuple[dict[str, 
     by_moment: dict[datetime, list[date]] = {}
     for day, at in plan["moments"].items():
         by_moment.setdefault(at, []).append(day)
+    # The runs of days built at one moment, once for every part (per part they were 9 ms a year).
+    runs = [(at, run, *run.bounds()) for at, days in by_moment.items() for run in _runs(days)]
     listed: dict[str, Q] = {}
     after: dict[str, Q] = {}
     after_days: list[date] = []
@@ -247,13 +252,11 @@ def _live_rest(plan: dict, marked: dict[str, set[int]]) -> list[tuple[dict[str, 
         # Only a span built before its day ended (today's), or a day built within SLACK of
         # midnight, has rows that came after it.
         q = None
-        for at, days in by_moment.items():
-            for run in _runs(days):
-                lo, hi = run.bounds()
-                if since(part, at) < hi:
-                    came = Q(**{f"{field}__gte": max(lo, since(part, at)), f"{field}__lt": hi})
-                    q = came if q is None else q | came
-                    after_days += [local_day(max(lo, since(part, at))), run.end]
+        for at, run, lo, hi in runs:
+            if since(part, at) < hi:
+                came = Q(**{f"{field}__gte": max(lo, since(part, at)), f"{field}__lt": hi})
+                q = came if q is None else q | came
+                after_days += [local_day(max(lo, since(part, at))), run.end]
         after[part] = q
     out = []
     if any(q is not None for q in listed.values()):

@@ -320,13 +320,19 @@ def process_build_month(*, first: date, now: datetime | None = None) -> bool:
         if (built != (last - first).days + 1
                 or ProcessStatMark.objects.filter(day__gte=first, day__lte=last).exists()):
             return False
-        keys = ("source", "department_id", "employee_id", "pipeline_id")
-        rows = {tuple(r[k] for k in keys): {n: r[n] for n in COUNTS} for r in ProcessStat.objects.filter(
-            span=ProcessStat.Span.DAY, start__gte=first, start__lte=last).values(*keys).annotate(
-            **{n: Sum(n) for n in COUNTS}).order_by()}
+        rows = _summed(ProcessStat.Span.DAY, first, last)
         _save(ProcessStat.Span.MONTH, first, rows, process_fingerprint(), now or timezone.now())
         _build_years(first, now or timezone.now())
     return True
+
+
+def _summed(span: str, first: date, last: date) -> dict[tuple, dict]:
+    """The rows of the `span` spans starting in [first, last], summed per full key: a month from
+    its days, a year to date from its months."""
+    keys = ("source", "department_id", "employee_id", "pipeline_id")
+    return {tuple(r[k] for k in keys): {n: r[n] for n in COUNTS} for r in ProcessStat.objects.filter(
+        span=span, start__gte=first, start__lte=last).values(*keys).annotate(
+        **{n: Sum(n) for n in COUNTS}).order_by()}
 
 
 def _build_years(first: date, now: datetime) -> None:
@@ -339,12 +345,9 @@ def _build_years(first: date, now: datetime) -> None:
     january = first.replace(month=1)
     if any(date(first.year, m, 1) not in months for m in range(1, first.month + 1)):
         return
-    keys = ("source", "department_id", "employee_id", "pipeline_id")
     month = first
     while month in months:
-        rows = {tuple(r[k] for k in keys): {n: r[n] for n in COUNTS} for r in ProcessStat.objects.filter(
-            span=ProcessStat.Span.MONTH, start__gte=january, start__lte=month).values(*keys).annotate(
-            **{n: Sum(n) for n in COUNTS}).order_by()}
+        rows = _summed(ProcessStat.Span.MONTH, january, month)
         _save(ProcessStat.Span.YEAR, month, rows, fingerprint, now)
         if month.month == 12:
             break

@@ -217,11 +217,13 @@ def _today_due(now: datetime) -> bool:
 
 def _first_chat_day() -> date | None:
     first = Conversation.objects.filter(kind=Conversation.Kind.CHAT).aggregate(at=Min("started_at"))["at"]
-    return local_day(first) if first else None
+    # From its month's first day: the first month then gets a span of its own. Read by days, a
+    # year's previous year (a young install's first month) was 25 times the rows of a month.
+    return local_day(first).replace(day=1) if first else None
 
 
 def chats_rebuild(*, start: date | None = None, end: date | None = None, progress=None) -> dict:
-    """Builds every past day of [start, end] (default: the first chat's day to yesterday) and their
+    """Builds every past day of [start, end] (default: the first chat's month to yesterday) and their
     whole months; `manage.py analytics_rollup --rebuild`. Returns counts."""
     start = start or _first_chat_day()
     if start is None:

@@ -93,10 +93,16 @@ def _read(*, user, query: ChatsQuery, plan: dict, db: str) -> dict:
         where |= Q(span=kind["day"], start__in=plan["days"])
     if plan["prefix"]:
         where |= Q(span=kind["today"], start=today())
-    coarse = kind is COARSE
-    qs = ChatStat.objects.using(db).filter(where).annotate(dep=F("department_id") if coarse else department_expr())
-    if user is not None:
-        qs = qs.filter(chats_scope_q(user))
+    scope = chats_scope_q(user) if user is not None else Q()
+    qs = ChatStat.objects.using(db).filter(where)
+    if kind is COARSE:
+        qs = qs.annotate(dep=F("department_id"))
+    elif query.group_by == "department" or query.department is not None or any(
+            n.split("__")[0] == "dep" for n in _names(scope)):
+        # Only when asked: the operator's department through a join to people and channels
+        # was a third of a year by employee (10 ms of 23 on PostgreSQL).
+        qs = qs.annotate(dep=department_expr())
+    qs = qs.filter(scope)
     for name, column in FILTERS.items():
         value = getattr(query, name)
         if value is not None:

@@ -14,5 +14,10 @@ def user_names(ids: list) -> dict:
         return {}
     users = User.objects.order_by()
     users = users.filter(pk__in=ids) if len(ids) <= LABELS_BY_ID else users
-    return {pk: f"{first} {last}".strip() or username
+    return {pk: display_name(first, last, username)
             for pk, first, last, username in users.values_list("pk", "first_name", "last_name", "username")}
+
+
+def display_name(first: str, last: str, username: str) -> str:
+    """User.display_name from the three fields, without a whole user row."""
+    return f"{first} {last}".strip() or username

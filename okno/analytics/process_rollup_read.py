@@ -50,14 +50,18 @@ def _moment(value) -> datetime:
     return at.replace(tzinfo=UTC) if timezone.is_naive(at) else at
 
 
+def _moment_sql(db: str) -> str:
+    # PostgreSQL's moments as integers: Django's loader of a timestamptz (Python) took 3 ms of
+    # every report's 370 spans; EXTRACT's numeric keeps every microsecond.
+    return ("CAST(EXTRACT(EPOCH FROM built_at) * 1000000 AS BIGINT)" if connections[db].vendor == "postgresql"
+            else "built_at")
+
+
 def _state(start: date, end: date, db: str) -> tuple:
     """({(span, start): (fingerprint, built_at, pending)}, marked days) of [start's month, end]:
     one query."""
     spans, marks = ProcessStatSpan._meta.db_table, ProcessStatMark._meta.db_table
-    # PostgreSQL's moments as integers: Django's loader of a timestamptz (Python) took 3 ms of
-    # every report's 370 spans; EXTRACT's numeric keeps every microsecond.
-    moment = ("CAST(EXTRACT(EPOCH FROM built_at) * 1000000 AS BIGINT)" if connections[db].vendor == "postgresql"
-              else "built_at")
+    moment = _moment_sql(db)
     sql = (f"SELECT span, start, fingerprint, {moment}, pending FROM {spans} WHERE start >= %s AND start <= %s "
            f"UNION ALL SELECT '', m.day, '', NULL, '' FROM (SELECT DISTINCT day FROM {marks} "
            f"WHERE day >= %s AND day <= %s) m")
@@ -149,10 +153,11 @@ def _filtered(qs, *, scope: Q, query: ProcessQuery, column: str) -> str | None:
         return None
 
 
-def _read(*, user, query: ProcessQuery, plan: dict, db: str) -> tuple[dict, dict[str, set[int]]]:
+def _read(*, user, query: ProcessQuery, plan: dict, db: str) -> tuple[dict | None, dict[str, set[int]]]:
     """(group key -> counts, {part: ids}): the spans' sums and the left-out deals' and leads'
     facts, and which of those facts are marked stale (ProcessStatRowMark: read them live), in one
-    statement: a mark committed between two reads would count its row twice or not at all."""
+    statement: a mark committed between two reads would count its row twice or not at all.
+    None for the counts: a build committed since the plan's _state."""
     scope = process_scope_q(user, department_field="department_id", employee_field="employee_id") if user else Q()
     person = query.group_by == "employee" or query.employee is not None or "employee_id" in _names(scope)
     # The smallest twin that holds the question's key and filters (okno.analytics.process_rollup.TWINS).
@@ -188,8 +193,6 @@ def _read(*, user, query: ProcessQuery, plan: dict, db: str) -> tuple[dict, dict
         if found is not None:
             parts.append(found[0])
             params += found[1]
-    if not parts and marks is None:
-        return {}, {}
     # As integers: PostgreSQL's SUM of a bigint is a numeric, read as a Decimal each.
     sums = ", ".join(f"CAST(SUM(t.{n}) AS BIGINT)" for n in COUNTS)
     union = " UNION ALL ".join(parts)
@@ -201,6 +204,13 @@ def _read(*, user, query: ProcessQuery, plan: dict, db: str) -> tuple[dict, dict
         numbers = " ".join(f"WHEN '{part}' THEN {i}" for i, part in enumerate(FACTS.values()))
         selects.append(f"SELECT 1, NULL, m.row_id, CASE m.part {numbers} END, {zeros} FROM ({marks[0]}) m")
         params += marks[1]
+    # Tag 2: every span's build moment in _state's range, read with the sums: a build committed
+    # since _state changes one, and the plan would no longer fit the rows (reading _state again
+    # cost 2 ms).
+    zeros = ", ".join("0" for _n in COUNTS[1:])
+    selects.append(f"SELECT 2, NULL, {_moment_sql(db)}, {zeros} FROM {ProcessStatSpan._meta.db_table} "
+                   f"WHERE start >= %s AND start <= %s")
+    params += list(plan["range"])
     with transaction.atomic(using=db), connections[db].cursor() as cursor:
         if connections[db].vendor == "postgresql":
             # A few thousand rows: PostgreSQL planned a year by employee in parallel, and starting
@@ -211,7 +221,11 @@ def _read(*, user, query: ProcessQuery, plan: dict, db: str) -> tuple[dict, dict
     accs: dict = {}
     marked: dict[str, set[int]] = {part: set() for part in FACTS.values()}
     names = list(FACTS.values())
+    moments = []
     for tag, key, *values in found:
+        if tag == 2:
+            moments.append(_moment(values[0]))
+            continue
         if tag == 1:
             marked[names[values[1]]].add(values[0])
             continue
@@ -222,6 +236,8 @@ def _read(*, user, query: ProcessQuery, plan: dict, db: str) -> tuple[dict, dict
         else:  # "" and None: one source
             for name, value in zip(COUNTS, values, strict=True):
                 acc[name] += value
+    if sorted(moments) != plan["built"]:
+        return None, marked  # a build committed since _state: its rows may not fit the plan
     return accs, marked
 
 
@@ -279,11 +295,13 @@ def process_rollup_accumulate(*, user, query: ProcessQuery, period: Period, now:
     if "fingerprint" not in memo:
         memo["fingerprint"] = process_fingerprint()
     plan = _plan(period, state, memo["fingerprint"])
-    accs: dict = {}
+    accs: dict | None = {}
     if plan["moments"]:
+        plan["range"] = (period.start.replace(day=1), last)
+        plan["built"] = sorted(value[1] for value in state[0].values())
         accs, marked = _read(user=user, query=query, plan=plan, db=db)
-        if _state(period.start, last, db) != state:
-            return None  # a build committed while we read: its rows may be half-read
+        if accs is None:
+            return None  # answered live
         for extra, days in _live_rest(plan, marked):
             add_items(accs, process_items(user=user, query=query, period=days, now=now, extra=extra))
     for run in _runs(plan["live_days"]):

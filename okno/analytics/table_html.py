@@ -20,13 +20,18 @@ class Numbers:
     thousands grouped."""
 
     def __init__(self) -> None:
-        self.decimal = formats.get_format("DECIMAL_SEPARATOR")
-        self.thousand = formats.get_format("THOUSAND_SEPARATOR")
+        decimal = formats.get_format("DECIMAL_SEPARATOR")
+        thousand = formats.get_format("THOUSAND_SEPARATOR")
+        # One pass over the text, and none for the separators Python writes already.
+        self.table = None if (decimal, thousand) == (".", ",") else str.maketrans({".": decimal, ",": thousand})
 
     def __call__(self, value) -> str:
-        value = round(value, 1)
-        text = f"{int(value):,}" if float(value).is_integer() else f"{value:,.1f}"
-        return text.replace(",", "\0").replace(".", self.decimal).replace("\0", self.thousand)
+        if type(value) is int:  # most figures are counts: 13,000 cells a year by 500 employees
+            text = f"{value:,}"
+        else:
+            value = round(value, 1)
+            text = f"{int(value):,}" if float(value).is_integer() else f"{value:,.1f}"
+        return text.translate(self.table) if self.table else text
 
 
 def rows_html(rows: list[Row], *, compared: bool, total: bool = False) -> SafeString:
@@ -51,6 +56,29 @@ def rows_html(rows: list[Row], *, compared: bool, total: bool = False) -> SafeSt
         ident = ' id="report-totals"' if total else ""
         out.append(f'<tr{ident}><td>{escape(row.label)}</td>{"".join(cells)}</tr>')
     return mark_safe("\n".join(out))  # noqa: S308 (every text above is escaped or a formatted number)
+
+
+def options_html(choices: list[tuple[int, str]], selected: str | None) -> SafeString:
+    """A select's options after its "All": a template loop over 500 employees was 2,600 variable
+    look-ups and a model instance each (a third of the chats page's template time)."""
+    out = []
+    for pk, label in choices:
+        mark = " selected" if selected == str(pk) else ""
+        out.append(f'<option value="{pk}"{mark}>{escape(label)}</option>')
+    return mark_safe("".join(out))  # noqa: S308 (the labels are escaped, the values are ids)
+
+
+def filter_context(user, params: dict) -> dict:
+    """The department and employee filters' choices (analytics/_people_fields.html) `user` may pick."""
+    from okno.analytics.labels import display_name
+    from okno.analytics.scope import departments_for_filter, employees_for_filter
+
+    employees = [(pk, display_name(first, last, username)) for pk, first, last, username in
+                 employees_for_filter(user).values_list("pk", "first_name", "last_name", "username")]
+    departments = list(departments_for_filter(user).values_list("pk", "name"))
+    return {"employees": employees, "departments": departments,
+            "employee_options": options_html(employees, params.get("employee")),
+            "department_options": options_html(departments, params.get("department"))}
 
 
 def table_context(report: dict, rows: list[Row], totals: Row) -> dict:

@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy
 from okno.analytics.calls_heatmap import calls_heatmap
 from okno.analytics.calls_links import link_table
 from okno.analytics.calls_report import CallsQuery, Period, calls_query_parse, calls_report, with_day_grouping
-from okno.analytics.scope import departments_for_filter, employees_for_filter
 from okno.analytics.services import (
     MAX_CALLBACK_WINDOW_MINUTES,
     MAX_THRESHOLD_SECONDS,
@@ -28,7 +27,7 @@ from okno.analytics.services import (
     department_thresholds,
 )
 from okno.analytics.table import UNITS, flat, headers, report_table
-from okno.analytics.table_html import table_context
+from okno.analytics.table_html import filter_context, table_context
 from okno.contacts.models import Tag
 from okno.core.access import require_admin
 from okno.core.errors import ApiError, FieldError
@@ -164,7 +163,7 @@ def calls(request: HttpRequest) -> HttpResponse:
         "params": params, "unit": unit, "error": error,
         "groups": GROUP_LABELS, "compares": COMPARE_LABELS, "units": UNIT_LABELS,
         "directions": Call.Direction.choices,
-        "employees": employees_for_filter(request.user), "departments": departments_for_filter(request.user),
+        **filter_context(request.user, params),
         "lines": _recent_lines(params.get("line", "")) if request.user.is_admin else [],
         "quick": [(label, urlencode({**params, "from": p.start.isoformat(), "to": p.end.isoformat()}),
                    params.get("from") == p.start.isoformat() and params.get("to") == p.end.isoformat())

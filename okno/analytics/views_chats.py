@@ -2,7 +2,7 @@
 the list of the chats behind a figure (the drill-down)."""
 
 from datetime import date
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -23,9 +23,8 @@ from okno.analytics.chats_report import (
     with_day_grouping,
 )
 from okno.analytics.report_tables import columns_table, export_response
-from okno.analytics.scope import departments_for_filter, employees_for_filter
 from okno.analytics.table import UNITS
-from okno.analytics.table_html import table_context
+from okno.analytics.table_html import filter_context, table_context
 from okno.analytics.views import COMPARE_LABELS, quick_periods
 from okno.core.errors import ApiError
 from okno.core.reasons import reason_text
@@ -93,7 +92,8 @@ def _drill_links(report: dict, params: dict) -> dict:
         out[figure] = {"": head}
         for r in report["rows"]:
             key = "none" if r["key"] is None else r["key"]
-            out[figure][r["key"]] = f"{head}&{urlencode({'key': key})}"
+            # An id needs no encoding (4,000 urlencode calls a year by employee); a day or "none" is safe too.
+            out[figure][r["key"]] = f"{head}&key={key if isinstance(key, int) else quote_plus(str(key))}"
     return out
 
 
@@ -105,7 +105,7 @@ def chats(request: HttpRequest) -> HttpResponse:
     report = query = None
     status = 200
     context = {"params": params, "error": None, "groups": GROUP_LABELS, "compares": COMPARE_LABELS,
-               "employees": employees_for_filter(request.user), "departments": departments_for_filter(request.user),
+               **filter_context(request.user, params),
                "channels": Channel.objects.filter(kind="jivo").order_by("name"),
                "quick": [(label, urlencode({**params, "from": p.start.isoformat(), "to": p.end.isoformat()}),
                           params.get("from") == p.start.isoformat() and params.get("to") == p.end.isoformat())

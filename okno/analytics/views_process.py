@@ -14,9 +14,8 @@ from django.utils.translation import gettext_lazy
 from okno.analytics.process_drill import NO_KEY, drill_parse, drill_rows, process_drill
 from okno.analytics.process_report import GROUPS, process_query_parse, process_report
 from okno.analytics.report_tables import columns_table, export_response
-from okno.analytics.scope import departments_for_filter, employees_for_filter
 from okno.analytics.table import UNITS
-from okno.analytics.table_html import table_context
+from okno.analytics.table_html import filter_context, table_context
 from okno.analytics.views import COMPARE_LABELS, quick_periods
 from okno.analytics.views_chats import CHART_GROUPS, _error_text, _params, drill_page
 from okno.core.errors import ApiError
@@ -77,7 +76,7 @@ def process(request: HttpRequest) -> HttpResponse:
     status = 200
     context = {"params": params, "unit": unit, "error": None, "groups": GROUP_LABELS, "compares": COMPARE_LABELS,
                "units": {"min": _("minutes"), "h": _("hours")},
-               "employees": employees_for_filter(request.user), "departments": departments_for_filter(request.user),
+               **filter_context(request.user, params),
                "quick": [(label, urlencode({**params, "from": p.start.isoformat(), "to": p.end.isoformat()}),
                           params.get("from") == p.start.isoformat() and params.get("to") == p.end.isoformat())
                          for label, p in quick_periods(today)],

@@ -34,6 +34,14 @@ def _rolled(user, query: ChatsQuery) -> dict:
     return chats_accumulate(user=user, query=query, period=query.period)
 
 
+def _drain_all() -> None:
+    """The worker's passes until it has nothing left (the history first, from the first of the
+    first chat's month)."""
+    for _ in range(100):
+        if not chats_rollup_drain():
+            return
+
+
 def test_random_questions_equal_the_live_answer_over_a_partly_built_rollup():
     # given two months of chats, the rollup built, then a few days marked and a few never built
     rnd = random.Random(16)
@@ -89,8 +97,9 @@ def test_a_late_jivo_fact_marks_its_past_day_and_the_worker_rebuilds_it(client, 
     assert ChatStatMark.objects.filter(day=day).exists()
     assert _rolled(admin_user, query) == _live(admin_user, query)
     assert _rolled(admin_user, query)[conv.operator_id].first == [60_000, 1]
-    # and the worker rebuilds it: the mark is gone and the sums hold the reply
-    chats_rollup_drain()
+    # and the worker rebuilds it (after the history from the first of the month): the mark is
+    # gone and the sums hold the reply
+    _drain_all()
     assert not ChatStatMark.objects.filter(day=day).exists()
     assert ChatStat.objects.get(span="day", start=day, operator_id=conv.operator_id).first_response_ms == 60_000
     assert _rolled(admin_user, query) == _live(admin_user, query)
@@ -111,7 +120,7 @@ def test_the_department_is_read_through_the_operator_so_a_move_recounts_nothing(
     assert _rolled(admin, query) == _live(admin, query)
     assert list(_rolled(admin, query)) == [support.pk]
     # and the worker rebuilds the department spans the move made stale: read again, still equal
-    chats_rollup_drain()
+    _drain_all()
     assert ChatStat.objects.filter(span="dayd", start=day).get().department_id == support.pk
     assert _rolled(admin, query) == _live(admin, query)
 
@@ -122,11 +131,15 @@ def test_the_worker_builds_the_history_then_each_day_that_ended():
     for i in range(0, 41, 10):
         make_chat(channel=channel, at=local((first + timedelta(days=i)).isoformat(), 12))
     built = 0
-    for _ in range(30):
+    for _ in range(60):
         built += chats_rollup_drain()
-    assert built == 40  # every past day from the first chat's; today is read live
+    # every past day from the first of the first chat's month (that month then has a span of its
+    # own); today is read live
+    month = first.replace(day=1)
+    assert built == (today() - month).days
     days = set(ChatStatSpan.objects.filter(span="day").values_list("start", flat=True))
-    assert days == {first + timedelta(days=i) for i in range(40)}
+    assert days == {month + timedelta(days=i) for i in range(built)}
+    assert ChatStatSpan.objects.filter(span="month", start=month).exists()
     admin = UserFactory(role="admin")
     query = ChatsQuery(Period(first, today()), group_by="channel")
     assert _rolled(admin, query) == _live(admin, query)

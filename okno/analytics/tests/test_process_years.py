@@ -58,3 +58,24 @@ def test_a_year_from_january_reads_its_year_to_date_span_and_equals_the_live_rep
     assert ProcessStatSpan.objects.filter(span="ytd", start__gte=date(2026, 9, 1)).count() == 2
     assert _years() == [date(2026, 10, 1)]
     _equal(world)
+
+
+def test_a_build_committed_between_the_plan_and_the_sums_sends_the_question_live(monkeypatch):
+    # given a year built, and a day of September built again while a report reads
+    from django.utils import timezone
+
+    from okno.analytics import process_rollup_read
+
+    world = _company(random.Random(37))
+    process_rebuild(start=date(2026, 1, 1), end=date(2026, 10, 31))
+    viewer, query, now = world["viewers"][0], ProcessQuery(YEAR, group_by="employee"), timezone.now()
+    assert process_rollup_read.process_rollup_accumulate(user=viewer, query=query, period=YEAR, now=now) is not None
+    real = process_rollup_read._read
+
+    def racing(**kw):
+        process_build_day(day=date(2026, 9, 14))  # commits between _state and the sums
+        return real(**kw)
+
+    monkeypatch.setattr(process_rollup_read, "_read", racing)
+    # then the rollup does not answer (the report is computed live), rather than mix two builds
+    assert process_rollup_read.process_rollup_accumulate(user=viewer, query=query, period=YEAR, now=now) is None

@@ -38,7 +38,7 @@ from okno.people.models import User
 
 # Raised when what a built span holds or how a chat is counted changes: every span built before
 # reads live until the worker rebuilds it, newest first.
-VERSION = 1
+VERSION = 2  # 2: the channel spans (CHANNEL)
 SUMS = ("chats", "accepted", "missed", "missed_offline", "rated", "positive", "negative", "spam",
         "first_response_ms", "first_responses", "response_ms", "responses")
 # Today's sums hold chats that finished this long ago: a chat's facts (its end, its rating, the
@@ -50,6 +50,8 @@ MAX_PENDING = 5000
 FINE = {"day": ChatStat.Span.DAY, "month": ChatStat.Span.MONTH, "today": ChatStat.Span.TODAY}
 COARSE = {"day": ChatStat.Span.DAY_DEPARTMENT, "month": ChatStat.Span.MONTH_DEPARTMENT,
           "today": ChatStat.Span.TODAY_DEPARTMENT}
+CHANNEL = {"day": ChatStat.Span.DAY_CHANNEL, "month": ChatStat.Span.MONTH_CHANNEL,
+           "today": ChatStat.Span.TODAY_CHANNEL}
 
 
 def chats_fingerprint() -> str:
@@ -114,12 +116,23 @@ def _coarse(rows: dict[tuple, dict], people: dict, channels: dict) -> dict[tuple
     return out
 
 
+def _by_channel(rows: dict[tuple, dict]) -> dict[tuple, dict]:
+    """Operator rows {(operator, channel): sums} as channel rows {(None, channel): sums}."""
+    out: dict[tuple, dict] = {}
+    for (_operator, channel), sums in rows.items():
+        acc = out.setdefault((None, channel), dict.fromkeys(SUMS, 0))
+        for name in SUMS:
+            acc[name] += sums[name]
+    return out
+
+
 def _save(span: str, start: date, rows: dict[tuple, dict], fingerprint: str, now: datetime, **extra) -> None:
-    coarse = span in COARSE.values()
+    # The first of the row's key: the department (COARSE), nothing (CHANNEL) or the operator.
+    column = "department_id" if span in COARSE.values() else None if span in CHANNEL.values() else "operator_id"
     ChatStat.objects.filter(span=span, start=start).delete()
     ChatStat.objects.bulk_create([
-        ChatStat(span=span, start=start, channel_id=channel, **({"department_id": key} if coarse else {
-            "operator_id": key}), **sums) for (key, channel), sums in rows.items()], batch_size=2000)
+        ChatStat(span=span, start=start, channel_id=channel, **({column: key} if column else {}), **sums)
+        for (key, channel), sums in rows.items()], batch_size=2000)
     ChatStatSpan.objects.update_or_create(span=span, start=start,
                                           defaults={"fingerprint": fingerprint, "built_at": now, **extra})
 
@@ -142,7 +155,9 @@ def chats_build_day(*, day: date, now: datetime | None = None) -> int:
         rows = _counted(day)
         _save(FINE["day"], day, rows, chats_fingerprint(), now)
         _save(COARSE["day"], day, _coarse(rows, people, channels), coarse_fingerprint(people, channels), now)
-        ChatStatSpan.objects.filter(span__in=(FINE["month"], COARSE["month"]), start=month_of(day)[0]).delete()
+        _save(CHANNEL["day"], day, _by_channel(rows), chats_fingerprint(), now)
+        ChatStatSpan.objects.filter(span__in=(FINE["month"], COARSE["month"], CHANNEL["month"]),
+                                    start=month_of(day)[0]).delete()
         if marks:
             ChatStatMark.objects.filter(pk__in=marks).delete()
     return len(rows)
@@ -162,14 +177,16 @@ def chats_build_month(*, first: date, now: datetime | None = None) -> bool:
             return False
         people, channels = departments_now()
         for kind, fingerprint, key in ((FINE, chats_fingerprint(), "operator_id"),
-                                       (COARSE, coarse_fingerprint(people, channels), "department_id")):
+                                       (COARSE, coarse_fingerprint(people, channels), "department_id"),
+                                       (CHANNEL, chats_fingerprint(), None)):
             built = ChatStatSpan.objects.filter(span=kind["day"], start__gte=first, start__lte=last,
                                                 fingerprint=fingerprint).count()
             if built != (last - first).days + 1:
                 continue
-            rows = {(r[key], r["channel_id"]): {n: r[n] for n in SUMS} for r in ChatStat.objects.filter(
-                span=kind["day"], start__gte=first, start__lte=last).values(key, "channel_id").annotate(
-                **{n: Sum(n) for n in SUMS}).order_by()}
+            keys = [key, "channel_id"] if key else ["channel_id"]
+            rows = {(r[key] if key else None, r["channel_id"]): {n: r[n] for n in SUMS}
+                    for r in ChatStat.objects.filter(span=kind["day"], start__gte=first, start__lte=last).values(
+                        *keys).annotate(**{n: Sum(n) for n in SUMS}).order_by()}
             _save(kind["month"], first, rows, fingerprint, now)
             done |= kind is FINE
     return done
@@ -191,7 +208,7 @@ def chats_build_today(*, now: datetime | None = None) -> bool:
         pending = list(Conversation.objects.filter(kind=Conversation.Kind.CHAT, started_at__gte=lo,
                                                    started_at__lt=min(through, hi)).exclude(
             finished_at__lt=through).order_by().values_list("pk", flat=True)[:MAX_PENDING + 1])
-        spans = (FINE["today"], COARSE["today"])
+        spans = (FINE["today"], COARSE["today"], CHANNEL["today"])
         for model in (ChatStat, ChatStatSpan):  # yesterday's
             model.objects.filter(span__in=spans).exclude(start=day).delete()
         if len(pending) > MAX_PENDING:
@@ -202,6 +219,8 @@ def chats_build_today(*, now: datetime | None = None) -> bool:
         _save(FINE["today"], day, rows, chats_fingerprint(), now, through=through, pending=left_out)
         _save(COARSE["today"], day, _coarse(rows, people, channels), coarse_fingerprint(people, channels), now,
               through=through, pending=left_out)
+        _save(CHANNEL["today"], day, _by_channel(rows), chats_fingerprint(), now, through=through,
+              pending=left_out)
         if marks:
             ChatStatMark.objects.filter(pk__in=marks).delete()
     return True

@@ -17,7 +17,15 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from okno.analytics.chats_report import ChatsQuery, _Acc, chats_accumulate, department_expr
-from okno.analytics.chats_rollup import COARSE, FINE, SUMS, chats_fingerprint, coarse_fingerprint, departments_now
+from okno.analytics.chats_rollup import (
+    CHANNEL,
+    COARSE,
+    FINE,
+    SUMS,
+    chats_fingerprint,
+    coarse_fingerprint,
+    departments_now,
+)
 from okno.analytics.models_rollup import ChatStat, ChatStatMark, ChatStatSpan
 from okno.analytics.periods import Period
 from okno.analytics.replica import reports_db
@@ -138,12 +146,18 @@ def chats_rollup_accumulate(*, user, query: ChatsQuery, period: Period) -> dict 
     state = _state(period.start, min(period.end, now_day), now_day, db)
     months_allowed = query.group_by != "day"
     plan = _plan(period, state, FINE, chats_fingerprint(), months_allowed=months_allowed)
-    person = (query.group_by == "employee" or query.employee is not None
-              or (user is not None and "operator_id" in _names(chats_scope_q(user))))
+    scope = _names(chats_scope_q(user)) if user is not None else set()
+    person = query.group_by == "employee" or query.employee is not None or "operator_id" in scope
     if not person:
-        coarse = _plan(period, state, COARSE, coarse_fingerprint(*departments_now()), months_allowed=months_allowed)
-        if len(coarse["live_days"]) <= len(plan["live_days"]):
-            plan = coarse
+        # The smallest kind that holds the question and leaves no more days live than the others.
+        kinds = [(COARSE, lambda: coarse_fingerprint(*departments_now()))]
+        if query.group_by in ("day", "channel") and query.department is None and not scope:
+            kinds.insert(0, (CHANNEL, chats_fingerprint))
+        for kind, fingerprint in kinds:
+            other = _plan(period, state, kind, fingerprint(), months_allowed=months_allowed)
+            if len(other["live_days"]) <= len(plan["live_days"]):
+                plan = other
+                break
     accs: dict = {}
     if plan["months"] or plan["days"] or plan["prefix"]:
         accs = _read(user=user, query=query, plan=plan, db=db)

@@ -162,3 +162,24 @@ def test_a_chat_of_today_marks_nothing_and_the_event_reaches_no_webhook():
     assert chats_build_day(day=date(2026, 10, 2)) == 0
     assert chats_report(user=UserFactory(role="admin"), query=ChatsQuery(Period(date(2026, 10, 2),
                                                                                   date(2026, 10, 2))))["rows"] == []
+
+
+def test_an_unfiltered_question_by_day_or_channel_reads_the_channel_spans():
+    # given two months of chats and the rollup built
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    world = _company(random.Random(5))
+    chats_rebuild(start=START, end=date(2026, 10, 31))
+    admin = world["viewers"][0]
+    assert ChatStat.objects.filter(span="dayc").exists() and ChatStat.objects.filter(span="monthc").exists()
+    for group_by in ("day", "channel"):
+        query = ChatsQuery(Period(START, date(2026, 10, 31)), group_by=group_by)
+        with CaptureQueriesContext(connection) as ctx:
+            rolled = _rolled(admin, query)
+        # then the channel spans answer (3 rows a day, not one per department), as the live report
+        assert any("'dayc'" in q["sql"] or "'monthc'" in q["sql"] for q in ctx.captured_queries), group_by
+        assert rolled == _live(admin, query)
+    # a department in the question reads the department spans
+    department = ChatsQuery(Period(START, date(2026, 10, 31)), group_by="day", department=world["departments"][0].pk)
+    assert _rolled(admin, department) == _live(admin, department)

@@ -1,5 +1,5 @@
 """Building the chats report's rollup (okno.analytics.models_rollup.ChatStat): each past day's
-chats per operator and channel and per department and channel, each whole past month's summed
+chats per operator and channel, per department and channel and per channel, each whole past month's summed
 from its days, and today's settled chats every minute; chats_rollup_read.py reads them.
 
 How it stays right (docs/analytics.md, "The chats report's rollup"), as the calls rollup does:

@@ -5,8 +5,10 @@ own computation, and the two summed. Each chat counts in exactly one day and a b
 the live figures of that day, so the sum is the live answer (test_chats_rollup.py checks it).
 
 Which rows: with a person in the question (grouped by employee, an employee filter, a manager's
-own figures) the operator spans; otherwise the department spans, 20-50 times fewer rows, unless
-a move since they were built leaves more of the period live there than in the operator spans.
+own figures) the operator spans; an unfiltered question by day or channel with no department
+in it the channel spans (3 rows a day); otherwise the department spans, 20-50 times fewer rows
+than the operator's; each unless it leaves more of the period live than the operator spans (a
+move since the department spans were built, spans of an older version).
 """
 
 from datetime import UTC, date, datetime, timedelta

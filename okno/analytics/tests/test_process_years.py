@@ -79,3 +79,36 @@ def test_a_build_committed_between_the_plan_and_the_sums_sends_the_question_live
     monkeypatch.setattr(process_rollup_read, "_read", racing)
     # then the rollup does not answer (the report is computed live), rather than mix two builds
     assert process_rollup_read.process_rollup_accumulate(user=viewer, query=query, period=YEAR, now=now) is None
+
+
+def test_the_hand_written_scope_equals_the_orm_path(monkeypatch):
+    # given a year built, and each viewer's question by employee with and without a filter
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from okno.analytics import process_rollup_read
+
+    world = _company(random.Random(41))
+    process_rebuild(start=date(2026, 1, 1), end=date(2026, 10, 31))
+    now = timezone.now()
+    questions = [(viewer, ProcessQuery(YEAR, group_by=group_by, department=department))
+                 for viewer in world["viewers"] for group_by in ("employee", "source")
+                 for department in (None, world["departments"][0].pk)]
+
+    def answers() -> list:
+        return [process_rollup_read.process_rollup_accumulate(user=viewer, query=query, period=YEAR, now=now)
+                for viewer, query in questions]
+
+    written = answers()
+    # when the scope is compiled by the ORM instead (_where knows no such scope)
+    monkeypatch.setattr(process_rollup_read, "_where", lambda scope, query: None)
+    # then the answers are the same
+    assert answers() == written
+    # and the shapes _where knows: everything, a tree, one person, nobody; others go to the ORM
+    query = ProcessQuery(YEAR)
+    monkeypatch.undo()
+    assert process_rollup_read._where(Q(), query) == ("", [])
+    assert process_rollup_read._where(Q(department_id__in=[3, 4]), query) == (" AND department_id IN (%s, %s)", [3, 4])
+    assert process_rollup_read._where(Q(employee_id=7), query) == (" AND employee_id = %s", [7])
+    assert process_rollup_read._where(Q(pk__in=[]), query) == ("", None)
+    assert process_rollup_read._where(~Q(employee_id=7), query) is None

@@ -38,6 +38,9 @@ from okno.analytics.scope import chats_scope_q
 # The report's groupings and filters as ChatStat's columns (dep: the department, annotated).
 GROUPS = {"employee": "operator_id", "department": "dep", "channel": "channel_id", "day": "start"}
 FILTERS = {"channel": "channel_id", "department": "dep", "employee": "operator_id"}
+# _read makes each row's _Acc from the sums by position.
+assert SUMS == ("chats", "accepted", "missed", "missed_offline", "rated", "positive", "negative", "spam",
+                "first_response_ms", "first_responses", "response_ms", "responses")
 
 
 def _state(start: date, end: date, now_day: date, db: str) -> tuple:
@@ -129,11 +132,10 @@ def _read(*, user, query: ChatsQuery, plan: dict, db: str) -> dict:
     for k, *values in found:
         if query.group_by == "day":
             k = (k if isinstance(k, date) else date.fromisoformat(k)).isoformat()
-        s = dict(zip(SUMS, (int(v) for v in values), strict=True))
-        accs[k] = _Acc(chats=s["chats"], accepted=s["accepted"], missed=s["missed"],
-                       missed_offline=s["missed_offline"], rated=s["rated"], positive=s["positive"],
-                       negative=s["negative"], spam=s["spam"], first=[s["first_response_ms"], s["first_responses"]],
-                       resp=[s["response_ms"], s["responses"]])
+        # SUMS' order is _Acc's, the averages' sums and counts as pairs (PostgreSQL's sums of
+        # bigints are Decimals); positional: a dict per row was 4 ms of a year by employee.
+        v = [int(x) for x in values]
+        accs[k] = _Acc(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], [v[8], v[9]], [v[10], v[11]])
     return accs
 
 
